@@ -1,0 +1,56 @@
+"""Options every command shares: the settings of the interface contract, as flags and env vars."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from state_store.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def settings_options(func: F) -> F:
+    """Add --home/--redis-url/--bot/--strategies and pass a resolved `settings` argument."""
+
+    @click.option("--home", envvar="NEVERBLINK_HOME", help="Home folder [default: ./.neverblink]")
+    @click.option(
+        "--redis-url",
+        envvar="NEVERBLINK_REDIS_URL",
+        help="redis://, rediss://, unix:// or redis+sentinel:// URL [default: embedded Redis]",
+    )
+    @click.option("--bot", envvar="NEVERBLINK_BOT", help="Bot id, the {B} of every key [default: default]")
+    @click.option(
+        "--strategies",
+        envvar="NEVERBLINK_STRATEGIES",
+        help="Strategies folder [default: ./strategies]",
+    )
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        home: str | None,
+        redis_url: str | None,
+        bot: str | None,
+        strategies: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            settings = Settings.resolve(home, redis_url, bot, strategies)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        return func(*args, settings=settings, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")

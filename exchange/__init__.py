@@ -1,0 +1,1 @@
+"""neverblink exchange plane."""

@@ -1,0 +1,1 @@
+"""neverblink state_store plane."""

@@ -1,0 +1,1 @@
+"""User strategies: pure functions from a read-only view to a list of intents."""
