@@ -33,6 +33,11 @@ class Keys:
     def order(self, client_order_id: str) -> str:
         return self._k("order", client_order_id)
 
+    @property
+    def order_prefix(self) -> str:
+        """What `order()` puts before a client order id (for the snapshot script)."""
+        return self._k("order", "")
+
     def fill(self, fill_id: str) -> str:
         return self._k("fill", fill_id)
 
@@ -46,6 +51,10 @@ class Keys:
     def pending(self) -> str:
         """Set of client order ids not yet in a terminal state."""
         return self._k("pending")
+
+    def pending_market(self, market: str) -> str:
+        """Set of one market's client order ids not yet in a terminal state."""
+        return self._k("pending", market)
 
     def market_orders(self, market: str) -> str:
         """Set of every client order id ever created for a market."""

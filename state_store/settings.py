@@ -85,4 +85,6 @@ class Settings:
 def validate_bot_name(bot: str) -> None:
     """A bot name becomes part of every key: keep it short and free of key syntax."""
     if not bot or len(bot) > 64 or any(c in bot for c in "{}: \t\n"):
-        raise ValueError(f"invalid bot name {bot!r}: use 1-64 chars without braces, colons or spaces")
+        raise ValueError(
+            f"invalid bot name {bot!r}: use 1-64 chars without braces, colons or spaces"
+        )

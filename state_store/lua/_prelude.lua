@@ -1,0 +1,34 @@
+-- Shared helpers, prepended to every neverblink script.
+-- Amounts are exact integers of micro-units (1e-6) while a script works on
+-- them; hashes keep readable decimal strings ("12.5", "-3.25").
+local function to_micro(s)
+  if s == false or s == nil or s == '' then return 0 end
+  local neg = false
+  if string.sub(s, 1, 1) == '-' then neg = true; s = string.sub(s, 2) end
+  local ip, fp = string.match(s, '^(%d*)%.?(%d*)$')
+  if ip == nil then error('bad amount ' .. s) end
+  fp = string.sub(fp .. '000000', 1, 6)
+  local v = (tonumber(ip) or 0) * 1000000 + (tonumber(fp) or 0)
+  if neg then v = -v end
+  return v
+end
+
+local function fmt(v)
+  local neg = v < 0
+  if neg then v = -v end
+  local ip = math.floor(v / 1000000)
+  local fp = math.floor(v - ip * 1000000)
+  local s = string.format('%d', ip)
+  if fp > 0 then
+    s = s .. '.' .. string.gsub(string.format('%06d', fp), '0+$', '')
+  end
+  if neg then s = '-' .. s end
+  return s
+end
+
+local RANK = {new = 0, submitted = 1, live = 2, partially_filled = 3,
+              filled = 4, cancelled = 4, rejected = 4, expired = 4}
+
+local function is_terminal(status)
+  return RANK[status] == 4
+end

@@ -1,0 +1,47 @@
+-- Apply one fill: the order's filled size and the market position move in
+-- one step. Idempotent by fill id: a replayed fill changes nothing.
+-- KEYS: fill, order, position, pending, pending_market
+-- ARGV: fill_id, coid, market, outcome, side, price, size_micro,
+--       notional_micro, ts, venue_order_id
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate', ''} end
+local order = redis.call('HMGET', KEYS[2], 'status', 'size', 'filled', 'market', 'outcome', 'side')
+local status = order[1]
+if not status then return {'unknown_order', ''} end
+if order[4] ~= ARGV[3] or order[5] ~= ARGV[4] or order[6] ~= ARGV[5] then
+  return {'mismatch', order[4] .. '/' .. order[5] .. '/' .. order[6]}
+end
+
+local size = tonumber(ARGV[7])
+local notional = tonumber(ARGV[8])
+local filled = to_micro(order[3]) + size
+local new_status = status
+if filled >= to_micro(order[2]) then
+  new_status = 'filled'
+elseif not is_terminal(status) then
+  new_status = 'partially_filled'
+end
+redis.call('HSET', KEYS[2], 'filled', fmt(filled), 'status', new_status, 'updated_at', ARGV[9])
+if ARGV[10] ~= '' then redis.call('HSET', KEYS[2], 'venue_order_id', ARGV[10]) end
+if is_terminal(new_status) then
+  redis.call('SREM', KEYS[4], ARGV[2])
+  redis.call('SREM', KEYS[5], ARGV[2])
+end
+
+local share_field = 'up_shares'
+if ARGV[4] == 'Down' then share_field = 'down_shares' end
+local pos = redis.call('HMGET', KEYS[3], share_field, 'cash', 'buy_notional', 'sell_notional', 'fill_count')
+local shares, cash = to_micro(pos[1]), to_micro(pos[2])
+local bought, sold = to_micro(pos[3]), to_micro(pos[4])
+if ARGV[5] == 'BUY' then
+  shares = shares + size; cash = cash - notional; bought = bought + notional
+else
+  shares = shares - size; cash = cash + notional; sold = sold + notional
+end
+redis.call('HSET', KEYS[3], 'market', ARGV[3], share_field, fmt(shares), 'cash', fmt(cash),
+  'buy_notional', fmt(bought), 'sell_notional', fmt(sold),
+  'fill_count', (tonumber(pos[5]) or 0) + 1, 'updated_at', ARGV[9])
+
+redis.call('HSET', KEYS[1], 'fill_id', ARGV[1], 'client_order_id', ARGV[2], 'market', ARGV[3],
+  'outcome', ARGV[4], 'side', ARGV[5], 'price', ARGV[6], 'size', fmt(size),
+  'ts', ARGV[9], 'venue_order_id', ARGV[10])
+return {'applied', new_status}

@@ -1,0 +1,22 @@
+-- Open a market window, and close the window it rolls over from (if any).
+-- Idempotent: an existing window keeps its fields and status.
+-- KEYS: window, markets, previous_window (may equal window: nothing to close)
+-- ARGV: market, asset, interval, start_ts, end_ts, condition_id, up_token,
+--       down_token, start_price, now
+if KEYS[3] ~= KEYS[1] then
+  if redis.call('HGET', KEYS[3], 'status') == 'open' then
+    redis.call('HSET', KEYS[3], 'status', 'closed', 'closed_at', ARGV[10])
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if ARGV[9] ~= '' and (redis.call('HGET', KEYS[1], 'start_price') or '') == '' then
+    redis.call('HSET', KEYS[1], 'start_price', ARGV[9])
+  end
+  return {'exists', redis.call('HGET', KEYS[1], 'status')}
+end
+redis.call('HSET', KEYS[1], 'market', ARGV[1], 'asset', ARGV[2], 'interval', ARGV[3],
+  'start_ts', ARGV[4], 'end_ts', ARGV[5], 'condition_id', ARGV[6],
+  'up_token', ARGV[7], 'down_token', ARGV[8], 'start_price', ARGV[9],
+  'status', 'open', 'winner', '', 'end_price', '', 'opened_at', ARGV[10])
+redis.call('SADD', KEYS[2], ARGV[1])
+return {'created', 'open'}

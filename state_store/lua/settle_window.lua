@@ -1,0 +1,19 @@
+-- Settle a resolved window: payout of the winning shares, realised PnL.
+-- Runs once: a second settlement of the same window changes nothing.
+-- KEYS: window, position
+-- ARGV: market, winner ('Up' | 'Down'), end_price, now
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'no_window', ''} end
+if status == 'settled' then return {'already', redis.call('HGET', KEYS[1], 'winner')} end
+local field = 'up_shares'
+if ARGV[2] == 'Down' then field = 'down_shares' end
+local pos = redis.call('HMGET', KEYS[2], field, 'cash')
+local shares = to_micro(pos[1])
+local payout = 0
+if shares > 0 then payout = shares end
+local pnl = to_micro(pos[2]) + payout
+redis.call('HSET', KEYS[2], 'market', ARGV[1], 'payout', fmt(payout),
+  'realized_pnl', fmt(pnl), 'settled', '1', 'updated_at', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', 'settled', 'winner', ARGV[2],
+  'end_price', ARGV[3], 'settled_at', ARGV[4])
+return {'settled', fmt(pnl)}
