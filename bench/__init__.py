@@ -1,1 +1,1 @@
-"""neverblink bench plane."""
+"""neverblink benchmarks: `neverblink bench ...`; figures and method in BENCHMARKS.md."""

@@ -24,7 +24,9 @@ def settings_options(func: F) -> F:
         envvar="NEVERBLINK_REDIS_URL",
         help="redis://, rediss://, unix:// or redis+sentinel:// URL [default: embedded Redis]",
     )
-    @click.option("--bot", envvar="NEVERBLINK_BOT", help="Bot id, the {B} of every key [default: default]")
+    @click.option(
+        "--bot", envvar="NEVERBLINK_BOT", help="Bot id, the {B} of every key [default: default]"
+    )
     @click.option(
         "--strategies",
         envvar="NEVERBLINK_STRATEGIES",

@@ -60,6 +60,11 @@ class Keys:
         """Set of every client order id ever created for a market."""
         return self._k("orders", market)
 
+    @property
+    def venue_orders(self) -> str:
+        """Hash: venue order id -> client order id (to map venue fills to our orders)."""
+        return self._k("venue_orders")
+
     # -- leases --------------------------------------------------------------
     def lease(self, market: str) -> str:
         """String `<replica>|<fence token>` with a PX expiry."""

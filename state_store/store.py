@@ -2,21 +2,25 @@
 
 Each method runs one Lua transition, atomic and safe to repeat: a command
 that redis-py resends after a dropped connection, or a tick that a restarted
-runner replays, finds the work done and changes nothing.
+runner replays, finds the work done and changes nothing. `execute` sends many
+transitions in one pipelined round trip.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from state_store.codec import plain, to_micro, window_fields
+from state_store import transitions as t
 from state_store.keys import Keys
 from state_store.models import Fill, Intent, Window, derive_client_order_id
 from state_store.reads import StoreReads
+from state_store.transitions import Call, Lease
+
+__all__ = ["Call", "FencedOut", "Lease", "Result", "Store"]
 
 
 @dataclass(frozen=True)
@@ -29,13 +33,6 @@ class Result:
     @property
     def changed(self) -> bool:
         return self.outcome in {"created", "applied", "granted", "settled", "renewed", "released"}
-
-
-@dataclass(frozen=True)
-class Lease:
-    market: str
-    replica: str
-    token: int
 
 
 class FencedOut(RuntimeError):
@@ -57,27 +54,29 @@ class Store(StoreReads):
         super().__init__(client, Keys(bot))
         self.bot = bot
 
-    def _run(self, name: str, keys: list[str], args: list[Any]) -> Result:
-        return _result(self.scripts[name](keys=keys, args=args, client=self.client))
+    def run(self, call: Call) -> Result:
+        script = self.scripts[call.script]
+        return _result(script(keys=list(call.keys), args=list(call.args), client=self.client))
+
+    def execute(self, calls: Sequence[Call]) -> list[Result]:
+        """Run many transitions in one round trip; each is atomic on its own."""
+        if not calls:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for call in calls:
+            self.scripts[call.script](keys=list(call.keys), args=list(call.args), client=pipe)
+        return [_result(raw) for raw in pipe.execute()]
 
     # -- windows ---------------------------------------------------------------
     def open_window(self, window: Window, rolls_from: str | None = None) -> Result:
         """Open a window (idempotent); close the one it rolls over from, if named."""
-        k = self.keys
-        previous = k.window(rolls_from) if rolls_from else k.window(window.market)
-        fields = window_fields(window)
-        args = [fields[f] for f in _WINDOW_ARG_ORDER] + [f"{time.time():.3f}"]
-        return self._run("open_window", [k.window(window.market), k.markets, previous], args)
+        return self.run(t.open_window(self.keys, window, rolls_from))
 
     def close_window(self, market: str) -> Result:
-        return self._run("close_window", [self.keys.window(market)], [f"{time.time():.3f}"])
+        return self.run(t.close_window(self.keys, market))
 
     def settle_window(self, market: str, winner: str, end_price: str = "") -> Result:
-        if winner not in ("Up", "Down"):
-            raise ValueError(f"winner must be Up or Down, not {winner!r}")
-        k = self.keys
-        args = [market, winner, end_price, f"{time.time():.3f}"]
-        return self._run("settle_window", [k.window(market), k.position(market)], args)
+        return self.run(t.settle_window(self.keys, market, winner, end_price))
 
     # -- orders ----------------------------------------------------------------
     def client_order_id(self, strategy: str, intent: Intent, window: Window) -> str:
@@ -86,97 +85,43 @@ class Store(StoreReads):
         )
 
     def create_order(
-        self,
-        strategy: str,
-        intent: Intent,
-        window: Window,
-        lease: Lease,
-        venue_order_id: str = "",
+        self, strategy: str, intent: Intent, window: Window, lease: Lease, venue_order_id: str = ""
     ) -> tuple[str, Result]:
         """Record a new order for an intent; the same intent twice is one order."""
         coid = self.client_order_id(strategy, intent, window)
-        k, m = self.keys, intent.market
-        keys = [
-            k.order(coid),
-            k.pending,
-            k.pending_market(m),
-            k.market_orders(m),
-            k.lease(m),
-            k.window(m),
-        ]
-        args = [
-            coid, m, strategy, intent.key, intent.outcome, window.token_for(intent.outcome),
-            intent.side, plain(intent.price), plain(intent.size), intent.order_type,
-            venue_order_id, lease.replica, lease.token, f"{time.time():.3f}",
-        ]  # fmt: skip
-        to_micro(intent.price), to_micro(intent.size)  # reject sub-micro amounts early
-        result = self._run("create_order", keys, args)
+        call = t.create_order(self.keys, coid, strategy, intent, window, lease, venue_order_id)
+        result = self.run(call)
         if result.outcome == "fenced":
-            raise FencedOut(f"lease on {m} is {result.detail or 'gone'}, not {lease.token}")
+            raise FencedOut(f"lease on {intent.market} is {result.detail or 'gone'}, not {lease}")
         return coid, result
 
     def ack_order(
         self, coid: str, market: str, status: str, venue_order_id: str = "", error: str = ""
     ) -> Result:
         """Move an order forward to submitted/live/rejected; never backward."""
-        k = self.keys
-        keys = [k.order(coid), k.pending, k.pending_market(market)]
-        args = [coid, status, venue_order_id, error, f"{time.time():.3f}"]
-        return self._run("ack_order", keys, args)
+        return self.run(t.ack_order(self.keys, coid, market, status, venue_order_id, error))
 
     def cancel_order(
         self, coid: str, market: str, reason: str = "cancelled", error: str = ""
     ) -> Result:
-        if reason not in ("cancelled", "expired"):
-            raise ValueError(f"reason must be cancelled or expired, not {reason!r}")
-        k = self.keys
-        keys = [k.order(coid), k.pending, k.pending_market(market)]
-        return self._run("cancel_order", keys, [coid, reason, error, f"{time.time():.3f}"])
+        return self.run(t.cancel_order(self.keys, coid, market, reason, error))
 
     def apply_fill(self, fill: Fill) -> Result:
         """Apply a fill to its order and position at once; a known fill id is a no-op."""
-        k, m = self.keys, fill.market
-        keys = [
-            k.fill(fill.fill_id),
-            k.order(fill.client_order_id),
-            k.position(m),
-            k.pending,
-            k.pending_market(m),
-        ]
-        args = [
-            fill.fill_id, fill.client_order_id, m, fill.outcome, fill.side, plain(fill.price),
-            to_micro(fill.size), to_micro(fill.price * fill.size), f"{fill.ts:.3f}",
-            fill.venue_order_id,
-        ]  # fmt: skip
-        return self._run("apply_fill", keys, args)
+        return self.run(t.apply_fill(self.keys, fill))
+
+    def coid_for_venue_order(self, venue_order_id: str) -> str | None:
+        value = self.client.hget(self.keys.venue_orders, venue_order_id)
+        return _text(value) if value is not None else None
 
     # -- leases ----------------------------------------------------------------
     def claim_lease(self, market: str, replica: str, ttl_ms: int) -> Lease | None:
         """Claim or renew a market lease; None when another replica holds it."""
-        result = self._run(
-            "claim_lease", [self.keys.lease(market), self.keys.fence], [replica, ttl_ms]
-        )
-        if result.outcome == "held":
-            return None
-        return Lease(market, replica, int(result.detail))
+        result = self.run(t.claim_lease(self.keys, market, replica, ttl_ms))
+        return None if result.outcome == "held" else Lease(market, replica, int(result.detail))
 
     def renew_lease(self, lease: Lease, ttl_ms: int) -> bool:
-        key = self.keys.lease(lease.market)
-        return self._run("renew_lease", [key], [lease.replica, lease.token, ttl_ms]).changed
+        return self.run(t.renew_lease(self.keys, lease, ttl_ms)).changed
 
     def release_lease(self, lease: Lease) -> bool:
-        key = self.keys.lease(lease.market)
-        return self._run("release_lease", [key], [lease.replica, lease.token]).changed
-
-
-_WINDOW_ARG_ORDER = (
-    "market",
-    "asset",
-    "interval",
-    "start_ts",
-    "end_ts",
-    "condition_id",
-    "up_token",
-    "down_token",
-    "start_price",
-)
+        return self.run(t.release_lease(self.keys, lease)).changed

@@ -1,5 +1,5 @@
 -- Create an order from an intent. Idempotent by client order id; fenced.
--- KEYS: order, pending, pending_market, orders_market, lease, window
+-- KEYS: order, pending, pending_market, orders_market, lease, window, venue_orders
 -- ARGV: coid, market, strategy, intent_key, outcome, token_id, side,
 --       price, size, order_type, venue_order_id, replica, fence, now
 local existing = redis.call('HGET', KEYS[1], 'status')
@@ -25,4 +25,5 @@ redis.call('HSET', KEYS[1],
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('SADD', KEYS[4], ARGV[1])
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[7], ARGV[11], ARGV[1]) end
 return {'created', 'new'}

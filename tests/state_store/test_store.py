@@ -179,3 +179,23 @@ def test_hashes_are_readable_with_plain_commands(
     order = client.hgetall(keys.order(coid))
     assert order["status"] == "filled" and order["price"] == "0.45"
     assert keys.position(window.market) == f"nb:{{default}}:pos:{window.market}"
+
+
+def test_execute_runs_many_transitions_in_one_pipeline(
+    store: Store, open_market: OpenMarket
+) -> None:
+    from state_store import transitions as t
+
+    window, lease = open_market()
+    intents = [buy_up(window.market, key=f"k{i}") for i in range(3)]
+    coids = [store.client_order_id("s", i, window) for i in intents]
+    creates = [
+        t.create_order(store.keys, c, "s", i, window, lease, f"0xv{n}")
+        for n, (c, i) in enumerate(zip(coids, intents, strict=True))
+    ]
+    assert [r.outcome for r in store.execute(creates)] == ["created"] * 3
+    assert [r.outcome for r in store.execute(creates)] == ["exists"] * 3
+    acks = [t.ack_order(store.keys, c, window.market, "live") for c in coids]
+    assert all(r.changed for r in store.execute(acks))
+    assert store.coid_for_venue_order("0xv1") == coids[1]
+    assert store.execute([]) == []

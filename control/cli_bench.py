@@ -1,0 +1,46 @@
+"""`neverblink bench ...`: benchmarks; method and figures in BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from control.cli_common import json_option, print_json
+
+
+def _report(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(result)
+        return
+    for key, value in result.items():
+        click.echo(f"{key:>12}: {value}")
+
+
+@click.group("bench")
+def bench_group() -> None:
+    """Benchmarks (figures and method in BENCHMARKS.md)."""
+
+
+@bench_group.command("store")
+@click.option("--markets", default=100, show_default=True, help="Markets in the snapshot")
+@click.option("--iterations", default=1000, show_default=True, help="Ticks to time")
+@click.option(
+    "--redis-url",
+    envvar="NEVERBLINK_BENCH_REDIS_URL",
+    help="Run against this Redis (only nb:{bench}:* keys are touched) "
+    "[default: a private redis-server on a free loopback port]",
+)
+@json_option
+def bench_store(markets: int, iterations: int, redis_url: str | None, as_json: bool) -> None:
+    """One tick of store work (snapshot + commits) vs a bare redis-py pipeline."""
+    from bench.store_bench import run_store_bench
+    from bench.target import bench_redis
+
+    with bench_redis(redis_url) as (client, where):
+        result = run_store_bench(client, markets, iterations)
+    result["redis"] = where
+    _report(result, as_json)
+
+
+COMMANDS = [bench_group]

@@ -1,0 +1,120 @@
+"""Builders for Lua transition calls: pure functions from records to (script, keys, args).
+
+A `Call` can run alone (`Store.run`) or with others in one pipelined round
+trip (`Store.execute`): every script is atomic on its own and safe to repeat.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from state_store.codec import plain, to_micro, window_fields
+from state_store.keys import Keys
+from state_store.models import Fill, Intent, Window
+
+
+@dataclass(frozen=True)
+class Call:
+    script: str
+    keys: tuple[str, ...]
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Lease:
+    market: str
+    replica: str
+    token: int
+
+
+_WINDOW_ARGS = (
+    "market", "asset", "interval", "start_ts", "end_ts",
+    "condition_id", "up_token", "down_token", "start_price",
+)  # fmt: skip
+
+
+def now_text() -> str:
+    return f"{time.time():.3f}"
+
+
+def open_window(k: Keys, window: Window, rolls_from: str | None = None) -> Call:
+    previous = k.window(rolls_from) if rolls_from else k.window(window.market)
+    fields = window_fields(window)
+    args = (*(fields[f] for f in _WINDOW_ARGS), now_text())
+    return Call("open_window", (k.window(window.market), k.markets, previous), args)
+
+
+def close_window(k: Keys, market: str) -> Call:
+    return Call("close_window", (k.window(market),), (now_text(),))
+
+
+def settle_window(k: Keys, market: str, winner: str, end_price: str = "") -> Call:
+    if winner not in ("Up", "Down"):
+        raise ValueError(f"winner must be Up or Down, not {winner!r}")
+    keys = (k.window(market), k.position(market))
+    return Call("settle_window", keys, (market, winner, end_price, now_text()))
+
+
+def create_order(
+    k: Keys,
+    coid: str,
+    strategy: str,
+    intent: Intent,
+    window: Window,
+    lease: Lease,
+    venue_order_id: str = "",
+) -> Call:
+    to_micro(intent.price), to_micro(intent.size)  # refuse sub-micro amounts before Lua
+    m = intent.market
+    keys = (
+        k.order(coid), k.pending, k.pending_market(m), k.market_orders(m),
+        k.lease(m), k.window(m), k.venue_orders,
+    )  # fmt: skip
+    args = (
+        coid, m, strategy, intent.key, intent.outcome, window.token_for(intent.outcome),
+        intent.side, plain(intent.price), plain(intent.size), intent.order_type,
+        venue_order_id, lease.replica, lease.token, now_text(),
+    )  # fmt: skip
+    return Call("create_order", keys, args)
+
+
+def ack_order(
+    k: Keys, coid: str, market: str, status: str, venue_order_id: str = "", error: str = ""
+) -> Call:
+    keys = (k.order(coid), k.pending, k.pending_market(market), k.venue_orders)
+    return Call("ack_order", keys, (coid, status, venue_order_id, error, now_text()))
+
+
+def cancel_order(k: Keys, coid: str, market: str, reason: str, error: str = "") -> Call:
+    if reason not in ("cancelled", "expired"):
+        raise ValueError(f"reason must be cancelled or expired, not {reason!r}")
+    keys = (k.order(coid), k.pending, k.pending_market(market))
+    return Call("cancel_order", keys, (coid, reason, error, now_text()))
+
+
+def apply_fill(k: Keys, fill: Fill) -> Call:
+    m = fill.market
+    keys = (
+        k.fill(fill.fill_id), k.order(fill.client_order_id), k.position(m),
+        k.pending, k.pending_market(m),
+    )  # fmt: skip
+    args = (
+        fill.fill_id, fill.client_order_id, m, fill.outcome, fill.side, plain(fill.price),
+        to_micro(fill.size), to_micro(fill.price * fill.size), f"{fill.ts:.3f}",
+        fill.venue_order_id,
+    )  # fmt: skip
+    return Call("apply_fill", keys, args)
+
+
+def claim_lease(k: Keys, market: str, replica: str, ttl_ms: int) -> Call:
+    return Call("claim_lease", (k.lease(market), k.fence), (replica, ttl_ms))
+
+
+def renew_lease(k: Keys, lease: Lease, ttl_ms: int) -> Call:
+    return Call("renew_lease", (k.lease(lease.market),), (lease.replica, lease.token, ttl_ms))
+
+
+def release_lease(k: Keys, lease: Lease) -> Call:
+    return Call("release_lease", (k.lease(lease.market),), (lease.replica, lease.token))
