@@ -65,6 +65,16 @@ class Keys:
         """Hash: venue order id -> client order id (to map venue fills to our orders)."""
         return self._k("venue_orders")
 
+    @property
+    def unsettled(self) -> str:
+        """Set of markets whose window closed and is not settled yet."""
+        return self._k("unsettled")
+
+    @property
+    def fill_cursor(self) -> str:
+        """String: the venue's trades cursor up to which fills were applied."""
+        return self._k("cursor", "fills")
+
     # -- leases --------------------------------------------------------------
     def lease(self, market: str) -> str:
         """String `<replica>|<fence token>` with a PX expiry."""
@@ -107,6 +117,100 @@ class Keys:
         return self._k("runners")
 
     @property
+    def quarantine(self) -> str:
+        """Hash: code generation -> why it was rolled back (never loaded again)."""
+        return self._k("quarantine")
+
+    @property
     def events(self) -> str:
         """Stream: orders, fills and other events for live views."""
         return self._k("events")
+
+
+@dataclass(frozen=True)
+class VenueKeys:
+    """Key builder for one paper venue: every key starts with `pv:{<venue>}:`.
+
+    The paper venue's own state (its windows, orders, trades, accounts), apart
+    from any bot's keys; one hash tag per venue so a MULTI may touch any of them.
+    """
+
+    venue: str
+
+    @property
+    def prefix(self) -> str:
+        return f"pv:{{{self.venue}}}:"
+
+    def _k(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    @property
+    def meta(self) -> str:
+        """Hash: clock anchor and price origin, written at the first start."""
+        return self._k("meta")
+
+    @property
+    def seq(self) -> str:
+        """Counter: order and trade sequence numbers."""
+        return self._k("seq")
+
+    # -- markets -------------------------------------------------------------
+    def window(self, slug: str) -> str:
+        """Hash: one market window (tokens, start/end prices, winner)."""
+        return self._k("win", slug)
+
+    @property
+    def conditions(self) -> str:
+        """Hash: condition id -> slug."""
+        return self._k("conditions")
+
+    @property
+    def tokens(self) -> str:
+        """Hash: token id -> `<slug>|<outcome>`."""
+        return self._k("tokens")
+
+    @property
+    def unresolved(self) -> str:
+        """Set of slugs not yet resolved."""
+        return self._k("unresolved")
+
+    def depth_used(self, condition_id: str, step: int) -> str:
+        """Hash: synthetic depth taken in one venue second, `<side>:<price>` -> shares."""
+        return self._k("depth", condition_id, str(step))
+
+    # -- orders and trades ---------------------------------------------------
+    def order(self, order_id: str) -> str:
+        """Hash: one order."""
+        return self._k("order", order_id)
+
+    @property
+    def open_orders(self) -> str:
+        """Sorted set: ids of resting orders, by sequence."""
+        return self._k("open")
+
+    def owner_orders(self, owner: str) -> str:
+        """Sorted set: every order id of an owner, by sequence."""
+        return self._k("orders", owner)
+
+    @property
+    def trades(self) -> str:
+        """Hash: trade id -> trade JSON (the /data/trades shape)."""
+        return self._k("trades")
+
+    def owner_trades(self, owner: str) -> str:
+        """Sorted set: trade ids of an owner, by match time."""
+        return self._k("trades", owner)
+
+    # -- accounts ------------------------------------------------------------
+    @property
+    def owners(self) -> str:
+        """Set of every owner that ever traded."""
+        return self._k("owners")
+
+    def account(self, owner: str) -> str:
+        """Hash: `cash` and `redeemed` of an owner."""
+        return self._k("acct", owner)
+
+    def positions(self, owner: str) -> str:
+        """Hash: token id -> shares held."""
+        return self._k("pos", owner)

@@ -61,6 +61,9 @@ class StoreReads:
     def markets(self) -> list[str]:
         return self._members(self.keys.markets)
 
+    def unsettled_markets(self) -> list[str]:
+        return self._members(self.keys.unsettled)
+
     def windows(self) -> list[Window]:
         return [w for w in self._hgetall_many(self.keys.window, self.markets(), window_from) if w]
 

@@ -1,11 +1,12 @@
 -- Open a market window, and close the window it rolls over from (if any).
 -- Idempotent: an existing window keeps its fields and status.
--- KEYS: window, markets, previous_window (may equal window: nothing to close)
+-- KEYS: window, markets, previous_window (may equal window: nothing to close), unsettled
 -- ARGV: market, asset, interval, start_ts, end_ts, condition_id, up_token,
 --       down_token, start_price, now
 if KEYS[3] ~= KEYS[1] then
   if redis.call('HGET', KEYS[3], 'status') == 'open' then
     redis.call('HSET', KEYS[3], 'status', 'closed', 'closed_at', ARGV[10])
+    redis.call('SADD', KEYS[4], redis.call('HGET', KEYS[3], 'market'))
   end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then

@@ -1,6 +1,6 @@
 -- Settle a resolved window: payout of the winning shares, realised PnL.
 -- Runs once: a second settlement of the same window changes nothing.
--- KEYS: window, position
+-- KEYS: window, position, unsettled
 -- ARGV: market, winner ('Up' | 'Down'), end_price, now
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'no_window', ''} end
@@ -14,6 +14,7 @@ if shares > 0 then payout = shares end
 local pnl = to_micro(pos[2]) + payout
 redis.call('HSET', KEYS[2], 'market', ARGV[1], 'payout', fmt(payout),
   'realized_pnl', fmt(pnl), 'settled', '1', 'updated_at', ARGV[4])
+redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'settled', 'winner', ARGV[2],
   'end_price', ARGV[3], 'settled_at', ARGV[4])
 return {'settled', fmt(pnl)}

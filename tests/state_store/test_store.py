@@ -199,3 +199,14 @@ def test_execute_runs_many_transitions_in_one_pipeline(
     assert all(r.changed for r in store.execute(acks))
     assert store.coid_for_venue_order("0xv1") == coids[1]
     assert store.execute([]) == []
+
+
+def test_closed_windows_are_unsettled_until_settled(store: Store) -> None:
+    old, new = make_window("m-old", 100.0), make_window("m-new", 400.0)
+    store.open_window(old)
+    store.open_window(new, rolls_from=old.market)
+    store.open_window(make_window("m-3", 700.0))
+    store.close_window("m-3")
+    assert store.unsettled_markets() == ["m-3", "m-old"]
+    store.settle_window("m-old", "Down")
+    assert store.unsettled_markets() == ["m-3"]
