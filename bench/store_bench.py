@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -40,7 +40,9 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
 def _window(i: int) -> Window:
     start = 1_764_000_000 + 300 * i
     market = f"btc-updown-5m-{start}"
-    return Window(market, "btc", "5m", start, start + 300, f"0xc{i}", f"u{i}", f"d{i}", "97000")
+    return Window(
+        market, "btc", "5m", start, start + 300, f"0xc{i}", f"u{i}", f"d{i}", start_price="97000"
+    )
 
 
 def seed_markets(store: Store, count: int) -> tuple[list[Window], dict[str, Lease]]:
@@ -99,7 +101,7 @@ def floor_tick(client: redis.Redis, store: Store, windows: list[Window], n: int)
                   "order_type": "GTC", "venue_order_id": f"0x{coid}", "replica": REPLICA,
                   "fence": "1", "status": "new", "filled": "0", "error": "",
                   "created_at": "0", "updated_at": "0"}  # fmt: skip
-        pipe.hset(k.order(coid), mapping=fields)
+        pipe.hset(k.order(coid), mapping=cast(Any, fields))
         pipe.sadd(k.pending, coid)
         pipe.sadd(k.pending_market(window.market), coid)
         pipe.sadd(k.market_orders(window.market), coid)
@@ -108,11 +110,11 @@ def floor_tick(client: redis.Redis, store: Store, windows: list[Window], n: int)
         fill = {"fill_id": f"f-{coid}", "client_order_id": coid, "market": window.market,
                 "outcome": "Down", "side": "BUY", "price": "0.41", "size": "5", "ts": "1",
                 "venue_order_id": f"0x{coid}"}  # fmt: skip
-        pipe.hset(k.fill(f"f-{coid}"), mapping=fill)
+        pipe.hset(k.fill(f"f-{coid}"), mapping=cast(Any, fill))
         pipe.hset(k.order(coid), mapping={"status": "filled", "filled": "5", "updated_at": "2"})
         position = {"down_shares": "5", "cash": "-2.05", "buy_notional": "2.05",
                     "fill_count": "2", "updated_at": "2"}  # fmt: skip
-        pipe.hset(k.position(window.market), mapping=position)
+        pipe.hset(k.position(window.market), mapping=cast(Any, position))
         pipe.srem(k.pending, coid)
         pipe.srem(k.pending_market(window.market), coid)
     pipe.execute()
