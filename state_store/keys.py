@@ -66,9 +66,19 @@ class Keys:
         return self._k("venue_orders")
 
     @property
+    def open_markets(self) -> str:
+        """Set of markets whose window is open (not yet closed or settled)."""
+        return self._k("open")
+
+    @property
     def unsettled(self) -> str:
         """Set of markets whose window closed and is not settled yet."""
         return self._k("unsettled")
+
+    @property
+    def flattened(self) -> str:
+        """Hash: market -> the last flatten request (flatten_seq) carried out for it."""
+        return self._k("flattened")
 
     @property
     def fill_cursor(self) -> str:

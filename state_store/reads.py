@@ -61,6 +61,9 @@ class StoreReads:
     def markets(self) -> list[str]:
         return self._members(self.keys.markets)
 
+    def open_markets(self) -> list[str]:
+        return self._members(self.keys.open_markets)
+
     def unsettled_markets(self) -> list[str]:
         return self._members(self.keys.unsettled)
 

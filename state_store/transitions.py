@@ -43,17 +43,19 @@ def open_window(k: Keys, window: Window, rolls_from: str | None = None) -> Call:
     previous = k.window(rolls_from) if rolls_from else k.window(window.market)
     fields = window_fields(window)
     args = (*(fields[f] for f in _WINDOW_ARGS), now_text())
-    return Call("open_window", (k.window(window.market), k.markets, previous, k.unsettled), args)
+    keys = (k.window(window.market), k.markets, previous, k.unsettled, k.open_markets)
+    return Call("open_window", keys, args)
 
 
 def close_window(k: Keys, market: str) -> Call:
-    return Call("close_window", (k.window(market), k.unsettled), (now_text(), market))
+    keys = (k.window(market), k.unsettled, k.open_markets)
+    return Call("close_window", keys, (now_text(), market))
 
 
 def settle_window(k: Keys, market: str, winner: str, end_price: str = "") -> Call:
     if winner not in ("Up", "Down"):
         raise ValueError(f"winner must be Up or Down, not {winner!r}")
-    keys = (k.window(market), k.position(market), k.unsettled)
+    keys = (k.window(market), k.position(market), k.unsettled, k.open_markets)
     return Call("settle_window", keys, (market, winner, end_price, now_text()))
 
 

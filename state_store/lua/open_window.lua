@@ -1,12 +1,15 @@
 -- Open a market window, and close the window it rolls over from (if any).
 -- Idempotent: an existing window keeps its fields and status.
--- KEYS: window, markets, previous_window (may equal window: nothing to close), unsettled
+-- KEYS: window, markets, previous_window (may equal window: nothing to close), unsettled,
+--       open_markets
 -- ARGV: market, asset, interval, start_ts, end_ts, condition_id, up_token,
 --       down_token, start_price, now
 if KEYS[3] ~= KEYS[1] then
   if redis.call('HGET', KEYS[3], 'status') == 'open' then
     redis.call('HSET', KEYS[3], 'status', 'closed', 'closed_at', ARGV[10])
-    redis.call('SADD', KEYS[4], redis.call('HGET', KEYS[3], 'market'))
+    local previous = redis.call('HGET', KEYS[3], 'market')
+    redis.call('SADD', KEYS[4], previous)
+    redis.call('SREM', KEYS[5], previous)
   end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -20,4 +23,5 @@ redis.call('HSET', KEYS[1], 'market', ARGV[1], 'asset', ARGV[2], 'interval', ARG
   'up_token', ARGV[7], 'down_token', ARGV[8], 'start_price', ARGV[9],
   'status', 'open', 'winner', '', 'end_price', '', 'opened_at', ARGV[10])
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[5], ARGV[1])
 return {'created', 'open'}

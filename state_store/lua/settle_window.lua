@@ -1,6 +1,6 @@
 -- Settle a resolved window: payout of the winning shares, realised PnL.
 -- Runs once: a second settlement of the same window changes nothing.
--- KEYS: window, position, unsettled
+-- KEYS: window, position, unsettled, open_markets
 -- ARGV: market, winner ('Up' | 'Down'), end_price, now
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'no_window', ''} end
@@ -15,6 +15,7 @@ local pnl = to_micro(pos[2]) + payout
 redis.call('HSET', KEYS[2], 'market', ARGV[1], 'payout', fmt(payout),
   'realized_pnl', fmt(pnl), 'settled', '1', 'updated_at', ARGV[4])
 redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('SREM', KEYS[4], ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'settled', 'winner', ARGV[2],
   'end_price', ARGV[3], 'settled_at', ARGV[4])
 return {'settled', fmt(pnl)}

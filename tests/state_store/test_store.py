@@ -210,3 +210,14 @@ def test_closed_windows_are_unsettled_until_settled(store: Store) -> None:
     assert store.unsettled_markets() == ["m-3", "m-old"]
     store.settle_window("m-old", "Down")
     assert store.unsettled_markets() == ["m-3"]
+
+
+def test_open_markets_tracks_open_windows_only(store: Store) -> None:
+    a, b, c = make_window("m-a", 100.0), make_window("m-b", 400.0), make_window("m-c", 700.0)
+    store.open_window(a)
+    store.open_window(b, rolls_from=a.market)
+    store.open_window(c)
+    store.close_window("m-c")
+    assert store.open_markets() == ["m-b"]
+    store.settle_window("m-b", "Up")
+    assert store.open_markets() == []

@@ -1,0 +1,61 @@
+"""`neverblink run`: one runner replica."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from control.cli_common import settings_options
+from state_store.settings import Settings
+
+DEFAULT_VENUE_URL = "http://127.0.0.1:8765"
+
+
+@click.command("run")
+@settings_options
+@click.option("--replica", required=True, help="Replica id, unique per runner process")
+@click.option("--tick", "tick_s", default=1.0, show_default=True, help="Seconds per tick")
+@click.option("--strategy", "strategies", multiple=True, help="Run only this strategy (repeat)")
+@click.option(
+    "--venue-url",
+    envvar="NEVERBLINK_VENUE_URL",
+    default=DEFAULT_VENUE_URL,
+    show_default=True,
+    help="CLOB base URL (the paper venue by default; live needs credentials)",
+)
+@click.option("--lease-ttl-ms", default=5000, show_default=True, help="Market lease TTL")
+@click.option("--probation", default=20, show_default=True, help="Ticks of probation")
+@click.option("--max-ticks", type=int, default=None, help="Stop after this many ticks")
+def run_command(
+    settings: Settings,
+    replica: str,
+    tick_s: float,
+    strategies: tuple[str, ...],
+    venue_url: str,
+    lease_ttl_ms: int,
+    probation: int,
+    max_ticks: int | None,
+) -> None:
+    """Run one runner replica: tick, trade, reload strategies at tick boundaries."""
+    from runner.build import build_runtime
+    from runner.loop import Loop
+    from runner.runtime import RunnerConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if tick_s <= 0:
+        raise click.BadParameter("must be > 0", param_hint="--tick")
+    config = RunnerConfig(
+        replica=replica,
+        tick_s=tick_s,
+        strategies=strategies,
+        lease_ttl_ms=max(lease_ttl_ms, int(tick_s * 2000)),
+        decide_budget_s=min(0.25, tick_s / 2),
+        probation_ticks=probation,
+    )
+    loop = Loop(build_runtime(settings, config, venue_url), max_ticks=max_ticks)
+    loop.install_signals()
+    raise SystemExit(loop.run())
+
+
+COMMANDS = [run_command]

@@ -1,0 +1,43 @@
+"""Assembling a runner from settings: connections, venue client, reloader."""
+
+from __future__ import annotations
+
+import logging
+
+from exchange.client import ClobClient
+from runner.manifest import manifest_entry, publish
+from runner.quarantine import RedisQuarantine
+from runner.reload import Reloader
+from runner.runtime import RunnerConfig, Runtime
+from runner.strategy_call import StrategyCaller
+from state_store.connection import connect
+from state_store.settings import Settings
+from state_store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> Runtime:
+    client = connect(settings)
+    store = Store(client, settings.bot)
+    reloader = Reloader(
+        settings.strategies,
+        probation_ticks=config.probation_ticks,
+        validate_timeout=config.validate_timeout_s,
+        quarantine=RedisQuarantine(client, store.keys),
+        only=config.strategies or None,
+    )
+    rt = Runtime(
+        settings=settings,
+        config=config,
+        client=client,
+        store=store,
+        venue=ClobClient(venue_url),
+        reloader=reloader,
+        caller=StrategyCaller(config.decide_budget_s),
+    )
+    entries = [manifest_entry(e, config.replica) for e in reloader.load_initial()]
+    publish(client, store.keys, entries)
+    for entry in entries:
+        log.info("code %s %s %s", entry["kind"], entry["generation"], entry["error"])
+    return rt

@@ -1,0 +1,54 @@
+"""Step 1 of a tick: the desired state in force, from Redis and control.json.
+
+The higher version wins. A control.json that cannot be used (bad JSON, wrong
+types, truncated, too big) is reported in status and ignored: the last valid
+state stays in force. With Redis down the file alone decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+import redis
+
+from control.desired import DesiredState, InvalidControlFile, newer, read_control_file
+from runner.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def read_redis_desired(rt: Runtime) -> DesiredState | None:
+    fields = cast(dict[str, str], rt.client.hgetall(rt.store.keys.control))
+    if not fields:
+        return None
+    try:
+        return DesiredState.from_redis(fields)
+    except ValueError as exc:
+        rt.control_error = f"redis control hash invalid: {exc}"[:300]
+        return None
+
+
+def read_desired(rt: Runtime, redis_up: bool = True) -> DesiredState:
+    rt.control_error = ""
+    try:
+        from_file = read_control_file(rt.settings.control_file)
+    except InvalidControlFile as exc:
+        rt.control_error = str(exc)
+        from_file = None
+        if rt.last_desired is not None:
+            from_file = rt.last_desired
+    from_redis = read_redis_desired(rt) if redis_up else None
+    desired = newer(from_redis, from_file)
+    if rt.last_desired is not None and rt.last_desired.version > desired.version:
+        desired = rt.last_desired  # never step back to an older state
+    rt.last_desired = desired
+    rt.paused = not desired.entries_allowed
+    return desired
+
+
+def redis_reachable(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except (redis.ConnectionError, redis.TimeoutError):
+        return False

@@ -1,0 +1,55 @@
+"""Ticks without Redis: no new orders; control.json, status.json and the fill journal go on."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from exchange.errors import VenueError
+from runner import journal
+from runner.control_read import read_desired
+from runner.manifest import manifest_entry, publish
+from runner.orders import apply_venue_fills
+from runner.runtime import Runtime
+from runner.status import write_status_file
+from runner.tick import status_section
+
+log = logging.getLogger(__name__)
+
+
+def degraded_tick(rt: Runtime) -> None:
+    rt.tick += 1
+    rt.degraded = True
+    read_desired(rt, redis_up=False)
+    events = [*rt.reloader.drain_events(), *rt.reloader.at_tick_boundary(rt.tick)]
+    rt.reloader.poll()
+    reloads: list[dict[str, Any]] = [manifest_entry(e, rt.config.replica) for e in events]
+    path = journal.journal_path(rt.settings.home, rt.settings.bot, rt.config.replica)
+    try:
+        _, journal_cursor = journal.read(path)
+        fills, cursor = rt.venue.fills_since(journal_cursor or rt.fill_cursor)
+        if fills or cursor != (journal_cursor or rt.fill_cursor):
+            journal.append(path, fills, cursor)
+        rt.fill_cursor = cursor
+    except VenueError as exc:
+        rt.counters.venue_errors += 1
+        rt.counters.last_venue_error = str(exc)[:300]
+    rt.unpublished.extend(reloads)
+    rt.last_tick_at = time.time()
+    write_status_file(rt.settings.status_file, rt.config.replica, status_section(rt), reloads)
+
+
+def recover(rt: Runtime) -> int:
+    """Redis is back: apply the journal (idempotent), advance the cursor, set it aside."""
+    path = journal.journal_path(rt.settings.home, rt.settings.bot, rt.config.replica)
+    fills, cursor = journal.read(path)
+    applied = apply_venue_fills(rt.store, fills)
+    if cursor:
+        rt.store.client.set(rt.store.keys.fill_cursor, cursor)
+    journal.set_aside(path)
+    publish(rt.client, rt.store.keys, rt.unpublished)
+    rt.unpublished.clear()
+    rt.degraded = False
+    log.warning("redis is back: applied %d journaled fills of %d", applied, len(fills))
+    return applied

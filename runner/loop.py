@@ -1,0 +1,97 @@
+"""The runner's loop: a thin shell of timing, signals and degraded mode around `run_tick`.
+
+SIGTERM/SIGINT: the current tick finishes, leases are released, exit 0.
+SIGKILL anywhere: nothing is lost; the next process reconciles by client order id.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from types import FrameType
+
+import redis
+
+from exchange.errors import VenueError
+from runner.control_read import redis_reachable
+from runner.degraded import degraded_tick, recover
+from runner.markets import release_all
+from runner.runtime import Runtime
+from runner.status import write_status_file
+from runner.tick import publish_status, run_tick, status_section
+
+log = logging.getLogger(__name__)
+
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+
+
+class Loop:
+    def __init__(self, rt: Runtime, max_ticks: int | None = None) -> None:
+        self.rt = rt
+        self.max_ticks = max_ticks
+        self.stop = threading.Event()
+
+    def install_signals(self) -> None:
+        def request_stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal %d: finishing this tick, then stopping", signum)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+
+    def run(self) -> int:
+        next_at = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                self.one_tick()
+                if self.max_ticks is not None and self.rt.tick >= self.max_ticks:
+                    break
+                next_at += self.rt.config.tick_s
+                delay = next_at - time.monotonic()
+                if delay < 0:  # overran: start the next tick now, do not try to catch up
+                    next_at = time.monotonic()
+                    delay = 0
+                self.stop.wait(delay)
+        finally:
+            self.teardown()
+        return 0
+
+    def one_tick(self) -> None:
+        rt = self.rt
+        try:
+            if rt.degraded:
+                if not redis_reachable(rt.client):
+                    degraded_tick(rt)
+                    return
+                recover(rt)
+            run_tick(rt)
+        except REDIS_DOWN as exc:
+            log.warning("redis unreachable (%s): degraded mode, no new orders", exc)
+            degraded_tick(rt)
+        except VenueError as exc:
+            rt.counters.venue_errors += 1
+            rt.counters.last_venue_error = str(exc)[:300]
+            log.warning("venue error in tick %d: %s", rt.tick, exc)
+            self._status_only()
+
+    def _status_only(self) -> None:
+        try:
+            publish_status(self.rt, [])
+        except REDIS_DOWN:
+            self.rt.degraded = True
+
+    def teardown(self) -> None:
+        rt = self.rt
+        try:
+            release_all(rt.store, rt.leases)
+            rt.client.delete(rt.store.keys.runner(rt.config.replica))
+        except REDIS_DOWN:
+            log.warning("redis unreachable at shutdown: leases expire on their own")
+        rt.leases = {}
+        section = {**status_section(rt), "stopped": True}
+        write_status_file(rt.settings.status_file, rt.config.replica, section, [])
+        rt.caller.close()
+        rt.reloader.close()
+        log.info("runner %s stopped after tick %d", rt.config.replica, rt.tick)

@@ -1,0 +1,231 @@
+"""One tick of a runner, callable directly from a test.
+
+1. read desired state     2. rewire imports      3. leases
+4. snapshot (one trip)     5. books               6. decide
+7. commit, submit, fills   8. heartbeat + status
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from control.desired import DesiredState
+from runner import markets as mk
+from runner import orders
+from runner.control_read import read_desired
+from runner.flatten import flatten_markets
+from runner.manifest import manifest_entry, publish
+from runner.memory import current_memory, read_memories, remember
+from runner.runtime import Runtime
+from runner.status import heartbeat, write_status_file
+from runner.strategy_call import StrategyOutcome
+from runner.views import market_view, strategy_view
+from state_store.models import MarketSnapshot, Window
+from state_store.view import MarketView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    tick: int
+    paused: bool
+    generation: str
+    markets: int
+    outcomes: list[StrategyOutcome] = field(default_factory=list)
+    created: int = 0
+    fills: int = 0
+    reloads: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_tick(rt: Runtime) -> TickReport:
+    rt.tick += 1
+    desired = read_desired(rt)
+    reloads = rewire(rt, desired)
+    now = rt.venue.server_time()
+    windows = mk.live_windows(rt.venue.list_windows(), now)
+    mk.record_windows(rt.store, windows)
+    replicas = mk.live_replicas(rt.store, rt.config.replica)
+    markets = [w.market for w in windows]
+    rt.leases = mk.refresh_leases(
+        rt.store, rt.config.replica, markets, rt.leases, rt.config.lease_ttl_ms, replicas
+    )
+    snaps = rt.store.snapshot(sorted(rt.leases))
+    report = TickReport(rt.tick, not desired.entries_allowed, generation(rt), len(rt.leases))
+    trade(rt, desired, snaps, now, report)
+    housekeeping(rt, snaps, now, report)
+    reloads += feedback(rt, report.outcomes)
+    report.reloads = reloads
+    publish_status(rt, reloads)
+    return report
+
+
+def rewire(rt: Runtime, desired: DesiredState) -> list[dict[str, Any]]:
+    """Switch to a validated new code version at this tick boundary."""
+    if desired.reload_seq != rt.seen_reload_seq:
+        if rt.seen_reload_seq >= 0:
+            rt.reloader.request_reload()
+        rt.seen_reload_seq = desired.reload_seq
+    rt.reloader.poll()
+    events = [*rt.reloader.drain_events(), *rt.reloader.at_tick_boundary(rt.tick)]
+    return [manifest_entry(e, rt.config.replica) for e in events]
+
+
+def generation(rt: Runtime) -> str:
+    current = rt.reloader.current
+    return str(current.generation) if current is not None else ""
+
+
+def trade(
+    rt: Runtime, desired: DesiredState, snaps: Mapping[str, MarketSnapshot], now: float,
+    report: TickReport,
+) -> None:  # fmt: skip
+    """Steps 5-7: books, decide, commit and submit."""
+    windows = {m: s.window for m, s in snaps.items() if s.window and s.window.end_ts > now}
+    tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
+    books = rt.venue.books(tokens) if tokens else {}
+    refs = mk.reference_prices(rt.venue, {w.asset for w in windows.values()})
+    views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
+    stuck = [o for s in snaps.values() for o in s.open_orders]
+    stats = orders.OrderStats()
+    orders.reconcile_stuck(rt.store, rt.venue, stuck, _open(windows), stats, now)
+    if desired.flatten_seq > 0:
+        bids = {tok: b.best_bid for tok, b in books.items() if b.best_bid is not None}
+        live = {m: snaps[m] for m in windows}
+        flatten_markets(rt.store, rt.venue, desired.flatten_seq, live, rt.leases, bids)
+    if desired.entries_allowed and views:
+        report.outcomes = decide_all(rt, desired, views, now)
+        planned = [
+            p
+            for o in report.outcomes
+            for p in orders.plan(rt.store, rt.venue, o.name, o.intents, _open(windows), rt.leases)
+        ]
+        orders.commit_and_submit(rt.store, rt.venue, planned, stats)
+    report.created = stats.created
+    rt.counters.orders_created += stats.created
+
+
+def _open(windows: Mapping[str, Window | None]) -> dict[str, Window]:
+    return {m: w for m, w in windows.items() if w is not None}
+
+
+def decide_all(
+    rt: Runtime, desired: DesiredState, views: tuple[MarketView, ...], now: float
+) -> list[StrategyOutcome]:
+    code = rt.reloader.current
+    if code is None:
+        return []
+    strategies = code.strategies
+    stored = read_memories(rt.client, rt.store.keys, sorted(strategies))
+    calls: dict[str, tuple[object, Any]] = {}
+    for name, strategy in strategies.items():
+        params = merged_params(strategy.params, desired.config.get(name, {}))
+        memory = current_memory(
+            rt.client, rt.store.keys, name, stored[name], strategy.memory_version, strategy.migrate
+        )
+        calls[name] = (strategy.decide, strategy_view(name, rt.tick, now, views, params, memory))
+    outcomes = rt.caller.call_all(calls)
+    for outcome in outcomes:
+        if outcome.remember and not outcome.failed:
+            remember(rt.client, rt.store.keys, outcome.name, outcome.remember)
+    return outcomes
+
+
+def merged_params(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults with the operator's overrides; unknown keys and wrong types are ignored here
+    (the control plane refuses them when they are set)."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        default = defaults.get(key)
+        if key in defaults and _same_kind(default, value):
+            merged[key] = value
+    return merged
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))
+
+
+def housekeeping(
+    rt: Runtime, snaps: Mapping[str, MarketSnapshot], now: float, report: TickReport
+) -> None:
+    """Fills, ended windows, settlement."""
+    report.fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)
+    rt.counters.fills_applied += report.fills
+    close_ended(rt, now)
+    mk.settle_resolved(rt.store, rt.venue, now)
+
+
+def close_ended(rt: Runtime, now: float) -> None:
+    """Close every open window whose end passed and expire its orders (any replica may)."""
+    ended = [
+        s for s in rt.store.snapshot(rt.store.open_markets()).values()
+        if s.window is not None and s.window.end_ts <= now
+    ]  # fmt: skip
+    for snap in ended:
+        rt.store.close_window(snap.market)
+        orders.expire_orders(rt.store, rt.venue, snap.open_orders)
+
+
+def feedback(rt: Runtime, outcomes: list[StrategyOutcome]) -> list[dict[str, Any]]:
+    """Count strategy failures; let the reloader judge a version on probation."""
+    failures = {}
+    for outcome in outcomes:
+        if outcome.failed:
+            failures[outcome.name] = outcome.error
+            c = rt.counters
+            c.strategy_errors[outcome.name] = c.strategy_errors.get(outcome.name, 0) + 1
+            c.last_errors[outcome.name] = outcome.error
+            if outcome.overrun:
+                c.overruns[outcome.name] = c.overruns.get(outcome.name, 0) + 1
+    events = rt.reloader.report_tick(rt.tick, failures)
+    return [manifest_entry(e, rt.config.replica) for e in events]
+
+
+def status_section(rt: Runtime) -> dict[str, Any]:
+    code = rt.reloader.current
+    c = rt.counters
+    return {
+        "replica": rt.config.replica,
+        "pid": rt.pid,
+        "tick": rt.tick,
+        "last_tick_at": round(rt.last_tick_at, 3),
+        "heartbeat": round(time.time(), 3),
+        "paused": rt.paused,
+        "degraded": rt.degraded,
+        "control_error": rt.control_error,
+        "code": {
+            "generation": code.generation if code else "",
+            "files": dict(code.files) if code else {},
+            "git_sha": code.git_sha if code else "",
+            "git_dirty": code.git_dirty if code else False,
+            "on_probation": bool(rt.reloader.on_probation),
+        },
+        "strategies": sorted(code.strategies) if code else [],
+        "markets": sorted(rt.leases),
+        "strategy_errors": dict(c.strategy_errors),
+        "overruns": dict(c.overruns),
+        "last_errors": dict(c.last_errors),
+        "orders_created": c.orders_created,
+        "fills_applied": c.fills_applied,
+        "venue_errors": c.venue_errors,
+        "last_venue_error": c.last_venue_error,
+    }
+
+
+def publish_status(rt: Runtime, reloads: list[dict[str, Any]]) -> None:
+    rt.last_tick_at = time.time()
+    section = status_section(rt)
+    if not rt.degraded:
+        publish(rt.client, rt.store.keys, reloads)
+        ttl = max(rt.config.lease_ttl_ms, int(rt.config.tick_s * 3000))
+        heartbeat(rt.client, rt.store.keys, rt.config.replica, section, ttl)
+    write_status_file(rt.settings.status_file, rt.config.replica, section, reloads)

@@ -1,0 +1,65 @@
+"""Building the read-only views strategies get from one tick's snapshot and books."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from exchange.types import Book
+from state_store.models import MarketSnapshot
+from state_store.view import BookTop, MarketView, View
+
+
+def book_top(book: Book | None) -> BookTop:
+    if book is None:
+        return BookTop()
+    bid, ask = book.best_bid, book.best_ask
+    bid_size = sum((lvl.size for lvl in book.bids if lvl.price == bid), Decimal(0))
+    ask_size = sum((lvl.size for lvl in book.asks if lvl.price == ask), Decimal(0))
+    return BookTop(bid, ask, bid_size, ask_size)
+
+
+def market_view(
+    snap: MarketSnapshot, books: Mapping[str, Book], refs: Mapping[str, Decimal], now: float
+) -> MarketView | None:
+    window = snap.window
+    if window is None:
+        return None
+    up, down = books.get(window.up_token), books.get(window.down_token)
+    sample = up or down
+    return MarketView(
+        market=window.market,
+        asset=window.asset,
+        interval=window.interval,
+        start_ts=window.start_ts,
+        end_ts=window.end_ts,
+        now=now,
+        up=book_top(up),
+        down=book_top(down),
+        position=snap.position,
+        open_orders=snap.open_orders,
+        start_price=Decimal(window.start_price) if window.start_price else None,
+        reference_price=refs.get(window.asset),
+        tick_size=sample.tick_size if sample else Decimal("0.01"),
+        min_order_size=sample.min_order_size if sample else Decimal("5"),
+    )
+
+
+def strategy_view(
+    name: str,
+    tick: int,
+    now: float,
+    markets: tuple[MarketView, ...],
+    params: Mapping[str, Any],
+    memory: Mapping[str, str],
+) -> View:
+    return View(
+        strategy=name,
+        now=now,
+        tick=tick,
+        markets=markets,
+        params=MappingProxyType(dict(params)),
+        memory=MappingProxyType(dict(memory)),
+    )

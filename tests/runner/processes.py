@@ -1,0 +1,78 @@
+"""Real processes for end-to-end runner tests: the paper venue and runner replicas."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from state_store.private_redis import free_port
+
+
+def neverblink(*args: str) -> list[str]:
+    return [sys.executable, "-m", "control", *args]
+
+
+class Proc:
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.log = log
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Proc:
+        out = open(self.log, "ab")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, env=self.env)
+        out.close()
+        return self
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=timeout)
+        self.proc = None
+        return code
+
+
+def start_venue(tmp: Path, redis_url: str, window_seconds: int = 20) -> tuple[Proc, str]:
+    port = free_port()
+    args = neverblink(
+        "venue", "--port", str(port), "--redis-url", redis_url, "--home", str(tmp / "venue-home"),
+        "--window-seconds", str(window_seconds), "--seed", "3",
+    )  # fmt: skip
+    proc = Proc(args, tmp / "venue.log").start()
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/time")
+    return proc, url
+
+
+def wait_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=0.5).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def runner_args(
+    replica: str, home: Path, redis_url: str, venue_url: str, strategies: Path, tick: float
+) -> list[str]:
+    return neverblink(
+        "run", "--replica", replica, "--home", str(home), "--redis-url", redis_url,
+        "--venue-url", venue_url, "--strategies", str(strategies), "--tick", str(tick),
+    )  # fmt: skip
