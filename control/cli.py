@@ -12,9 +12,9 @@ def main() -> None:
 
 def _register() -> None:
     """Commands live next to the code they drive; each module adds itself here."""
-    from control import cli_bench, cli_redis, cli_state
+    from control import cli_bench, cli_ctl, cli_redis, cli_state, cli_venue
 
-    for module in (cli_state, cli_redis, cli_bench):
+    for module in (cli_state, cli_redis, cli_bench, cli_venue, cli_ctl):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -9,7 +9,7 @@ import click
 from control.cli_common import settings_options
 from state_store.settings import Settings
 
-DEFAULT_VENUE_URL = "http://127.0.0.1:8765"
+DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
 
 
 @click.command("run")
