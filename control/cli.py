@@ -12,9 +12,22 @@ def main() -> None:
 
 def _register() -> None:
     """Commands live next to the code they drive; each module adds itself here."""
-    from control import cli_bench, cli_ctl, cli_redis, cli_state, cli_venue
+    from control import (
+        cli_bench,
+        cli_bench_control,
+        cli_ctl,
+        cli_redis,
+        cli_replay,
+        cli_run,
+        cli_state,
+        cli_venue,
+    )
 
-    for module in (cli_state, cli_redis, cli_bench, cli_venue, cli_ctl):
+    modules = (
+        cli_state, cli_redis, cli_bench, cli_bench_control, cli_venue, cli_ctl, cli_replay,
+        cli_run,
+    )  # fmt: skip
+    for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)
 

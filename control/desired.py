@@ -3,6 +3,11 @@
 Commands never call into a running loop: they write a new `DesiredState`
 (version + 1) to Redis and to `control.json`; every runner reads it at the
 start of each tick, the higher version wins.
+
+`control.json` is parsed strictly: a wrong type (`"paused": "yes"`, `"version":
+1.0`), an unknown field, a non-finite number or a version past 2**53 (Lua and
+JSON numbers are doubles) makes the whole file invalid, and the last valid
+state stays in force. A hand edit must bump `version` to win over Redis.
 """
 
 from __future__ import annotations
@@ -16,22 +21,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ConfigValue = bool | int | float | str
 MAX_CONTROL_FILE_BYTES = 1_000_000
+MAX_VERSION = 2**53 - 1  # exact in a double: Lua (CAS script) and JSON readers agree
 
 
 class DesiredState(BaseModel):
     """The operator's wishes. `reload_seq`/`flatten_seq` are bumped to request one action."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    version: int = Field(default=0, ge=0)
+    version: int = Field(default=0, ge=0, le=MAX_VERSION)
     paused: bool = False
     killed: bool = False
     config: dict[str, dict[str, ConfigValue]] = Field(default_factory=dict)
-    reload_seq: int = Field(default=0, ge=0)
+    reload_seq: int = Field(default=0, ge=0, le=MAX_VERSION)
     reload_module: str = ""
-    flatten_seq: int = Field(default=0, ge=0)
+    flatten_seq: int = Field(default=0, ge=0, le=MAX_VERSION)
     updated_at: float = 0.0
     updated_by: str = ""
+    change_id: str = ""  # the audit entry that produced this version (empty after a hand edit)
 
     @property
     def entries_allowed(self) -> bool:
@@ -43,6 +50,10 @@ class DesiredState(BaseModel):
         out = {k: str(int(v)) if isinstance(v, bool) else str(v) for k, v in data.items()}
         out["config"] = json.dumps(data["config"], sort_keys=True)
         return out
+
+    def to_file(self) -> dict[str, Any]:
+        """The JSON document of control.json."""
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_redis(cls, fields: dict[str, str]) -> DesiredState:
@@ -65,18 +76,50 @@ def read_control_file(path: Path) -> DesiredState | None:
         size = os.stat(path).st_size
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise InvalidControlFile(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if size > MAX_CONTROL_FILE_BYTES:
         raise InvalidControlFile(f"{path} is {size} bytes (limit {MAX_CONTROL_FILE_BYTES})")
     try:
         raw = path.read_bytes()
-        return DesiredState.model_validate_json(raw)
     except FileNotFoundError:
         return None
-    except (ValidationError, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidControlFile(f"{path}: {_first_line(exc)}") from exc
+    except OSError as exc:  # a directory, no permission, ...
+        raise InvalidControlFile(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return parse_control(raw, str(path))
 
 
-def _first_line(exc: Exception) -> str:
+def parse_control(raw: bytes | str, where: str = "control.json") -> DesiredState:
+    """A desired state from JSON text, strictly typed; InvalidControlFile saying what is wrong."""
+    if len(raw) > MAX_CONTROL_FILE_BYTES:
+        raise InvalidControlFile(f"{where} is {len(raw)} bytes (limit {MAX_CONTROL_FILE_BYTES})")
+    try:
+        return DesiredState.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise InvalidControlFile(f"{where}: {describe_errors(exc)}") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidControlFile(f"{where}: {_first_line(exc)}") from exc
+
+
+def describe_errors(exc: ValidationError, limit: int = 3) -> str:
+    """`field: message (got value)` for the first few errors of a validation."""
+    parts = []
+    for error in exc.errors(include_url=False)[:limit]:
+        where = ".".join(str(p) for p in error["loc"]) or "document"
+        text = f"{where}: {error['msg']}"
+        if error["type"] != "json_invalid" and "input" in error:
+            text += f" (got {_short(error['input'])})"
+        parts.append(text)
+    more = exc.error_count() - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return " ".join(text.splitlines()[:3])[:300]
 

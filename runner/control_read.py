@@ -40,8 +40,9 @@ def read_desired(rt: Runtime, redis_up: bool = True) -> DesiredState:
             from_file = rt.last_desired
     from_redis = read_redis_desired(rt) if redis_up else None
     desired = newer(from_redis, from_file)
-    if rt.last_desired is not None and rt.last_desired.version > desired.version:
-        desired = rt.last_desired  # never step back to an older state
+    if rt.last_desired is not None and rt.last_desired.version >= desired.version:
+        # never step back; a hand edit must bump the version to win (as on convergence)
+        desired = rt.last_desired
     rt.last_desired = desired
     rt.paused = not desired.entries_allowed
     return desired

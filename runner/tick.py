@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from control.converge import converge
 from control.desired import DesiredState
 from runner import markets as mk
 from runner import orders
@@ -44,6 +45,7 @@ class TickReport:
 
 def run_tick(rt: Runtime) -> TickReport:
     rt.tick += 1
+    converge(rt.client, rt.settings)
     desired = read_desired(rt)
     reloads = rewire(rt, desired)
     now = rt.venue.server_time()

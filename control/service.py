@@ -1,0 +1,275 @@
+"""The control service: what the CLI and the HTTP API call to read and change desired state.
+
+    service = ControlService(settings)                 # or ControlService(settings, factory)
+    result = service.apply("pause", {}, actor="alice")  # -> ControlResult
+    result.state, result.plane, result.message, result.warnings
+    service.config_get("momentum"); service.status(); service.desired()
+
+Planes. With Redis reachable (a PING with a short timeout, no retries), a
+command converges both copies, applies its transition to the Redis state and
+writes it with compare-and-set on the version (re-reading and re-applying on a
+conflict), mirrors it to control.json and appends audit.jsonl, all under the
+control.json lock. With Redis unreachable it writes control.json alone under
+the lock (version = max(file version, audit.jsonl's highest) + 1) and
+audit.jsonl; runners obey the file at their next tick, and convergence copies
+it into Redis when Redis is back.
+
+Refusals raise `Refused` (validation, a broken control.json with Redis down),
+malformed requests raise `UsageError`; both carry a message for the operator.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import filelock
+import redis
+
+from control import status_view
+from control.audit import AuditEntry, append_jsonl, current_user, high_water, hostname
+from control.commands import Change, CommandSpec, Refused, lookup
+from control.converge import converge_locked
+from control.desired import DesiredState, newer
+from control.file_plane import read_file, set_aside, write_file
+from control.files import LOCK_TIMEOUT_S, lock_for
+from control.params import Catalog, read_catalog
+from control.redis_plane import read_redis, write_redis
+from state_store.connection import connect, describe_target, redis_available
+from state_store.keys import Keys
+from state_store.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Plane = Literal["redis", "file"]
+ClientFactory = Callable[[], redis.Redis]
+REDIS_FAILED = (redis.RedisError,)  # unreachable, read-only replica, OOM, ...
+PROBE_TIMEOUT_S = 0.5
+MAX_CAS_ATTEMPTS = 100
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    """The outcome of one applied command."""
+
+    command: str
+    state: DesiredState  # the new desired state
+    old_version: int
+    plane: Plane  # "redis": Redis + control.json; "file": control.json only
+    message: str  # one line for the operator, naming the version and the plane
+    warnings: tuple[str, ...] = ()
+    audit: AuditEntry | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "state": self.state.to_file(),
+            "old_version": self.old_version,
+            "version": self.state.version,
+            "plane": self.plane,
+            "message": self.message,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class _Attempt:
+    spec: CommandSpec
+    args: Mapping[str, Any]
+    actor: str
+    catalog: Catalog
+    warnings: list[str] = field(default_factory=list)
+
+
+class ControlService:
+    """Desired-state commands and reads for one bot (settings.bot) of one home."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client_factory: ClientFactory | None = None,
+        *,
+        probe_timeout: float = PROBE_TIMEOUT_S,
+    ) -> None:
+        self.settings = settings
+        self.keys = Keys(settings.bot)
+        self._factory = client_factory or (lambda: connect(settings))
+        self._client: redis.Redis | None = None
+        self.probe_timeout = probe_timeout
+        self.redis_problem = ""  # why the last probe found Redis unreachable
+
+    # -- planes ----------------------------------------------------------------
+    def client(self) -> redis.Redis | None:
+        """A client when Redis answers a PING within `probe_timeout`, else None."""
+        try:
+            if self._client is None:
+                self._client = self._factory()
+        except Exception as exc:  # embedded Redis failing to start counts as "down"
+            self.redis_problem = f"{describe_target(self.settings)}: {exc}"
+            return None
+        if redis_available(self._client, self.probe_timeout):
+            self.redis_problem = ""
+            return self._client
+        self.redis_problem = f"{describe_target(self.settings)} does not answer"
+        return None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- commands --------------------------------------------------------------
+    def apply(
+        self, command: str, args: Mapping[str, Any] | None = None, actor: str | None = None
+    ) -> ControlResult:
+        """Apply one command (see control.commands.REGISTRY) as `actor` (default: unix user)."""
+        args = dict(args or {})
+        spec = lookup(command, args)
+        strategies = self.settings.strategies
+        catalog = read_catalog(strategies) if spec.needs_catalog else Catalog(strategies)
+        attempt = _Attempt(spec, args, actor or current_user(), catalog)
+        try:
+            client = self.client()
+            if client is not None:
+                try:
+                    return self._apply_redis(client, attempt)
+                except REDIS_FAILED as exc:
+                    log.warning("redis failed during %s: %s", command, exc)
+                    attempt.warnings.append(f"Redis failed during the command ({exc})")
+                    self.redis_problem = str(exc)
+            return self._apply_file(attempt)
+        except filelock.Timeout as exc:
+            raise Refused(
+                f"{exc.lock_file} is held by another process for more than "
+                f"{LOCK_TIMEOUT_S:g} s: nothing was written; retry, or find the stuck process"
+            ) from exc
+
+    def _apply_redis(self, client: redis.Redis, at: _Attempt) -> ControlResult:
+        path = self.settings.control_file
+        with lock_for(path):
+            conv = converge_locked(client, self.settings, repair_invalid=True)
+            at.warnings.extend(conv.warnings)
+            for _ in range(MAX_CAS_ATTEMPTS):
+                red = read_redis(client, self.keys)
+                base = red.state or conv.state
+                change = at.spec.transition(base, at.args, at.catalog)
+                new, entry = self._next(base, change, at, "redis")
+                outcome = write_redis(client, self.keys, new, [entry], "cas", red.raw_version)
+                if outcome.outcome != "conflict":
+                    break
+                log.debug(
+                    "version moved from %s to %s: re-applying",
+                    red.raw_version,
+                    outcome.found_version,
+                )
+            else:
+                raise Refused(f"{at.spec.name}: Redis kept changing ({MAX_CAS_ATTEMPTS} tries)")
+            self._mirror(new, at)
+            append_jsonl(self.settings.audit_file, entry)
+        text = f"{change.summary} (version {new.version}, written to redis + control.json)"
+        warnings = tuple(at.warnings)
+        return ControlResult(at.spec.name, new, base.version, "redis", text, warnings, entry)
+
+    def _mirror(self, new: DesiredState, at: _Attempt) -> None:
+        """Move control.json forward to `new` (never back; a broken file is kept aside)."""
+        path = self.settings.control_file
+        found = read_file(path)
+        if found.error:  # broken since convergence looked at it (a concurrent hand edit)
+            aside = set_aside(path)
+            at.warnings.append(f"{found.error}; moved it to {aside.name}")
+        if found.version < new.version:
+            write_file(path, new)
+
+    def _apply_file(self, at: _Attempt) -> ControlResult:
+        path = self.settings.control_file
+        with lock_for(path):
+            found = read_file(path)
+            if found.error:
+                raise Refused(
+                    f"{found.error}. Redis is unreachable ({self.redis_problem}), so there is "
+                    "no other copy to restore from: nothing was written, and runners keep the "
+                    "last valid state. Fix control.json (or move it aside to start again from "
+                    "the default state) and retry."
+                )
+            if found.state is None:
+                at.warnings.append(f"{path} absent: starting from the default state")
+            base = found.state or DesiredState()
+            change = at.spec.transition(base, at.args, at.catalog)
+            new, entry = self._next(base, change, at, "file")
+            write_file(path, new)
+            append_jsonl(self.settings.audit_file, entry)
+        text = (
+            f"{change.summary} (version {new.version}). Redis unreachable: wrote control.json "
+            "only; runners obey it at their next tick"
+        )
+        warnings = tuple(at.warnings)
+        return ControlResult(at.spec.name, new, base.version, "file", text, warnings, entry)
+
+    def _next(
+        self, base: DesiredState, change: Change, at: _Attempt, plane: Plane
+    ) -> tuple[DesiredState, AuditEntry]:
+        """The new state (version bumped past every version seen) and its audit entry."""
+        version = max(base.version, high_water(self.settings.audit_file)) + 1
+        now = time.time()
+        change_id = uuid.uuid4().hex
+        new = base.model_copy(
+            update={
+                **change.fields,
+                "version": version,
+                "updated_at": now,
+                "updated_by": at.actor,
+                "change_id": change_id,
+            }
+        )
+        new = DesiredState.model_validate(new.model_dump())  # re-check the updated fields
+        entry = AuditEntry(
+            ts=now,
+            who=at.actor,
+            command=at.spec.name,
+            old_version=base.version,
+            new_version=version,
+            plane=plane,
+            change_id=change_id,
+            args=dict(change.args),
+            host=hostname(),
+            bot=self.settings.bot,
+        )
+        return new, entry
+
+    # -- reads -----------------------------------------------------------------
+    def desired(self) -> tuple[DesiredState, Plane, list[str]]:
+        """The state in force (higher version of Redis and control.json), read-only."""
+        return self._desired(self.client())
+
+    def _desired(self, client: redis.Redis | None) -> tuple[DesiredState, Plane, list[str]]:
+        found = read_file(self.settings.control_file)
+        notes = [found.error] if found.error else []
+        if client is not None:
+            try:
+                red = read_redis(client, self.keys)
+                notes += [red.error] if red.error else []
+                return newer(red.state, found.state), "redis", notes
+            except REDIS_FAILED as exc:
+                self.redis_problem = str(exc)
+        return newer(None, found.state), "file", notes
+
+    def config_get(self, strategy: str | None = None) -> dict[str, Any]:
+        """Per strategy: PARAMS defaults, overrides in force, effective values."""
+        state, plane, notes = self.desired()
+        catalog = read_catalog(self.settings.strategies)
+        return status_view.config_report(state, catalog, strategy, plane, notes)
+
+    def status(self) -> dict[str, Any]:
+        """Runners, code, positions, orders, reloads and control state (see control.status_view)."""
+        client = self.client()
+        state, plane, notes = self._desired(client)
+        if client is not None and plane == "redis":
+            try:
+                return status_view.redis_status(client, self.settings, state, notes)
+            except REDIS_FAILED as exc:
+                self.redis_problem = str(exc)
+        return status_view.file_status(self.settings, state, notes, self.redis_problem)

@@ -1,0 +1,153 @@
+"""Rich tables for `ctl status` and `ctl config get` (the data comes from control.status_view)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+
+def table(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
+    return table
+
+
+def _when(ts: Any) -> str:
+    if not isinstance(ts, int | float) or ts <= 0:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _paren(text: str) -> str:
+    return f" ({escape(text)})" if text else ""
+
+
+def _yes(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def control_lines(status: dict[str, Any]) -> list[str]:
+    c = status["control"]
+    if status["plane"] == "redis":
+        sync = "in sync" if c["in_sync"] else f"control.json at version {c['file_version']}"
+        where = f"redis, {sync}"
+    else:
+        where = f"control.json only: Redis unreachable ({escape(status.get('redis_problem', ''))})"
+    bot = escape(status["bot"])
+    lines = [
+        f"bot [bold]{bot}[/bold]  control version [bold]{c['version']}[/bold] ({where})",
+        f"paused {_yes(c['paused'])}  killed {_yes(c['killed'])}  "
+        f"entries {'allowed' if c['entries_allowed'] else '[red]blocked[/red]'}  "
+        f"reload_seq {c['reload_seq']}{_paren(c['reload_module'])}"
+        f"  flatten_seq {c['flatten_seq']}",
+        f"updated by {escape(c['updated_by'] or '-')} at {_when(c['updated_at']) or '-'}",
+    ]
+    if c.get("file_error"):
+        lines.append(f"[red]control.json invalid:[/red] {escape(c['file_error'])}")
+    lines += [f"[yellow]note:[/yellow] {escape(n)}" for n in status.get("notes", [])]
+    return lines
+
+
+def make_console() -> Console:
+    """A console; piped output gets a width that fits the runner table."""
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, 160))
+
+
+def print_status(status: dict[str, Any], console: Console | None = None) -> None:
+    out = console or make_console()
+    for line in control_lines(status):
+        out.print(line, highlight=False)
+    config = status["control"]["config"]
+    rows = [(s, k, v) for s, kv in sorted(config.items()) for k, v in sorted(kv.items())]
+    if rows:
+        out.print(table("Config overrides", ["strategy", "key", "value"], rows))
+    out.print(_runners(status["runners"]))
+    if status["positions"] is None:
+        out.print("positions and pending orders: unknown while Redis is unreachable")
+    else:
+        out.print(_positions(status["positions"]))
+        out.print(_orders(status["pending_orders"]))
+    out.print(_reloads(status["reloads"]))
+    out.print(_audit(status["audit"]))
+
+
+def _runners(runners: list[dict[str, Any]]) -> Table:
+    columns = ["replica", "alive", "pid", "tick", "heartbeat", "paused", "degraded"]
+    columns += ["generation", "git sha", "markets", "control error"]
+    rows = [
+        (
+            r["replica"], _yes(r["alive"]), r["pid"], r["tick"],
+            f"{r['heartbeat_age_s']}s ago" if r["heartbeat_age_s"] is not None else "",
+            _yes(r["paused"]), _yes(r["degraded"]), str(r["generation"])[:12],
+            str(r["git_sha"])[:10] + ("+dirty" if r["git_dirty"] else ""),
+            len(r["markets"]), r["control_error"],
+        )
+        for r in runners
+    ]  # fmt: skip
+    return table("Runners", columns, rows)
+
+
+def _positions(positions: list[dict[str, Any]]) -> Table:
+    columns = ["market", "up_shares", "down_shares", "cash", "realized_pnl"]
+    return table("Positions", columns, ([p.get(c) for c in columns] for p in positions))
+
+
+def _orders(orders: list[dict[str, Any]]) -> Table:
+    columns = ["client_order_id", "market", "strategy", "outcome", "side", "price", "size"]
+    columns += ["filled", "status"]
+    return table("Pending orders", columns, ([o.get(c) for c in columns] for o in orders))
+
+
+def _reloads(reloads: list[dict[str, Any]]) -> Table:
+    columns = ["when", "kind", "ok", "generation", "modules", "replica", "tick", "error"]
+    rows = (
+        (
+            _when(e.get("ts")), e.get("kind"), _yes(e.get("ok")), str(e.get("generation"))[:12],
+            ",".join(e.get("modules") or []), e.get("replica"), e.get("tick"),
+            str(e.get("error") or "")[:80],
+        )
+        for e in reloads
+    )  # fmt: skip
+    return table("Recent reloads", columns, rows)
+
+
+def _audit(entries: list[dict[str, Any]]) -> Table:
+    columns = ["when", "who", "command", "args", "version", "plane"]
+    rows = (
+        (
+            _when(e["ts"]), e["who"], e["command"],
+            json.dumps(e["args"], sort_keys=True) if e["args"] else "",
+            f"{e['old_version']} -> {e['new_version']}", e["plane"],
+        )
+        for e in entries
+    )  # fmt: skip
+    return table("Recent control changes", columns, rows)
+
+
+def print_config(report: dict[str, Any], console: Console | None = None) -> None:
+    out = console or make_console()
+    out.print(f"config at control version {report['version']} ({report['plane']})")
+    rows = []
+    for name, info in report["strategies"].items():
+        for key, default in info["defaults"].items():
+            override = info["overrides"].get(key)
+            rows.append((name, key, default, "" if override is None else override,
+                         info["effective"][key]))  # fmt: skip
+        rows += [(name, key, "", info["overrides"][key], "(unknown key)")
+                 for key in info["unknown_overrides"]]  # fmt: skip
+    out.print(table("Parameters", ["strategy", "key", "default", "override", "in force"], rows))
+    for problem in report["problems"]:
+        out.print(f"[yellow]note:[/yellow] {escape(problem)}", highlight=False)
+    if report["orphan_overrides"]:
+        out.print(f"overrides for unknown strategies: {', '.join(report['orphan_overrides'])}")
