@@ -188,7 +188,8 @@ def feedback(rt: Runtime, outcomes: list[StrategyOutcome]) -> list[dict[str, Any
             c.last_errors[outcome.name] = outcome.error
             if outcome.overrun:
                 c.overruns[outcome.name] = c.overruns.get(outcome.name, 0) + 1
-    events = rt.reloader.report_tick(rt.tick, failures)
+    ran = [o.name for o in outcomes]  # only ticks where strategies ran count for probation
+    events = rt.reloader.report_tick(rt.tick, failures, ran=ran)
     return [manifest_entry(e, rt.config.replica) for e in events]
 
 

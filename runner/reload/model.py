@@ -1,0 +1,106 @@
+"""Plain records of the reload plane: strategies, code versions, manifest events, problems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from state_store.view import Decision, View
+
+EventKind = Literal["rejected", "deferred", "live", "rolled_back", "promoted"]
+Migrate = Callable[[Mapping[str, str], int], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One strategy module of a loaded generation, as the runner calls it."""
+
+    name: str
+    decide: Callable[[View], Sequence[Decision]]
+    params: Mapping[str, Any]  # frozen defaults (a MappingProxyType copy of PARAMS)
+    memory_version: int  # MEMORY_VERSION or 0
+    migrate: Migrate | None
+
+
+@dataclass(frozen=True)
+class CodeVersion:
+    """One loaded generation of the strategies folder; the runner holds one per tick."""
+
+    generation: str  # tree hash, see tree.generation_of
+    files: Mapping[str, str]  # relpath -> sha256 hex
+    modules: tuple[str, ...]  # load (dependency) order
+    strategies: Mapping[str, Strategy]  # modules exposing decide (filtered by `only`)
+    git_sha: str
+    git_dirty: bool
+    loaded_at: float
+    package: str = ""  # the versioned package in sys.modules, e.g. "_nbgen_<generation>"
+
+
+@dataclass(frozen=True)
+class ReloadEvent:
+    """One reload-manifest entry.
+
+    kinds: "rejected" (validation failed or the tree is quarantined), "deferred"
+    (a file of the tree is still open for writing; not loaded yet), "live"
+    (swapped in at `tick`), "rolled_back" (failed probation at `tick`),
+    "promoted" (survived probation, now last-good).
+    """
+
+    kind: EventKind
+    generation: str
+    ts: float
+    ok: bool
+    error: str  # empty when ok
+    files: Mapping[str, str]
+    modules: tuple[str, ...]
+    git_sha: str
+    git_dirty: bool
+    tick: int | None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a tree cannot go live, with where it is (file and line when known)."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        if not self.file:
+            return self.message
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+def describe(problems: Sequence[Problem]) -> str:
+    """All problems as one manifest error string, one per line."""
+    return "\n".join(str(p) for p in problems)
+
+
+class ValidationError(Exception):
+    """A tree (or one of its modules) broke the strategy contract."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(describe(self.problems))
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What validate_tree found out about one tree."""
+
+    generation: str
+    problems: tuple[Problem, ...]
+    modules: tuple[str, ...] = ()  # load order, when the scan got that far
+    strategies: tuple[str, ...] = ()  # strategy names, when the child import succeeded
+    seconds: float = 0.0  # wall time of the whole validation
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def error(self) -> str:
+        return describe(self.problems)

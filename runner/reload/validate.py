@@ -1,0 +1,112 @@
+"""Everything a tree must pass before it may go live.
+
+Cheap static checks first, in this process (non-empty, file names, syntax,
+imports, `global`, load order); then the import itself in a child process
+under a timeout, which also checks the contract on the executed modules
+(decide, PARAMS, MEMORY_VERSION, migrate, no mutable module state).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Collection, Iterable
+
+from runner.reload.isolation import Isolation
+from runner.reload.loader import compile_tree
+from runner.reload.model import Problem, ValidationError, ValidationResult
+from runner.reload.scan import scan_tree
+from runner.reload.tree import Tree
+
+_default: Isolation | None = None
+_default_lock = threading.Lock()
+
+
+def default_isolation() -> Isolation:
+    """A process-wide Isolation for callers that do not manage their own."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Isolation()
+        return _default
+
+
+def static_problems(
+    tree: Tree, package_names: Iterable[str] = ()
+) -> tuple[list[Problem], tuple[str, ...]]:
+    """Problems found without executing anything, and the load order."""
+    if not tree.files:
+        return [Problem("", None, f"{tree.directory} has no strategy files (*.py)")], ()
+    scan = scan_tree(tree, package_names)
+    problems = list(scan.problems)
+    try:
+        compile_tree(tree)
+    except ValidationError as exc:
+        seen = {(p.file, p.line) for p in problems}
+        problems += [p for p in exc.problems if (p.file, p.line) not in seen]
+    return problems, scan.order
+
+
+def validate_tree(
+    tree: Tree,
+    timeout: float = 5.0,
+    *,
+    only: Collection[str] | None = None,
+    isolation: Isolation | None = None,
+    package_names: Iterable[str] = (),
+    previous: Collection[str] = (),
+) -> ValidationResult:
+    """Validate a tree: static checks, then a child-process import under `timeout` seconds.
+
+    `only`: strategy names that must be present in the tree (the runner's
+    --strategy selection); the whole tree is validated regardless.
+    `previous`: strategies of the live version; one whose file is still there
+    but no longer defines decide (a typo would silently turn it into a
+    helper) rejects the tree. Deleting the file is how to remove a strategy.
+    """
+    started = time.monotonic()
+    names = tuple(package_names)
+    problems, order = static_problems(tree, names)
+    if problems:
+        return ValidationResult(tree.generation, tuple(problems), order, (), _since(started))
+    report = (isolation or default_isolation()).run(tree, timeout, names)
+    problems = list(report.problems)
+    if not problems:
+        problems += _strategy_problems(tree, report.strategies, only)
+        problems += _lost_decide(report.modules, report.strategies, previous)
+    return ValidationResult(
+        tree.generation, tuple(problems), order, report.strategies, _since(started)
+    )
+
+
+def _strategy_problems(
+    tree: Tree, strategies: tuple[str, ...], only: Collection[str] | None
+) -> list[Problem]:
+    if not strategies:
+        msg = f"no strategy in {tree.directory}: no module defines decide(view)"
+        return [Problem("", None, msg)]
+    missing = sorted(set(only or ()) - set(strategies))
+    if missing:
+        have = ", ".join(strategies)
+        msg = f"selected strategies not in the tree: {', '.join(missing)} (have: {have})"
+        return [Problem("", None, msg)]
+    return []
+
+
+def _lost_decide(
+    modules: tuple[str, ...], strategies: tuple[str, ...], previous: Collection[str]
+) -> list[Problem]:
+    lost = sorted((set(previous) & set(modules)) - set(strategies))
+    return [
+        Problem(
+            f"{name}.py",
+            None,
+            "no longer defines decide(view), but it is a strategy in the live version; "
+            "restore decide, or delete the file to remove the strategy",
+        )
+        for name in lost
+    ]
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
