@@ -16,7 +16,7 @@ DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
 @settings_options
 @click.option("--replica", required=True, help="Replica id, unique per runner process")
 @click.option("--tick", "tick_s", default=1.0, show_default=True, help="Seconds per tick")
-@click.option("--strategy", "strategies", multiple=True, help="Run only this strategy (repeat)")
+@click.option("--strategy", "only", multiple=True, help="Run only this strategy (repeat)")
 @click.option(
     "--venue-url",
     envvar="NEVERBLINK_VENUE_URL",
@@ -31,7 +31,7 @@ def run_command(
     settings: Settings,
     replica: str,
     tick_s: float,
-    strategies: tuple[str, ...],
+    only: tuple[str, ...],
     venue_url: str,
     lease_ttl_ms: int,
     probation: int,
@@ -43,12 +43,13 @@ def run_command(
     from runner.runtime import RunnerConfig
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     if tick_s <= 0:
         raise click.BadParameter("must be > 0", param_hint="--tick")
     config = RunnerConfig(
         replica=replica,
         tick_s=tick_s,
-        strategies=strategies,
+        strategies=only,
         lease_ttl_ms=max(lease_ttl_ms, int(tick_s * 2000)),
         decide_budget_s=min(0.25, tick_s / 2),
         probation_ticks=probation,

@@ -54,7 +54,8 @@ def test_sigkill_50_times_loses_and_duplicates_nothing(
         final = Proc(args, tmp_path / "runner.log").start()
         time.sleep(3.0)  # let the last process reconcile what the previous one left
         assert final.terminate() == 0
-        check_against_venue(Store(real_redis, "default"), ClobClient(venue_url))
+        with ClobClient(venue_url) as venue:
+            check_against_venue(Store(real_redis, "default"), venue)
     finally:
         venue_proc.kill()
 
