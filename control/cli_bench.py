@@ -43,4 +43,16 @@ def bench_store(markets: int, iterations: int, redis_url: str | None, as_json: b
     _report(result, as_json)
 
 
+@bench_group.command("reload")
+@click.option("--reloads", default=200, show_default=True, help="Hot reloads to time")
+@click.option("--restarts", default=10, show_default=True, help="Process restarts to time")
+@click.option("--tick", "tick_s", default=0.1, show_default=True, help="Runner tick, seconds")
+@json_option
+def bench_reload(reloads: int, restarts: int, tick_s: float, as_json: bool) -> None:
+    """Code change -> first tick on the new code: hot reload vs restarting the runner."""
+    from bench.reload_bench import run_reload_bench
+
+    _report(run_reload_bench(reloads, restarts, tick_s), as_json)
+
+
 COMMANDS = [bench_group]
