@@ -18,8 +18,10 @@ from runner.tick import status_section
 log = logging.getLogger(__name__)
 
 
-def degraded_tick(rt: Runtime) -> None:
-    rt.tick += 1
+def degraded_tick(rt: Runtime, *, finishes_tick: bool = False) -> None:
+    """One tick without Redis; `finishes_tick` when it ends a tick that lost Redis midway."""
+    if not finishes_tick:
+        rt.tick += 1
     rt.degraded = True
     read_desired(rt, redis_up=False)
     events = [*rt.reloader.drain_events(), *rt.reloader.at_tick_boundary(rt.tick)]

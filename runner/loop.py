@@ -69,7 +69,7 @@ class Loop:
             run_tick(rt)
         except REDIS_DOWN as exc:
             log.warning("redis unreachable (%s): degraded mode, no new orders", exc)
-            degraded_tick(rt)
+            degraded_tick(rt, finishes_tick=True)
         except VenueError as exc:
             rt.counters.venue_errors += 1
             rt.counters.last_venue_error = str(exc)[:300]
