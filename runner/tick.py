@@ -87,14 +87,16 @@ def trade(
     report: TickReport,
 ) -> None:  # fmt: skip
     """Steps 5-7: books, decide, commit and submit."""
-    windows = {m: s.window for m, s in snaps.items() if s.window and s.window.end_ts > now}
+    windows: dict[str, Window] = {
+        m: s.window for m, s in snaps.items() if s.window is not None and s.window.end_ts > now
+    }
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
     books = rt.venue.books(tokens) if tokens else {}
     refs = mk.reference_prices(rt.venue, {w.asset for w in windows.values()})
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
     stuck = [o for s in snaps.values() for o in s.open_orders]
     stats = orders.OrderStats()
-    orders.reconcile_stuck(rt.store, rt.venue, stuck, _open(windows), stats, now)
+    orders.reconcile_stuck(rt.store, rt.venue, stuck, windows, stats, now)
     if desired.flatten_seq > 0:
         bids = {tok: b.best_bid for tok, b in books.items() if b.best_bid is not None}
         live = {m: snaps[m] for m in windows}
@@ -104,15 +106,11 @@ def trade(
         planned = [
             p
             for o in report.outcomes
-            for p in orders.plan(rt.store, rt.venue, o.name, o.intents, _open(windows), rt.leases)
+            for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
         orders.commit_and_submit(rt.store, rt.venue, planned, stats)
     report.created = stats.created
     rt.counters.orders_created += stats.created
-
-
-def _open(windows: Mapping[str, Window | None]) -> dict[str, Window]:
-    return {m: w for m, w in windows.items() if w is not None}
 
 
 def decide_all(
@@ -159,11 +157,13 @@ def _same_kind(default: Any, value: Any) -> bool:
 def housekeeping(
     rt: Runtime, snaps: Mapping[str, MarketSnapshot], now: float, report: TickReport
 ) -> None:
-    """Fills, ended windows, settlement."""
+    """Fills, ended windows, settlement jobs for closed windows (inline without a worker)."""
+    from runner import settlement
+
     report.fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)
     rt.counters.fills_applied += report.fills
     close_ended(rt, now)
-    mk.settle_resolved(rt.store, rt.venue, now)
+    settlement.schedule(rt)
 
 
 def close_ended(rt: Runtime, now: float) -> None:

@@ -1,0 +1,167 @@
+"""`GET /metrics`: Prometheus text, derived from Redis / status.json at scrape time.
+
+Its own `CollectorRegistry` (never the process-global one), one custom
+collector. Runner figures come from the runner heartbeats (status.json when
+Redis is down); reload counters are counted from the manifest stream
+incrementally (a cursor per app), so they never go down when the stream is trimmed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
+
+import redis
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from control.api import views
+from control.api.auth import read_access
+from control.service import ControlService
+
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+RELOAD_KINDS = ("live", "promoted", "rejected", "rolled_back", "deferred")
+BATCH = 1000
+
+router = APIRouter()
+
+
+class ReloadCounts:
+    """Counts of manifest entries per kind, advanced from the last stream id seen."""
+
+    def __init__(self) -> None:
+        self.cursor = "0-0"
+        self.kinds: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def advance(self, client: redis.Redis, key: str) -> None:
+        with self.lock:
+            while True:
+                rows = cast(Any, client.xrange(key, min=f"({self.cursor}", count=BATCH))
+                for stream_id, fields in rows:
+                    self.kinds[str(fields.get("kind", ""))] += 1
+                    self.cursor = stream_id
+                if len(rows) < BATCH:
+                    return
+
+
+class NeverblinkCollector(Collector):
+    def __init__(self, service: ControlService) -> None:
+        self.service = service
+        self.reloads = ReloadCounts()
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # collected on demand; nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        status = views.status_report(self.service)
+        up = GaugeMetricFamily("neverblink_redis_up", "1 when Redis answered this scrape")
+        up.add_metric([], 1.0 if status.get("plane") == "redis" else 0.0)
+        yield up
+        yield from _control_metrics(status.get("control") or {})
+        yield from _runner_metrics(status.get("runners") or [])
+        yield from _trading_metrics(status)
+        yield from self._reload_metrics(status.get("plane") == "redis")
+
+    def _reload_metrics(self, redis_up: bool) -> Iterator[Metric]:
+        client = self.service.client() if redis_up else None
+        if client is not None:
+            try:
+                self.reloads.advance(client, self.service.keys.reloads)
+            except REDIS_DOWN as exc:  # keep the counts we have
+                self.service.redis_problem = str(exc)
+        kinds = self.reloads.kinds
+        events = CounterMetricFamily(
+            "neverblink_reload_events", "Reload manifest entries by kind", labels=["kind"]
+        )
+        for kind in sorted({*RELOAD_KINDS, *kinds}):
+            events.add_metric([kind], float(kinds[kind]))
+        yield events
+        reloads = CounterMetricFamily(
+            "neverblink_reloads", "Code versions that went live (ok) or were rejected (failed)",
+            labels=["result"],
+        )  # fmt: skip
+        reloads.add_metric(["ok"], float(kinds["live"]))
+        reloads.add_metric(["failed"], float(kinds["rejected"]))
+        yield reloads
+        rollbacks = CounterMetricFamily("neverblink_rollbacks", "Automatic rollbacks")
+        rollbacks.add_metric([], float(kinds["rolled_back"]))
+        yield rollbacks
+
+
+def _control_metrics(control: dict[str, Any]) -> Iterator[Metric]:
+    for name, help_text, value in (
+        ("neverblink_control_version", "Version of the desired state in force", "version"),
+        ("neverblink_paused", "1 when the desired state pauses entries", "paused"),
+        ("neverblink_killed", "1 when the desired state is killed", "killed"),
+    ):
+        gauge = GaugeMetricFamily(name, help_text)
+        gauge.add_metric([], float(control.get(value) or 0))
+        yield gauge
+
+
+RUNNER_GAUGES = (
+    ("neverblink_runner_up", "1 while the runner's heartbeat is alive", "alive"),
+    ("neverblink_runner_paused", "1 when the runner reports paused", "paused"),
+    ("neverblink_runner_degraded", "1 when the runner is in degraded mode", "degraded"),
+    ("neverblink_runner_heartbeat_age_seconds", "Seconds since the last heartbeat",
+     "heartbeat_age_s"),
+    ("neverblink_runner_on_probation", "1 while the runner's code is on probation",
+     "on_probation"),
+)  # fmt: skip
+RUNNER_COUNTERS = (
+    ("neverblink_runner_ticks", "Ticks since the runner started", "tick"),
+    ("neverblink_runner_orders_created", "Orders created since the runner started",
+     "orders_created"),
+)  # fmt: skip
+
+
+def _runner_metrics(runners: list[dict[str, Any]]) -> Iterator[Metric]:
+    for name, help_text, field in RUNNER_GAUGES:
+        gauge = GaugeMetricFamily(name, help_text, labels=["replica"])
+        for row in runners:
+            if row.get(field) is not None:
+                gauge.add_metric([str(row.get("replica"))], float(row[field]))
+        yield gauge
+    for name, help_text, field in RUNNER_COUNTERS:
+        counter = CounterMetricFamily(name, help_text, labels=["replica"])
+        for row in runners:
+            if isinstance(row.get(field), int | float):
+                counter.add_metric([str(row.get("replica"))], float(row[field]))
+        yield counter
+    degraded = GaugeMetricFamily("neverblink_degraded", "1 when any runner is degraded")
+    degraded.add_metric([], 1.0 if any(r.get("degraded") for r in runners) else 0.0)
+    yield degraded
+
+
+def _trading_metrics(status: dict[str, Any]) -> Iterator[Metric]:
+    pending, positions = status.get("pending_orders"), status.get("positions")
+    if pending is not None:
+        gauge = GaugeMetricFamily("neverblink_pending_orders", "Orders not in a terminal state")
+        gauge.add_metric([], float(len(pending)))
+        yield gauge
+    if positions is not None:
+        fills = CounterMetricFamily("neverblink_fills", "Fills applied to positions")
+        fills.add_metric([], float(sum(int(p.get("fill_count") or 0) for p in positions)))
+        yield fills
+        pnl = GaugeMetricFamily("neverblink_realized_pnl", "Realized PnL of settled markets")
+        pnl.add_metric([], sum(float(p.get("realized_pnl") or 0) for p in positions))
+        yield pnl
+
+
+def make_registry(service: ControlService) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(NeverblinkCollector(service))
+    return registry
+
+
+@router.get("/metrics", tags=["read"], dependencies=[Depends(read_access)],
+            response_class=Response, summary="Prometheus metrics")  # fmt: skip
+def metrics(request: Request) -> Response:
+    registry: CollectorRegistry = request.app.state.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,65 @@
+"""/metrics: Prometheus text derived from Redis at scrape time, in the app's own registry."""
+
+from __future__ import annotations
+
+import redis
+from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
+
+from state_store.keys import Keys
+from state_store.settings import Settings
+from tests.control.api.conftest import AUTH
+from tests.control.api.helpers import beat, publish_history, trade
+
+
+def scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_describe_runners_reloads_and_trading(
+    client: TestClient, real_redis: redis.Redis, settings: Settings
+) -> None:
+    beat(real_redis, settings.bot, "r1", tick=12, paused=True)
+    publish_history(real_redis, settings.bot)
+    trade(real_redis, settings.bot)
+    client.post("/api/pause", headers=AUTH)
+    m = scrape(client)
+    r1 = (("replica", "r1"),)
+    assert m[("neverblink_redis_up", ())] == 1
+    assert m[("neverblink_runner_ticks_total", r1)] == 12
+    assert m[("neverblink_runner_paused", r1)] == 1
+    assert m[("neverblink_runner_up", r1)] == 1
+    assert m[("neverblink_runner_orders_created_total", r1)] == 3
+    assert m[("neverblink_degraded", ())] == 0
+    assert m[("neverblink_reload_events_total", (("kind", "live"),))] == 3
+    assert m[("neverblink_reload_events_total", (("kind", "promoted"),))] == 2
+    assert m[("neverblink_reloads_total", (("result", "ok"),))] == 3
+    assert m[("neverblink_rollbacks_total", ())] == 1
+    assert m[("neverblink_pending_orders", ())] == 1
+    assert m[("neverblink_fills_total", ())] == 1
+    assert m[("neverblink_paused", ())] == 1
+    assert m[("neverblink_control_version", ())] == 1
+
+
+def test_reload_counters_never_go_down_when_the_stream_is_trimmed(
+    client: TestClient, real_redis: redis.Redis, settings: Settings
+) -> None:
+    publish_history(real_redis, settings.bot)
+    assert scrape(client)[("neverblink_rollbacks_total", ())] == 1
+    real_redis.xtrim(Keys(settings.bot).reloads, maxlen=0)
+    assert scrape(client)[("neverblink_rollbacks_total", ())] == 1
+    publish_history(real_redis, settings.bot)
+    assert scrape(client)[("neverblink_rollbacks_total", ())] == 2
+
+
+def test_metrics_stay_out_of_the_global_registry(client: TestClient) -> None:
+    scrape(client)
+    assert REGISTRY.get_sample_value("neverblink_redis_up") is None
