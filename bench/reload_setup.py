@@ -19,7 +19,7 @@ import redis
 from exchange.paper.app import create_app
 from exchange.paper.config import PaperConfig
 from exchange.paper.server import BackgroundServer
-from runner.build import build_runtime
+from runner.build import build_runtime, close_runtime
 from runner.loop import Loop
 from runner.reload import read_tree
 from runner.runtime import RunnerConfig, Runtime
@@ -62,6 +62,7 @@ def bench_system(root: Path, tick_s: float) -> Iterator[BenchSystem]:
     try:
         yield BenchSystem(root, settings, venue.url, runtime, tick_s)
     finally:
+        close_runtime(runtime)
         venue.stop()
         client.close()
         server.stop()

@@ -38,7 +38,7 @@ def run_command(
     max_ticks: int | None,
 ) -> None:
     """Run one runner replica: tick, trade, reload strategies at tick boundaries."""
-    from runner.build import build_runtime
+    from runner.build import build_runtime, close_runtime
     from runner.loop import Loop
     from runner.runtime import RunnerConfig
 
@@ -54,9 +54,14 @@ def run_command(
         decide_budget_s=min(0.25, tick_s / 2),
         probation_ticks=probation,
     )
-    loop = Loop(build_runtime(settings, config, venue_url), max_ticks=max_ticks)
+    runtime = build_runtime(settings, config, venue_url)
+    loop = Loop(runtime, max_ticks=max_ticks)
     loop.install_signals()
-    raise SystemExit(loop.run())
+    try:
+        code = loop.run()
+    finally:
+        close_runtime(runtime)
+    raise SystemExit(code)
 
 
 COMMANDS = [run_command]

@@ -169,6 +169,7 @@ def _runner_row(replica: str, section: dict[str, Any], now: float) -> dict[str, 
         "on_probation": code.get("on_probation", False),
         "markets": section.get("markets") or [],
         "orders_created": section.get("orders_created"),
+        "tick_seconds": section.get("tick_seconds") or {},
     }
 
 

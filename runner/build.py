@@ -41,3 +41,11 @@ def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> R
     for entry in entries:
         log.info("code %s %s %s", entry["kind"], entry["generation"], entry["error"])
     return rt
+
+
+def close_runtime(rt: Runtime) -> None:
+    """Close the connections `build_runtime` opened (after the loop's own teardown)."""
+    close_venue = getattr(rt.venue, "close", None)
+    if callable(close_venue):
+        close_venue()
+    rt.client.close()

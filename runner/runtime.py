@@ -15,6 +15,7 @@ import redis
 from control.desired import DesiredState
 from exchange.venue import Venue
 from runner.strategy_call import StrategyCaller
+from runner.tick_timing import TickDurations
 from state_store.settings import Settings
 from state_store.store import Lease, Store
 
@@ -41,6 +42,7 @@ class Counters:
     fills_applied: int = 0
     venue_errors: int = 0
     last_venue_error: str = ""
+    tick_durations: TickDurations = field(default_factory=TickDurations)
 
 
 @dataclass

@@ -44,6 +44,7 @@ class TickReport:
 
 
 def run_tick(rt: Runtime) -> TickReport:
+    began = time.perf_counter()
     rt.tick += 1
     converge(rt.client, rt.settings)
     desired = read_desired(rt)
@@ -62,6 +63,7 @@ def run_tick(rt: Runtime) -> TickReport:
     housekeeping(rt, snaps, now, report)
     reloads += feedback(rt, report.outcomes)
     report.reloads = reloads
+    rt.counters.tick_durations.observe(time.perf_counter() - began)
     publish_status(rt, reloads)
     return report
 
@@ -219,6 +221,7 @@ def status_section(rt: Runtime) -> dict[str, Any]:
         "last_errors": dict(c.last_errors),
         "orders_created": c.orders_created,
         "fills_applied": c.fills_applied,
+        "tick_seconds": c.tick_durations.to_json(),
         "venue_errors": c.venue_errors,
         "last_venue_error": c.last_venue_error,
     }

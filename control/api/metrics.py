@@ -17,7 +17,12 @@ import redis
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from control.api import views
@@ -134,6 +139,7 @@ def _runner_metrics(runners: list[dict[str, Any]]) -> Iterator[Metric]:
             if isinstance(row.get(field), int | float):
                 counter.add_metric([str(row.get("replica"))], float(row[field]))
         yield counter
+    yield _tick_histogram(runners)
     degraded = GaugeMetricFamily("neverblink_degraded", "1 when any runner is degraded")
     degraded.add_metric([], 1.0 if any(r.get("degraded") for r in runners) else 0.0)
     yield degraded
@@ -165,3 +171,19 @@ def make_registry(service: ControlService) -> CollectorRegistry:
 def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _tick_histogram(runners: list[dict[str, Any]]) -> Metric:
+    """Tick durations per replica, from the cumulative buckets each runner reports."""
+    family = HistogramMetricFamily(
+        "neverblink_tick_duration_seconds", "Duration of runner ticks", labels=["replica"]
+    )
+    for row in runners:
+        timing = row.get("tick_seconds") or {}
+        buckets = timing.get("buckets")
+        if not isinstance(buckets, list) or not buckets:
+            continue
+        pairs = [(str(float(le)), float(count)) for le, count in buckets]
+        pairs.append(("+Inf", float(timing.get("count", 0))))
+        family.add_metric([str(row.get("replica"))], pairs, float(timing.get("sum", 0.0)))
+    return family

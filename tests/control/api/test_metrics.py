@@ -63,3 +63,25 @@ def test_reload_counters_never_go_down_when_the_stream_is_trimmed(
 def test_metrics_stay_out_of_the_global_registry(client: TestClient) -> None:
     scrape(client)
     assert REGISTRY.get_sample_value("neverblink_redis_up") is None
+
+
+def test_tick_duration_histogram_per_replica(
+    client: TestClient, real_redis: redis.Redis, settings: Settings
+) -> None:
+    from runner.status import heartbeat
+    from runner.tick_timing import TickDurations
+    from tests.control.api.helpers import runner_section
+
+    durations = TickDurations()
+    for seconds in (0.004, 0.02, 0.02, 0.3):
+        durations.observe(seconds)
+    section = {**runner_section("r1", 4, False), "tick_seconds": durations.to_json()}
+    heartbeat(real_redis, Keys(settings.bot), "r1", section, 10_000)
+    m = scrape(client)
+    r1 = ("replica", "r1")
+    bucket = "neverblink_tick_duration_seconds_bucket"
+    assert m[(bucket, (("le", "0.005"), r1))] == 1
+    assert m[(bucket, (("le", "0.025"), r1))] == 3
+    assert m[(bucket, (("le", "+Inf"), r1))] == 4
+    assert m[("neverblink_tick_duration_seconds_count", (r1,))] == 4
+    assert abs(m[("neverblink_tick_duration_seconds_sum", (r1,))] - 0.344) < 1e-9
