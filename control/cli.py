@@ -15,6 +15,7 @@ def _register() -> None:
     from control import (
         cli_bench,
         cli_bench_control,
+        cli_bench_deploy,
         cli_bench_failover,
         cli_ctl,
         cli_demo,
@@ -24,12 +25,14 @@ def _register() -> None:
         cli_serve,
         cli_state,
         cli_venue,
+        cli_watch,
         cli_worker,
     )
 
     modules = (
         cli_state, cli_redis, cli_bench, cli_bench_control, cli_venue, cli_ctl, cli_replay,
         cli_run, cli_serve, cli_worker, cli_demo, cli_bench_failover,
+        cli_watch, cli_bench_deploy,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 
+import redis
+
 from exchange.client import ClobClient
 from runner.manifest import manifest_entry, publish
+from runner.published import sync_published
 from runner.quarantine import RedisQuarantine
 from runner.reload import Reloader
 from runner.runtime import RunnerConfig, Runtime
@@ -15,6 +18,8 @@ from state_store.settings import Settings
 from state_store.store import Store
 
 log = logging.getLogger(__name__)
+
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 
 
 def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> Runtime:
@@ -36,8 +41,17 @@ def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> R
         reloader=reloader,
         caller=StrategyCaller(config.decide_budget_s),
     )
+    try:
+        sync_published(rt)  # with a watcher active, the first load adopts its generation
+    except REDIS_DOWN as exc:
+        log.warning("redis unreachable at start (%s): starting degraded", exc)
+        rt.degraded = True
     entries = [manifest_entry(e, config.replica) for e in reloader.load_initial()]
-    publish(client, store.keys, entries)
+    try:
+        publish(client, store.keys, entries)
+    except REDIS_DOWN:
+        rt.degraded = True
+        rt.unpublished.extend(entries)  # published when Redis is back
     for entry in entries:
         log.info("code %s %s %s", entry["kind"], entry["generation"], entry["error"])
     return rt

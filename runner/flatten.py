@@ -42,17 +42,32 @@ def flatten_markets(
     due = flatten_due(store, sorted(snaps), seq)
     stats = orders.OrderStats()
     for market in due:
-        snap = snaps[market]
-        orders.expire_orders(store, venue, snap.open_orders, reason="cancelled", note="flatten")
-        if snap.window is not None:
-            planned = orders.plan(
-                store, venue, FLATTEN_STRATEGY, sell_intents(snap, seq, bids),
-                {market: snap.window}, leases,
-            )  # fmt: skip
-            orders.commit_and_submit(store, venue, planned, stats)
-        store.client.hset(store.keys.flattened, market, seq)
-        log.warning("flattened %s for request %d", market, seq)
+        if flatten_market(store, venue, seq, snaps[market], leases, bids, stats):
+            store.client.hset(store.keys.flattened, market, seq)
+            log.warning("flattened %s for request %d", market, seq)
     return stats.created
+
+
+def flatten_market(
+    store: Store, venue: Venue, seq: int, snap: MarketSnapshot, leases: Mapping[str, Lease],
+    bids: Mapping[str, Decimal], stats: orders.OrderStats,
+) -> bool:  # fmt: skip
+    """Cancel and sell; True only when the market is done (else it is tried next tick)."""
+    _, failed = orders.end_orders(store, venue, snap.open_orders, "cancelled", "flatten")
+    held = [o for o in OUTCOMES if snap.position.shares(o) > 0]
+    if failed or snap.window is None or market_lease_lost(snap.market, leases):
+        return False
+    sells = sell_intents(snap, seq, bids)
+    if len(sells) < len(held):
+        return False  # no bid for a held outcome yet
+    planned = orders.plan(store, venue, FLATTEN_STRATEGY, sells, {snap.market: snap.window}, leases)
+    fenced, rejected = stats.fenced, stats.rejected
+    orders.commit_and_submit(store, venue, planned, stats)
+    return (stats.fenced, stats.rejected) == (fenced, rejected)
+
+
+def market_lease_lost(market: str, leases: Mapping[str, Lease]) -> bool:
+    return market not in leases
 
 
 def sell_intents(snap: MarketSnapshot, seq: int, bids: Mapping[str, Decimal]) -> list[Intent]:

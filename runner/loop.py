@@ -24,7 +24,14 @@ from runner.tick import publish_status, run_tick, status_section
 
 log = logging.getLogger(__name__)
 
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+# Redis that cannot take writes (a replica after failover, maxmemory) is as good as down:
+# the runner goes degraded (no new orders) instead of failing every tick.
+REDIS_DOWN = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.OutOfMemoryError,
+)
 
 
 class Loop:
@@ -75,12 +82,19 @@ class Loop:
             rt.counters.last_venue_error = str(exc)[:300]
             log.warning("venue error in tick %d: %s", rt.tick, exc)
             self._status_only()
+        except Exception as exc:  # the loop outlives any one tick's failure; status shows it
+            rt.counters.loop_errors += 1
+            rt.counters.last_loop_error = f"tick {rt.tick}: {exc!r}"[:500]
+            log.exception("tick %d failed; the loop goes on", rt.tick)
+            self._status_only()
 
     def _status_only(self) -> None:
         try:
             publish_status(self.rt, [])
         except REDIS_DOWN:
             self.rt.degraded = True
+        except Exception:
+            log.exception("could not even write status after a failed tick")
 
     def teardown(self) -> None:
         rt = self.rt

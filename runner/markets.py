@@ -8,13 +8,13 @@ creates carries the lease's fencing token, which the create script checks.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from exchange.errors import VenueError
 from exchange.types import MarketWindow
 from exchange.venue import Venue
+from runner import leases as lease_policy
 from state_store import transitions as t
 from state_store.models import Window
 from state_store.store import Lease, Store
@@ -59,21 +59,9 @@ def refresh_leases(
     ttl_ms: int,
     replicas: int,
 ) -> dict[str, Lease]:
-    """Renew held leases, then claim free markets up to this replica's fair share."""
-    share = math.ceil(len(markets) / max(replicas, 1)) if markets else 0
-    k = store.keys
-    mine = [m for m in markets if m in held]
-    renewals = store.execute([t.renew_lease(k, held[m], ttl_ms) for m in mine])
-    leases = {m: held[m] for m, r in zip(mine, renewals, strict=True) if r.changed}
-    for market, lease in held.items():
-        if market not in markets and market not in leases:
-            store.release_lease(lease)
-    candidates = [m for m in markets if m not in leases][: max(share - len(leases), 0)]
-    claims = store.execute([t.claim_lease(k, m, replica, ttl_ms) for m in candidates])
-    for market, result in zip(candidates, claims, strict=True):
-        if result.outcome in ("granted", "renewed"):
-            leases[market] = Lease(market, replica, int(result.detail))
-    return leases
+    """Renew held leases, shed those above this replica's fair share, claim free markets
+    up to it (see runner.leases)."""
+    return lease_policy.refresh(store, replica, markets, held, ttl_ms, replicas)
 
 
 def release_all(store: Store, leases: Mapping[str, Lease]) -> None:
@@ -81,18 +69,14 @@ def release_all(store: Store, leases: Mapping[str, Lease]) -> None:
 
 
 def settle_resolved(store: Store, venue: Venue, now: float, limit: int = SETTLE_PER_TICK) -> int:
-    """Settle up to `limit` closed windows the venue has resolved (idempotent)."""
-    settled = 0
-    for market in store.unsettled_markets()[:limit]:
-        try:
-            resolution = venue.resolution(market)
-        except VenueError as exc:
-            log.warning("resolution of %s unavailable: %s", market, exc)
-            continue
-        if resolution is not None:
-            store.settle_window(market, resolution.winner, resolution.end_price or "")
-            settled += 1
-    return settled
+    """Settle up to `limit` closed windows the venue has resolved, inline (idempotent).
+
+    Runners normally leave this to the settlement jobs (runner.settlement); it
+    is the path without an rq worker.
+    """
+    from runner.settlement import settle_inline
+
+    return settle_inline(store, venue, store.unsettled_markets()[:limit])
 
 
 def reference_prices(venue: Venue, assets: Iterable[str]) -> dict[str, Decimal]:

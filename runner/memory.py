@@ -36,19 +36,26 @@ def current_memory(
     stored: dict[str, str],
     version: int,
     migrate: Migrate | None,
-) -> dict[str, str]:
-    """The strategy's memory at its own schema version, migrating it once if needed."""
+) -> tuple[dict[str, str], bool]:
+    """The strategy's memory at its own schema version, and whether this code may write it.
+
+    An older stored schema is migrated once (forward only). A NEWER stored schema
+    (a rollback, or a replica not yet on the new code) is read as it is and not
+    written, so the newer code's memory survives.
+    """
     from_version = int(stored.get(VERSION_FIELD, "0") or 0)
     values = {k: v for k, v in stored.items() if k != VERSION_FIELD}
     if from_version == version:
-        return values
+        return values, True
+    if from_version > version:
+        return values, False
     migrated = {str(k): str(v) for k, v in migrate(values, from_version).items()} if migrate else {}
     pipe = client.pipeline(transaction=True)
     pipe.delete(keys.memory(name))
     pipe.hset(keys.memory(name), mapping=cast(Any, {**migrated, VERSION_FIELD: str(version)}))
     pipe.execute()
     log.info("memory of %s migrated from v%d to v%d", name, from_version, version)
-    return migrated
+    return migrated, True
 
 
 def remember(client: redis.Redis, keys: Keys, name: str, values: Mapping[str, str]) -> None:

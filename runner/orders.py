@@ -20,12 +20,13 @@ from exchange.errors import OrderRejected, VenueError
 from exchange.types import OrderRequest, PlaceResult, VenueFill, VenueOrder
 from exchange.venue import Venue
 from state_store import transitions as t
-from state_store.models import Fill, Intent, Order, OrderStatus, Window
+from state_store.models import TERMINAL_STATUSES, Fill, Intent, Order, OrderStatus, Window
 from state_store.store import Lease, Store
 
 log = logging.getLogger(__name__)
 
 STUCK = (OrderStatus.NEW, OrderStatus.SUBMITTED)
+TERMINAL = {s.value for s in TERMINAL_STATUSES}
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class OrderStats:
     reconciled: int = 0
 
 
+IMMEDIATE = ("FAK", "FOK")  # whatever does not match at once is killed by the venue
+
+
 def plan(
     store: Store,
     venue: Venue,
@@ -58,12 +62,14 @@ def plan(
     windows: Mapping[str, Window],
     leases: Mapping[str, Lease],
 ) -> list[Planned]:
-    out = []
+    out: list[Planned] = []
     for intent in intents:
         window, lease = windows.get(intent.market), leases.get(intent.market)
         if window is None or lease is None:
             continue
         coid = store.client_order_id(strategy, intent, window)
+        if any(p.coid == coid for p in out):
+            continue  # the same intent key twice in one tick is one order
         request = OrderRequest(
             coid, window.token_for(intent.outcome), intent.side, intent.price, intent.size,
             intent.order_type,
@@ -84,16 +90,27 @@ def commit_and_submit(
     for p, result in zip(planned, store.execute(calls), strict=True):
         if result.outcome == "created":
             stats.created += 1
-            submit(store, venue, p.coid, p.intent.market, p.request, stats)
+            submit(store, venue, p.coid, p.intent.market, p.request, stats, p.lease)
         elif result.outcome == "fenced":
             stats.fenced += 1
             log.warning("lease on %s lost before creating %s", p.intent.market, p.coid)
 
 
 def submit(
-    store: Store, venue: Venue, coid: str, market: str, req: OrderRequest, stats: OrderStats
+    store: Store,
+    venue: Venue,
+    coid: str,
+    market: str,
+    req: OrderRequest,
+    stats: OrderStats,
+    lease: Lease,
 ) -> None:
-    store.ack_order(coid, market, "submitted")
+    """Mark submitted (fenced: only while `lease` is current), post, record the answer."""
+    marked = store.ack_order(coid, market, "submitted", lease=lease)
+    if marked.outcome == "fenced" or (marked.outcome == "noop" and marked.detail in TERMINAL):
+        stats.fenced += 1
+        log.warning("not posting %s: %s (%s)", coid, marked.outcome, marked.detail)
+        return
     try:
         placed = venue.place(req)
     except OrderRejected as exc:
@@ -101,45 +118,63 @@ def submit(
         store.ack_order(coid, market, "rejected", error=str(exc)[:500])
         return
     stats.submitted += 1
-    record_placement(store, coid, market, placed)
+    record_placement(store, venue, coid, market, req.order_type, placed)
 
 
-def record_placement(store: Store, coid: str, market: str, placed: PlaceResult) -> None:
+def record_placement(
+    store: Store, venue: Venue, coid: str, market: str, order_type: str, placed: PlaceResult
+) -> None:
     if not placed.success:
         store.ack_order(coid, market, "rejected", placed.order_id, placed.error[:500])
-    elif placed.status in ("live", "matched"):
-        store.ack_order(coid, market, "live", placed.order_id)
-    elif placed.status == "delayed":
+        return
+    if placed.status == "delayed":
         store.ack_order(coid, market, "submitted", placed.order_id)
-    else:  # unmatched FAK/FOK, or canceled: the order is over; fills still count
-        store.ack_order(coid, market, "live", placed.order_id)
-        store.cancel_order(coid, market, "cancelled", placed.status)
+        return
+    acked = store.ack_order(coid, market, "live", placed.order_id)
+    if acked.outcome == "noop" and acked.detail in ("cancelled", "expired"):
+        # ended in Redis (flatten, window close) while the post was in flight: end it there too
+        venue.cancel(placed.order_id)
+    elif placed.status not in ("live", "matched") or order_type in IMMEDIATE:
+        # unmatched or canceled, or a FAK/FOK whose remainder the venue killed: the order
+        # is over; fills still count (and move it to filled if they complete it)
+        store.cancel_order(coid, market, "cancelled", f"{order_type} {placed.status}")
 
 
 def reconcile_stuck(
     store: Store, venue: Venue, orders: Iterable[Order], windows: Mapping[str, Window],
-    stats: OrderStats, now: float,
+    leases: Mapping[str, Lease], stats: OrderStats, now: float,
 ) -> None:  # fmt: skip
-    """Orders a crash left in new/submitted: adopt the venue's view, or post again."""
+    """Orders a crash left in new/submitted: adopt the venue's view, or post again.
+
+    One order's venue trouble does not hold up the others (or the rest of the tick).
+    """
     for order in orders:
-        if order.status not in STUCK or not order.venue_order_id:
+        lease = leases.get(order.market)
+        if order.status not in STUCK or not order.venue_order_id or lease is None:
             continue
         stats.reconciled += 1
-        found = venue.get_order(order.venue_order_id)
-        if found is not None:
-            adopt(store, order, found)
-            continue
-        window = windows.get(order.market)
-        if window is None or window.end_ts <= now:
-            store.cancel_order(
-                order.client_order_id, order.market, "expired", "never reached venue"
-            )
-            continue
-        req = OrderRequest(
-            order.client_order_id, order.token_id, order.side, order.price, order.size,
-            order.order_type,
-        )  # fmt: skip
-        submit(store, venue, order.client_order_id, order.market, req, stats)
+        try:
+            reconcile_one(store, venue, order, windows.get(order.market), lease, stats, now)
+        except VenueError as exc:
+            log.warning("reconciling %s failed, retrying next tick: %s", order.client_order_id, exc)
+
+
+def reconcile_one(
+    store: Store, venue: Venue, order: Order, window: Window | None, lease: Lease,
+    stats: OrderStats, now: float,
+) -> None:  # fmt: skip
+    found = venue.get_order(order.venue_order_id)
+    if found is not None:
+        adopt(store, order, found)
+        return
+    if window is None or window.end_ts <= now:
+        store.cancel_order(order.client_order_id, order.market, "expired", "never reached venue")
+        return
+    req = OrderRequest(
+        order.client_order_id, order.token_id, order.side, order.price, order.size,
+        order.order_type,
+    )  # fmt: skip
+    submit(store, venue, order.client_order_id, order.market, req, stats, lease)
 
 
 def adopt(store: Store, order: Order, found: VenueOrder) -> None:
@@ -155,8 +190,15 @@ def expire_orders(
     reason: str = "expired",
     note: str = "window ended",
 ) -> int:
-    """Cancel open orders at the venue and end them in Redis (expired, by default)."""
-    count = 0
+    """Cancel open orders at the venue and end them in Redis; returns how many it ended."""
+    return end_orders(store, venue, orders, reason, note)[0]
+
+
+def end_orders(
+    store: Store, venue: Venue, orders: Iterable[Order], reason: str, note: str
+) -> tuple[int, int]:
+    """(ended, failed): an order whose venue cancel failed stays open, to be tried again."""
+    ended = failed = 0
     for order in orders:
         if order.status.terminal:
             continue
@@ -165,10 +207,11 @@ def expire_orders(
                 venue.cancel(order.venue_order_id)
             except VenueError as exc:
                 log.warning("cancel of %s failed: %s", order.client_order_id, exc)
+                failed += 1
                 continue
         store.cancel_order(order.client_order_id, order.market, reason, note)
-        count += 1
-    return count
+        ended += 1
+    return ended, failed
 
 
 def apply_venue_fills(store: Store, fills: Sequence[VenueFill]) -> int:
@@ -185,7 +228,10 @@ def apply_venue_fills(store: Store, fills: Sequence[VenueFill]) -> int:
         order = orders.get(coid) if coid else None
         if order is None:
             continue  # not one of this bot's orders
-        calls.append(t.apply_fill(store.keys, to_fill(fill, order)))
+        try:
+            calls.append(t.apply_fill(store.keys, to_fill(fill, order)))
+        except (ValueError, ArithmeticError) as exc:  # e.g. a size finer than 1e-6
+            log.error("venue fill %s cannot be recorded, skipped: %s", fill.fill_id, exc)
     return sum(r.outcome == "applied" for r in store.execute(calls))
 
 

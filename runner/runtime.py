@@ -43,6 +43,8 @@ class Counters:
     venue_errors: int = 0
     last_venue_error: str = ""
     tick_durations: TickDurations = field(default_factory=TickDurations)
+    loop_errors: int = 0
+    last_loop_error: str = ""
 
 
 @dataclass

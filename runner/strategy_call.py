@@ -14,8 +14,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from state_store.codec import to_micro
 from state_store.models import OUTCOMES, Intent
 from state_store.view import MarketView, Remember, View
+
+ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,13 @@ def check_intent(intent: Intent, markets: Mapping[str, MarketView]) -> None:
         raise ValueError(f"intent {intent.key!r} names market {intent.market!r} not in the view")
     if intent.outcome not in OUTCOMES or intent.side not in ("BUY", "SELL"):
         raise ValueError(f"intent {intent.key!r}: bad outcome/side {intent.outcome}/{intent.side}")
-    price, size = Decimal(intent.price), Decimal(intent.size)
+    if intent.order_type not in ORDER_TYPES or not isinstance(intent.key, str) or not intent.key:
+        raise ValueError(f"intent {intent.key!r}: bad key or order type {intent.order_type!r}")
+    price, size = intent.price, intent.size
+    for name, value in (("price", price), ("size", size)):
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValueError(f"intent {intent.key!r}: {name} {value!r} is not a finite Decimal")
+        to_micro(value)  # AmountError (a ValueError) past 6 decimals
     if not (Decimal(0) < price < Decimal(1)):
         raise ValueError(f"intent {intent.key!r}: price {price} outside (0, 1)")
     if price % market.tick_size != 0:
@@ -69,20 +78,31 @@ def check_intent(intent: Intent, markets: Mapping[str, MarketView]) -> None:
 
 
 class StrategyCaller:
-    """Runs every strategy's decide concurrently, each within the tick's budget."""
+    """Runs every strategy's decide concurrently, each within the tick's budget.
 
-    def __init__(self, budget_s: float, workers: int = 4) -> None:
+    A decide still running from an earlier tick (it overran and was abandoned) is
+    not called again until it returns: one stuck strategy holds one thread, and
+    the others keep theirs.
+    """
+
+    def __init__(self, budget_s: float, workers: int = 8) -> None:
         self.budget_s = budget_s
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decide")
+        self._running: dict[str, Future[object]] = {}
 
     def call_all(self, calls: Mapping[str, tuple[object, View]]) -> list[StrategyOutcome]:
         """`calls` maps strategy name -> (decide function, view)."""
+        busy = [n for n in calls if n in self._running and not self._running[n].done()]
         futures: dict[str, Future[object]] = {
             name: self._pool.submit(decide, view)  # type: ignore[arg-type]
             for name, (decide, view) in calls.items()
+            if name not in busy
         }
+        self._running.update(futures)
         wait(futures.values(), timeout=self.budget_s)
-        return [self._outcome(name, fut, calls[name][1]) for name, fut in futures.items()]
+        outcomes = [self._outcome(name, fut, calls[name][1]) for name, fut in futures.items()]
+        still = "still running its decide from an earlier tick"
+        return outcomes + [StrategyOutcome(n, error=still, overrun=True) for n in busy]
 
     def _outcome(self, name: str, future: Future[object], view: View) -> StrategyOutcome:
         if not future.done():
@@ -96,7 +116,7 @@ class StrategyCaller:
             return StrategyOutcome(name, error=f"raised {text}")
         try:
             intents, remember = check_decisions(view, future.result())
-        except ValueError as bad:
+        except (ValueError, TypeError, ArithmeticError) as bad:
             return StrategyOutcome(name, error=f"broke an invariant: {bad}")
         return StrategyOutcome(name, tuple(intents), remember)
 

@@ -21,6 +21,7 @@ from runner.control_read import read_desired
 from runner.flatten import flatten_markets
 from runner.manifest import manifest_entry, publish
 from runner.memory import current_memory, read_memories, remember
+from runner.published import sync_published
 from runner.runtime import Runtime
 from runner.status import heartbeat, write_status_file
 from runner.strategy_call import StrategyOutcome
@@ -57,8 +58,11 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.leases = mk.refresh_leases(
         rt.store, rt.config.replica, markets, rt.leases, rt.config.lease_ttl_ms, replicas
     )
+    fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)  # before the snapshot:
+    rt.counters.fills_applied += fills  # strategies decide on positions with every fill known
     snaps = rt.store.snapshot(sorted(rt.leases))
     report = TickReport(rt.tick, not desired.entries_allowed, generation(rt), len(rt.leases))
+    report.fills = fills
     trade(rt, desired, snaps, now, report)
     housekeeping(rt, snaps, now, report)
     reloads += feedback(rt, report.outcomes)
@@ -74,6 +78,7 @@ def rewire(rt: Runtime, desired: DesiredState) -> list[dict[str, Any]]:
         if rt.seen_reload_seq >= 0:
             rt.reloader.request_reload()
         rt.seen_reload_seq = desired.reload_seq
+    sync_published(rt)  # a watcher validated and published: adopt that, never validate twice
     rt.reloader.poll()
     events = [*rt.reloader.drain_events(), *rt.reloader.at_tick_boundary(rt.tick)]
     return [manifest_entry(e, rt.config.replica) for e in events]
@@ -98,7 +103,7 @@ def trade(
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
     stuck = [o for s in snaps.values() for o in s.open_orders]
     stats = orders.OrderStats()
-    orders.reconcile_stuck(rt.store, rt.venue, stuck, windows, stats, now)
+    orders.reconcile_stuck(rt.store, rt.venue, stuck, windows, rt.leases, stats, now)
     if desired.flatten_seq > 0:
         bids = {tok: b.best_bid for tok, b in books.items() if b.best_bid is not None}
         live = {m: snaps[m] for m in windows}
@@ -121,20 +126,28 @@ def decide_all(
     code = rt.reloader.current
     if code is None:
         return []
-    strategies = code.strategies
-    stored = read_memories(rt.client, rt.store.keys, sorted(strategies))
+    stored = read_memories(rt.client, rt.store.keys, sorted(code.strategies))
     calls: dict[str, tuple[object, Any]] = {}
-    for name, strategy in strategies.items():
+    failed: list[StrategyOutcome] = []
+    writable: set[str] = set()
+    for name, strategy in code.strategies.items():
         params = merged_params(strategy.params, desired.config.get(name, {}))
-        memory = current_memory(
-            rt.client, rt.store.keys, name, stored[name], strategy.memory_version, strategy.migrate
-        )
+        try:
+            memory, may_write = current_memory(
+                rt.client, rt.store.keys, name, stored[name], strategy.memory_version,
+                strategy.migrate,
+            )  # fmt: skip
+        except Exception as exc:  # a strategy's migrate is strategy code: contain it
+            failed.append(StrategyOutcome(name, error=f"migrate raised {exc!r}"[:500]))
+            continue
+        if may_write:
+            writable.add(name)
         calls[name] = (strategy.decide, strategy_view(name, rt.tick, now, views, params, memory))
     outcomes = rt.caller.call_all(calls)
     for outcome in outcomes:
-        if outcome.remember and not outcome.failed:
+        if outcome.remember and not outcome.failed and outcome.name in writable:
             remember(rt.client, rt.store.keys, outcome.name, outcome.remember)
-    return outcomes
+    return outcomes + failed
 
 
 def merged_params(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,11 +172,9 @@ def _same_kind(default: Any, value: Any) -> bool:
 def housekeeping(
     rt: Runtime, snaps: Mapping[str, MarketSnapshot], now: float, report: TickReport
 ) -> None:
-    """Fills, ended windows, settlement jobs for closed windows (inline without a worker)."""
+    """Ended windows, settlement jobs for closed windows (inline without a worker)."""
     from runner import settlement
 
-    report.fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)
-    rt.counters.fills_applied += report.fills
     close_ended(rt, now)
     settlement.schedule(rt)
 
@@ -174,9 +185,12 @@ def close_ended(rt: Runtime, now: float) -> None:
         s for s in rt.store.snapshot(rt.store.open_markets()).values()
         if s.window is not None and s.window.end_ts <= now
     ]  # fmt: skip
-    for snap in ended:
-        rt.store.close_window(snap.market)
-        orders.expire_orders(rt.store, rt.venue, snap.open_orders)
+    for snap in ended:  # orders first: a closed window is never looked at again by a runner
+        _, failed = orders.end_orders(
+            rt.store, rt.venue, snap.open_orders, "expired", "window ended"
+        )
+        if not failed:
+            rt.store.close_window(snap.market)
 
 
 def feedback(rt: Runtime, outcomes: list[StrategyOutcome]) -> list[dict[str, Any]]:
@@ -222,6 +236,8 @@ def status_section(rt: Runtime) -> dict[str, Any]:
         "orders_created": c.orders_created,
         "fills_applied": c.fills_applied,
         "tick_seconds": c.tick_durations.to_json(),
+        "loop_errors": c.loop_errors,
+        "last_loop_error": c.last_loop_error,
         "venue_errors": c.venue_errors,
         "last_venue_error": c.last_venue_error,
     }

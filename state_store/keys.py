@@ -136,6 +136,27 @@ class Keys:
         """Stream: orders, fills and other events for live views."""
         return self._k("events")
 
+    @property
+    def watcher(self) -> str:
+        """String `<host>:<pid>:<nonce>` with a PX expiry: the lease of the one active
+        reload watcher. While it exists, runners only adopt the generation in `code`."""
+        return self._k("watcher")
+
+    # -- multi-replica work: lease history, reconciliation, repairs -----------
+    @property
+    def lease_log(self) -> str:
+        """Stream: every fresh lease grant (`market replica token ts`, server time), capped."""
+        return self._k("leaselog")
+
+    @property
+    def reconcile_cursor(self) -> str:
+        """String: JSON pair of the reconciliation job's last two venue trades cursors."""
+        return self._k("cursor", "reconcile")
+
+    def audit_once(self, change_id: str) -> str:
+        """String with an expiry: this audit entry id was already added to the stream."""
+        return self._k("audit_once", change_id)
+
 
 @dataclass(frozen=True)
 class VenueKeys:

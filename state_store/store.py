@@ -96,10 +96,20 @@ class Store(StoreReads):
         return coid, result
 
     def ack_order(
-        self, coid: str, market: str, status: str, venue_order_id: str = "", error: str = ""
+        self,
+        coid: str,
+        market: str,
+        status: str,
+        venue_order_id: str = "",
+        error: str = "",
+        lease: Lease | None = None,
     ) -> Result:
-        """Move an order forward to submitted/live/rejected; never backward."""
-        return self.run(t.ack_order(self.keys, coid, market, status, venue_order_id, error))
+        """Move an order forward to submitted/live/rejected; never backward.
+
+        With `lease`, only while it is the market's current lease (outcome 'fenced' if not).
+        """
+        call = t.ack_order(self.keys, coid, market, status, venue_order_id, error, lease)
+        return self.run(call)
 
     def cancel_order(
         self, coid: str, market: str, reason: str = "cancelled", error: str = ""

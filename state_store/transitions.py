@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from state_store.codec import plain, to_micro, window_fields
@@ -28,6 +29,8 @@ class Lease:
     replica: str
     token: int
 
+
+MICRO_UNIT = Decimal("0.000001")
 
 _WINDOW_ARGS = (
     "market", "asset", "interval", "start_ts", "end_ts",
@@ -83,10 +86,21 @@ def create_order(
 
 
 def ack_order(
-    k: Keys, coid: str, market: str, status: str, venue_order_id: str = "", error: str = ""
+    k: Keys,
+    coid: str,
+    market: str,
+    status: str,
+    venue_order_id: str = "",
+    error: str = "",
+    lease: Lease | None = None,
 ) -> Call:
-    keys = (k.order(coid), k.pending, k.pending_market(market), k.venue_orders)
-    return Call("ack_order", keys, (coid, status, venue_order_id, error, now_text()))
+    """Move an order forward; with `lease`, only while that lease is still current."""
+    keys: tuple[str, ...] = (k.order(coid), k.pending, k.pending_market(market), k.venue_orders)
+    args: tuple[Any, ...] = (coid, status, venue_order_id, error, now_text())
+    if lease is not None:
+        keys += (k.lease(market),)
+        args += (f"{lease.replica}|{lease.token}",)
+    return Call("ack_order", keys, args)
 
 
 def cancel_order(k: Keys, coid: str, market: str, reason: str, error: str = "") -> Call:
@@ -100,14 +114,19 @@ def apply_fill(k: Keys, fill: Fill) -> Call:
     m = fill.market
     keys = (
         k.fill(fill.fill_id), k.order(fill.client_order_id), k.position(m),
-        k.pending, k.pending_market(m),
+        k.pending, k.pending_market(m), k.window(m),
     )  # fmt: skip
     args = (
         fill.fill_id, fill.client_order_id, m, fill.outcome, fill.side, plain(fill.price),
-        to_micro(fill.size), to_micro(fill.price * fill.size), f"{fill.ts:.3f}",
-        fill.venue_order_id,
+        to_micro(fill.size), to_micro(notional(fill)), f"{fill.ts:.3f}", fill.venue_order_id,
     )  # fmt: skip
     return Call("apply_fill", keys, args)
+
+
+def notional(fill: Fill) -> Decimal:
+    """Cash of a fill in whole micro-units (a maker fill's price x size can carry more
+    decimals than USDC has; the venue settles in 1e-6 USDC, half-up)."""
+    return (fill.price * fill.size).quantize(MICRO_UNIT, rounding=ROUND_HALF_UP)
 
 
 def claim_lease(k: Keys, market: str, replica: str, ttl_ms: int) -> Call:

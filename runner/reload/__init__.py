@@ -7,6 +7,10 @@ a tree once and publish it, and runners can load it without validating twice:
     open_for_writing(tree.paths)           # files some process still writes (Linux)
     result = validate_tree(tree, timeout)  # static checks + import in a child
     version = load_tree(tree)              # in-process exec into _nbgen_<generation>
+
+With a watcher active, a runner's reloader follows it: `reloader.follow(Published)`
+adopts the published generation when the runner's own folder hashes the same
+(no second validation), see follow.py.
 """
 
 from runner.reload.gitinfo import git_info
@@ -16,6 +20,7 @@ from runner.reload.model import (
     CodeVersion,
     EventKind,
     Problem,
+    Published,
     ReloadEvent,
     Strategy,
     ValidationError,
@@ -34,6 +39,7 @@ __all__ = [
     "LayeredQuarantine",
     "MemoryQuarantine",
     "Problem",
+    "Published",
     "Quarantine",
     "ReloadEvent",
     "Reloader",

@@ -12,15 +12,15 @@ import logging
 import threading
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from runner.reload.events import select, tree_event
+from runner.reload.follow import Follower
 from runner.reload.gitinfo import git_info
 from runner.reload.isolation import Isolation
 from runner.reload.loader import load_tree
-from runner.reload.model import CodeVersion, ReloadEvent, ValidationError, ValidationResult
+from runner.reload.model import Published, ValidationError, ValidationResult
+from runner.reload.outcome import Held, Outcome, Status
 from runner.reload.quarantine import Quarantine
 from runner.reload.tree import Tree, make_tree, read_stable_tree, wait_quiet
 from runner.reload.validate import validate_tree
@@ -28,23 +28,7 @@ from runner.reload.writers import PROC, find_writers, proc_available
 
 log = logging.getLogger(__name__)
 
-Status = Literal["ready", "current", "rejected", "deferred", "unchanged", "unsettled", "stopped"]
-
-
-@dataclass(frozen=True)
-class Held:
-    """The versions the reloader holds right now (a snapshot)."""
-
-    current: CodeVersion | None = None
-    last_good: CodeVersion | None = None
-    candidate: CodeVersion | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: Status
-    version: CodeVersion | None = None  # when ready
-    event: ReloadEvent | None = None  # rejected, or deferred (once per tree and writer set)
+__all__ = ["Builder", "Held", "Outcome", "Status"]
 
 
 class Builder:
@@ -62,6 +46,7 @@ class Builder:
         detect_writers: bool | None = None,
         stop: threading.Event | None = None,
         proc: Path = PROC,
+        mismatch_grace: float = 5.0,
     ) -> None:
         self.directory = directory
         self.quiet = quiet
@@ -74,13 +59,20 @@ class Builder:
         self._stop = stop or threading.Event()
         self._reported = ""  # generation (or read error) already reported: rejected, quarantined
         self._deferred_on: tuple[str, frozenset[str]] | None = None
+        # following a watcher: adopt this published generation instead of validating
+        self.target: Published | None = None
+        self.follower = Follower(directory, quarantine, self.only, mismatch_grace)
 
     def mark_reported(self, generation: str) -> None:
         """Do not report this generation again unless the tree changes or a reload is forced."""
         self._reported = generation
+        self.follower.mark_reported(generation)
 
     def attempt(self, held: Held, forced: bool = False, until: float | None = None) -> Outcome:
         """One pass over the folder. `until`: monotonic deadline for the writer to go quiet."""
+        target = self.target
+        if target is not None:
+            return self.follower.attempt(target, held, forced)
         if wait_quiet(self.directory, self.quiet, self._stop.wait, until) is None:
             return Outcome("unsettled")
         try:

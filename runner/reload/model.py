@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 from state_store.view import Decision, View
 
-EventKind = Literal["rejected", "deferred", "live", "rolled_back", "promoted"]
+EventKind = Literal[
+    "rejected", "deferred", "live", "rolled_back", "promoted", "mismatch", "published", "held"
+]
 Migrate = Callable[[Mapping[str, str], int], Mapping[str, str]]
 
 
@@ -44,7 +46,10 @@ class ReloadEvent:
     kinds: "rejected" (validation failed or the tree is quarantined), "deferred"
     (a file of the tree is still open for writing; not loaded yet), "live"
     (swapped in at `tick`), "rolled_back" (failed probation at `tick`),
-    "promoted" (survived probation, now last-good).
+    "promoted" (survived probation, now last-good), "mismatch" (following a
+    watcher: this replica's folder differs from the published generation).
+    The watcher writes "published" (a validated generation) and "held" (a
+    tree it will not publish yet, and why).
     """
 
     kind: EventKind
@@ -57,6 +62,19 @@ class ReloadEvent:
     git_sha: str
     git_dirty: bool
     tick: int | None
+
+
+@dataclass(frozen=True)
+class Published:
+    """A generation the watcher validated and published; a following runner adopts it
+    only when its own folder holds exactly these files (same names, same sha256)."""
+
+    generation: str
+    seq: int  # the watcher's publish counter: a forced reload bumps it on an unchanged tree
+    files: Mapping[str, str]  # relpath -> sha256 hex
+    git_sha: str
+    git_dirty: bool
+    strategies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from runner.reload.builder import Builder, Held, Outcome
 from runner.reload.events import tree_event, version_event
 from runner.reload.isolation import Isolation
 from runner.reload.loader import unload
-from runner.reload.model import CodeVersion, ReloadEvent
+from runner.reload.model import CodeVersion, Published, ReloadEvent
 from runner.reload.quarantine import LayeredQuarantine, MemoryQuarantine, Quarantine
 from runner.reload.tree import StatSignature, read_tree, stat_signature
 from runner.reload.worker import Worker
@@ -52,6 +52,15 @@ class Reloader:
 
     `detect_writers`: None = scan /proc for files still open for writing when
     it exists; False forces the portable path (quiet window + double read only).
+
+    `follow(published)`: while a watcher validates and publishes generations,
+    the reloader stops validating the folder itself and only adopts the
+    published one when its own folder hashes the same (see follow.py);
+    `follow(None)` goes back to validating on its own. Adopting a published
+    generation costs milliseconds (read, hash, exec; no child), so the tick
+    boundary right after `follow` waits up to `adopt_wait_seconds` for it:
+    the new generation goes live one tick sooner (the wait is bounded, and
+    happens once per published generation).
     """
 
     def __init__(
@@ -65,6 +74,8 @@ class Reloader:
         only: Collection[str] | None = None,
         detect_writers: bool | None = None,
         rescan_seconds: float = 30.0,
+        mismatch_grace_seconds: float = 5.0,
+        adopt_wait_seconds: float = 0.05,
     ) -> None:
         self.directory = Path(directory).absolute()
         self.probation_ticks = probation_ticks
@@ -81,6 +92,7 @@ class Reloader:
             only=only,
             detect_writers=detect_writers,
             stop=self._stop,
+            mismatch_grace=mismatch_grace_seconds,
         )
         self._worker = Worker(
             self._builder,
@@ -98,6 +110,9 @@ class Reloader:
         self._probation: _Probation | None = None
         self._events: collections.deque[ReloadEvent] = collections.deque(maxlen=MAX_PENDING_EVENTS)
         self._signature: StatSignature | None = None
+        self.adopt_wait = adopt_wait_seconds
+        self._awaiting: Published | None = None  # a target whose first attempt is pending
+        self._adopted = threading.Event()
 
     # -- what the runner reads ---------------------------------------------
     @property
@@ -123,15 +138,43 @@ class Reloader:
         return self._worker.busy
 
     @property
+    def following(self) -> Published | None:
+        """The published generation this reloader follows (None: it validates on its own)."""
+        return self._builder.target
+
+    @property
     def attempts(self) -> int:
         """Background passes over the folder finished so far."""
         return self._worker.attempts
 
     # -- process start -----------------------------------------------------
     def load_initial(self, timeout: float = 30.0) -> list[ReloadEvent]:
-        """Blocking first load: the returned events say whether a version went live."""
+        """Blocking first load: the returned events say whether a version went live.
+
+        Following a watcher, a folder that holds the published files is adopted
+        without validation; any other folder is validated here, as without a
+        watcher, so the runner starts with a version (it reports the mismatch later).
+        """
         deadline = time.monotonic() + timeout
         self._signature = stat_signature(self.directory)
+        events: list[ReloadEvent] = []
+        target = self._builder.target
+        if target is not None:
+            outcome = self._builder.attempt(self._held(), forced=True)
+            if outcome.event is not None:
+                events.append(outcome.event)
+            if outcome.status == "ready" and outcome.version is not None:
+                events += self._go_live(outcome.version, None)
+        if self._current is None:
+            self._builder.target = None
+            try:
+                events += self._validate_initial(deadline, timeout)
+            finally:
+                self._builder.target = target
+        self._worker.start()
+        return events
+
+    def _validate_initial(self, deadline: float, timeout: float) -> list[ReloadEvent]:
         events: list[ReloadEvent] = []
         forced = True  # the first pass validates whatever is there
         while True:
@@ -148,7 +191,6 @@ class Reloader:
                 events.append(self._timed_out(timeout))
                 break
             self._stop.wait(self._worker_retry())
-        self._worker.start()
         return events
 
     def _timed_out(self, timeout: float) -> ReloadEvent:
@@ -168,6 +210,16 @@ class Reloader:
         else:
             self._worker.start()
 
+    def follow(self, target: Published | None) -> None:
+        """Adopt only `target` from now on (None: validate the folder ourselves again)."""
+        if target == self._builder.target:
+            return
+        self._builder.target = target
+        if self._worker.started:  # before load_initial, that first load follows it
+            self._awaiting = target
+            self._adopted.clear()
+            self._worker.wake()
+
     def request_reload(self) -> None:
         """Re-read and re-validate now, even an unchanged or previously rejected tree."""
         self._worker.wake(force=True)
@@ -180,7 +232,13 @@ class Reloader:
         return events
 
     def at_tick_boundary(self, tick: int) -> list[ReloadEvent]:
-        """Swap in a ready candidate, if any. Never waits for validation."""
+        """Swap in a ready candidate, if any. Never waits for validation (only, briefly,
+        for the adoption of a generation `follow` just asked for)."""
+        awaiting = self._awaiting
+        if awaiting is not None:
+            self._adopted.wait(self.adopt_wait)
+            if self._awaiting is awaiting:
+                self._awaiting = None
         with self._lock:
             candidate, self._candidate = self._candidate, None
         if candidate is None:
@@ -268,6 +326,14 @@ class Reloader:
 
     def _deliver(self, outcome: Outcome) -> None:
         """Called by the background thread with each attempt's outcome."""
+        try:
+            self._take(outcome)
+        finally:
+            awaiting = self._awaiting
+            if awaiting is not None and self._builder.follower.last_target is awaiting:
+                self._adopted.set()  # the attempt on the new target is in (ready or not)
+
+    def _take(self, outcome: Outcome) -> None:
         with self._lock:
             if outcome.event is not None:
                 self._events.append(outcome.event)

@@ -39,6 +39,10 @@ class Worker:
         self.busy = False
         self.attempts = 0  # finished attempts, for tests and status
 
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
     def start(self) -> None:
         if self._thread is not None:
             return

@@ -1,9 +1,15 @@
 -- Record what the venue said about an order: submitted, live, rejected.
 -- Moves forward only, so a replayed or late acknowledgement changes nothing.
--- KEYS: order, pending, pending_market, venue_orders
--- ARGV: coid, status, venue_order_id, error, now
+-- With a lease (KEYS[5], ARGV[6] = '<replica>|<token>'), the move is fenced like
+-- create_order: a replica that lost the market cannot mark an order submitted
+-- (and so will not post it).
+-- KEYS: order, pending, pending_market, venue_orders[, lease]
+-- ARGV: coid, status, venue_order_id, error, now[, lease value]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'unknown_order', ''} end
+if KEYS[5] and redis.call('GET', KEYS[5]) ~= ARGV[6] then
+  return {'fenced', status}
+end
 local target = ARGV[2]
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[1], 'venue_order_id', ARGV[3])

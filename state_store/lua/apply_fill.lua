@@ -1,6 +1,8 @@
 -- Apply one fill: the order's filled size and the market position move in
 -- one step. Idempotent by fill id: a replayed fill changes nothing.
--- KEYS: fill, order, position, pending, pending_market
+-- A fill that arrives after its window was settled (late venue report,
+-- reconciliation, journal replay) re-prices the settlement in the same step.
+-- KEYS: fill, order, position, pending, pending_market, window
 -- ARGV: fill_id, coid, market, outcome, side, price, size_micro,
 --       notional_micro, ts, venue_order_id
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate', ''} end
@@ -40,6 +42,15 @@ end
 redis.call('HSET', KEYS[3], 'market', ARGV[3], share_field, fmt(shares), 'cash', fmt(cash),
   'buy_notional', fmt(bought), 'sell_notional', fmt(sold),
   'fill_count', (tonumber(pos[5]) or 0) + 1, 'updated_at', ARGV[9])
+
+if redis.call('HGET', KEYS[3], 'settled') == '1' then
+  local winner = redis.call('HGET', KEYS[6], 'winner')
+  local win_field = 'up_shares'
+  if winner == 'Down' then win_field = 'down_shares' end
+  local now = redis.call('HMGET', KEYS[3], win_field, 'cash')
+  local payout = to_micro(now[1])
+  redis.call('HSET', KEYS[3], 'payout', fmt(payout), 'realized_pnl', fmt(to_micro(now[2]) + payout))
+end
 
 redis.call('HSET', KEYS[1], 'fill_id', ARGV[1], 'client_order_id', ARGV[2], 'market', ARGV[3],
   'outcome', ARGV[4], 'side', ARGV[5], 'price', ARGV[6], 'size', fmt(size),

@@ -8,9 +8,9 @@ if status == 'settled' then return {'already', redis.call('HGET', KEYS[1], 'winn
 local field = 'up_shares'
 if ARGV[2] == 'Down' then field = 'down_shares' end
 local pos = redis.call('HMGET', KEYS[2], field, 'cash')
-local shares = to_micro(pos[1])
-local payout = 0
-if shares > 0 then payout = shares end
+-- Signed: winning shares pay 1 each; a net short of the winner (only possible
+-- while fills are still arriving out of order) owes 1 each.
+local payout = to_micro(pos[1])
 local pnl = to_micro(pos[2]) + payout
 redis.call('HSET', KEYS[2], 'market', ARGV[1], 'payout', fmt(payout),
   'realized_pnl', fmt(pnl), 'settled', '1', 'updated_at', ARGV[4])

@@ -221,3 +221,31 @@ def test_open_markets_tracks_open_windows_only(store: Store) -> None:
     assert store.open_markets() == ["m-b"]
     store.settle_window("m-b", "Up")
     assert store.open_markets() == []
+
+
+def test_a_fill_after_settlement_reprices_it(store: Store, open_market: OpenMarket) -> None:
+    window, lease = open_market()
+    coid, _ = store.create_order("s", buy_up(window.market, size="20"), window, lease)
+    store.apply_fill(fill(coid, window.market, "f1", "10", "0.4"))
+    assert store.settle_window(window.market, "Up").detail == "6"
+    store.apply_fill(fill(coid, window.market, "f2", "5", "0.4"))  # reported late
+    pos = store.position(window.market)
+    assert (pos.payout, pos.realized_pnl) == (D(15), D(9))
+
+
+def test_settlement_counts_a_net_short_of_the_winner(store: Store, open_market: OpenMarket) -> None:
+    window, lease = open_market()
+    sell = Intent("exit", window.market, "Up", "SELL", D("0.6"), D("10"))
+    coid, _ = store.create_order("s", sell, window, lease)
+    store.apply_fill(Fill("f1", coid, window.market, "Up", "SELL", D("0.6"), D("10")))
+    assert store.settle_window(window.market, "Up").detail == "-4"
+
+
+def test_ack_with_a_lost_lease_is_fenced(store: Store, open_market: OpenMarket) -> None:
+    window, lease = open_market()
+    coid, _ = store.create_order("s", buy_up(window.market), window, lease)
+    store.release_lease(lease)
+    assert store.claim_lease(window.market, "r2", 30_000) is not None
+    assert store.ack_order(coid, window.market, "submitted", lease=lease).outcome == "fenced"
+    order = store.order(coid)
+    assert order is not None and order.status == OrderStatus.NEW

@@ -120,10 +120,13 @@ class Runner:
         if market in self.model.settled:
             assert result.outcome == "already"
             return
-        shares = self.expected(market)[0 if winner == "Up" else 1]
-        pnl = self.expected(market)[2] + max(shares, Decimal(0))
-        assert Decimal(result.detail) == pnl
-        self.model.settled[market] = (winner, pnl)
+        assert Decimal(result.detail) == self.settled_pnl(market, winner)
+        self.model.settled[market] = (winner, self.settled_pnl(market, winner))
+
+    def settled_pnl(self, market: str, winner: str) -> Decimal:
+        """Cash plus one per winning share (signed), over every fill applied so far."""
+        up, down, cash, _ = self.expected(market)
+        return cash + (up if winner == "Up" else down)
 
     def expected(self, market: str) -> tuple[Decimal, Decimal, Decimal, int]:
         up = down = cash = Decimal(0)
@@ -144,8 +147,9 @@ class Runner:
             assert (pos.up_shares, pos.down_shares, pos.cash, pos.fill_count) == self.expected(
                 market
             )
-            if market in self.model.settled:
-                assert pos.settled and pos.realized_pnl == self.model.settled[market][1]
+            if market in self.model.settled:  # fills after settlement re-price it
+                winner = self.model.settled[market][0]
+                assert pos.settled and pos.realized_pnl == self.settled_pnl(market, winner)
         filled_by_order: dict[str, Decimal] = defaultdict(Decimal)
         for f in self.model.fills.values():
             filled_by_order[f.client_order_id] += f.size

@@ -1,0 +1,59 @@
+"""`neverblink worker`: an rq worker (with its scheduler) for the bot's background jobs."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from control.cli_common import settings_options
+from control.cli_run import DEFAULT_VENUE_URL
+from state_store.settings import Settings
+
+
+@click.command("worker")
+@settings_options
+@click.option(
+    "--venue-url",
+    envvar="NEVERBLINK_VENUE_URL",
+    default=DEFAULT_VENUE_URL,
+    show_default=True,
+    help="CLOB base URL the reconciliation job compares Redis with",
+)
+@click.option(
+    "--reconcile-every",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Seconds between reconciliation runs (0: do not schedule them)",
+)
+@click.option("--burst", is_flag=True, help="Run the jobs that are due, then exit")
+@click.option("--name", default=None, help="Worker name, unique per process [default: random]")
+def worker_command(
+    settings: Settings, venue_url: str, reconcile_every: int, burst: bool, name: str | None
+) -> None:
+    """Run settlement and reconciliation jobs from the queue nb-<bot> (Ctrl-C: finish, stop).
+
+    Runners enqueue one settlement job per closed window; this worker runs
+    them when due (its scheduler moves scheduled jobs to the queue) and
+    schedules the periodic reconciliation of Redis against the venue. Any
+    number of workers may serve one bot, on any host sharing its Redis.
+    """
+    from rq import Worker
+
+    from runner import jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if reconcile_every < 0:
+        raise click.BadParameter("must be >= 0", param_hint="--reconcile-every")
+    conn = jobs.rq_connection(settings)
+    queue = jobs.queue_for(conn, settings.bot)
+    if reconcile_every > 0:
+        jobs.seed_reconcile(conn, jobs.JobTarget.of(settings, venue_url), reconcile_every)
+    worker = Worker([queue], connection=conn, name=name)
+    click.echo(f"rq worker {worker.name} on queue {queue.name} (venue {venue_url})", err=True)
+    worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+    conn.close()
+
+
+COMMANDS = [worker_command]

@@ -1,0 +1,227 @@
+"""`neverblink demo`: the whole bot on one machine, supervised, with a compact live log.
+
+What runs is one table (`plan`): the paper venue, the reload watcher, N
+runner replicas, an rq worker and Mission Control, each a
+`python -m control <command>` child with the shared settings passed through.
+A command this installation does not have (`watch` or `serve` while they are
+being built) is skipped with a note. The embedded Redis of the home is
+started first unless a Redis URL is given; a Redis the demo started is
+stopped again at the end (one that already ran is left running).
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import FrameType
+
+import httpx
+import redis
+
+from control.demo_summary import summary_line
+from control.supervise import ChildSpec, Echo, Supervisor
+from state_store.connection import connect, redis_available
+from state_store.embedded import embedded_socket_path, ensure_embedded_redis, stop_embedded_redis
+from state_store.private_redis import free_port
+from state_store.settings import Settings
+
+POLL_S = 0.2
+VENUE_READY_S = 30.0
+STOP_TIMEOUT_S = 20.0
+ACCESS_LOG = re.compile(r'"(GET|POST|PATCH|PUT|DELETE) [^"]*" \d{3}|HTTP Request: ')
+# rq's per-job INFO lines; its warnings and errors still show
+RQ_CHATTER = re.compile(r"(?i)^(?!.*(error|exception|traceback|fail|abandon|kill)).* rq\.\w+ ")
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    settings: Settings
+    replicas: int = 2
+    tick_s: float = 0.5
+    speed: float = 10.0
+    # The venue's books price more volatility than the example momentum strategy assumes
+    # (0.6), so it finds an edge late in a window and trades; equal vols leave no edge.
+    venue_vol: float = 1.2
+    port: int = 8791
+    venue_port: int = 0  # 0: a free port
+    duration: float | None = None  # seconds, then stop (tests, CI)
+    verbose: bool = False
+    summary_every_s: float = 5.0
+
+
+def plan(opts: DemoOptions, venue_url: str, venue_port: int) -> list[tuple[str, str, list[str]]]:
+    """Every child as (name, neverblink command, its own arguments), in start order."""
+    runners = [
+        (f"runner-{i}", "run", ["--replica", f"r{i}", "--tick", f"{opts.tick_s:g}",
+                                "--venue-url", venue_url])
+        for i in range(1, opts.replicas + 1)
+    ]  # fmt: skip
+    return [
+        (
+            "venue",
+            "venue",
+            ["--port", str(venue_port), "--speed", f"{opts.speed:g}", "--vol", "1.2"],
+        ),
+        ("watch", "watch", []),
+        *runners,
+        ("worker", "worker", ["--venue-url", venue_url]),
+        ("serve", "serve", ["--port", str(opts.port)]),
+    ]
+
+
+def settings_args(settings: Settings) -> list[str]:
+    args = ["--home", str(settings.home), "--bot", settings.bot]
+    args += ["--strategies", str(settings.strategies)]
+    return args + (["--redis-url", settings.redis_url] if settings.redis_url else [])
+
+
+def available_commands() -> set[str]:
+    from control.cli import main
+
+    return set(main.commands)
+
+
+def child_specs(opts: DemoOptions, venue_url: str, venue_port: int, echo: Echo) -> list[ChildSpec]:
+    known = available_commands()
+    specs = []
+    for name, command, args in plan(opts, venue_url, venue_port):
+        if command not in known:
+            echo(f"[demo] `neverblink {command}` is not available in this version: no {name}")
+            continue
+        argv = [sys.executable, "-m", "control", command, *args, *settings_args(opts.settings)]
+        specs.append(ChildSpec(name, argv, quiet=(ACCESS_LOG, RQ_CHATTER)))
+    return specs
+
+
+def ensure_strategies(folder: Path, echo: Echo) -> None:
+    """A fresh checkout has ./strategies; elsewhere, start from the packaged examples."""
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True)
+    for item in resources.files("strategies").iterdir():
+        if item.name.endswith(".py"):
+            (folder / item.name).write_text(item.read_text())
+    echo(f"[demo] copied the example strategies to {folder}")
+
+
+def start_redis(settings: Settings, echo: Echo) -> bool:
+    """Make sure the bot's Redis answers; True when the demo started the embedded one."""
+    if settings.redis_url:
+        return False
+    socket_path = embedded_socket_path(settings.home)
+    probe = redis.Redis(unix_socket_path=str(socket_path))
+    running = socket_path.exists() and redis_available(probe)
+    probe.close()
+    ensure_embedded_redis(settings.home)
+    if not running:
+        echo(f"[demo] embedded Redis started on {socket_path}")
+    return not running
+
+
+def wait_http(url: str, timeout: float, alive: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            if httpx.get(url, timeout=0.5).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+class Demo:
+    def __init__(self, opts: DemoOptions, echo: Echo) -> None:
+        self.opts = opts
+        self.echo = echo
+        self.stop = threading.Event()
+        self.sup = Supervisor(opts.settings.home / "logs", echo, opts.verbose)
+        self.started_redis = False
+
+    def request_stop(self, signum: int, _frame: FrameType | None) -> None:
+        if self.stop.is_set():  # a second Ctrl-C: no more waiting
+            self.echo("[demo] stopping now")
+            self.sup.kill_all()
+        self.stop.set()
+
+    def run(self) -> int:
+        s = self.opts.settings
+        ensure_strategies(s.strategies, self.echo)
+        self.started_redis = start_redis(s, self.echo)
+        try:
+            self._start_children()
+            self._banner()
+            self._supervise()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _start_children(self) -> None:
+        venue_port = self.opts.venue_port or free_port()
+        venue_url = f"http://127.0.0.1:{venue_port}"
+        for spec in child_specs(self.opts, venue_url, venue_port, self.echo):
+            self.sup.start(spec)
+            if spec.name == "venue":
+                alive = lambda: "venue" in self.sup.running()  # noqa: E731
+                if not wait_http(venue_url + "/time", VENUE_READY_S, alive):
+                    raise RuntimeError(f"the paper venue did not answer on {venue_url}")
+
+    def _banner(self) -> None:
+        s = self.opts.settings
+        lines = [f"[demo] bot {s.bot!r}, home {s.home}, strategies {s.strategies}"]
+        if "serve" in self.sup.children:
+            lines.append(f"[demo] Mission Control: http://127.0.0.1:{self.opts.port}/")
+            lines.append(f"[demo] API token: {s.api_token()}")
+        lines.append(f"[demo] logs in {s.home / 'logs'}; Ctrl-C stops everything")
+        for line in lines:
+            self.echo(line)
+
+    def _supervise(self) -> None:
+        started = time.monotonic()
+        next_summary = started + self.opts.summary_every_s
+        client = connect(self.opts.settings)
+        try:
+            while not self.stop.is_set():
+                if (
+                    self.opts.duration is not None
+                    and time.monotonic() - started >= self.opts.duration
+                ):
+                    break
+                self.sup.poll()
+                if time.monotonic() >= next_summary:
+                    next_summary += self.opts.summary_every_s
+                    self.echo(summary_line(self.opts.settings, client, time.monotonic() - started))
+                self.stop.wait(POLL_S)
+        finally:
+            client.close()
+
+    def _shutdown(self) -> None:
+        self.echo("[demo] stopping: runners first (they release their leases), then the rest")
+        runners = [n for n in self.sup.children if n.startswith("runner-")]
+        killed = self.sup.stop_all(STOP_TIMEOUT_S, first=runners)
+        if killed:
+            self.echo(f"[demo] killed after {STOP_TIMEOUT_S:g} s: {', '.join(killed)}")
+        if self.started_redis:
+            stop_embedded_redis(self.opts.settings.home)
+            self.echo("[demo] embedded Redis stopped")
+        self.echo("[demo] stopped")
+
+
+def run_demo(opts: DemoOptions, echo: Echo) -> int:
+    demo = Demo(opts, echo)
+    previous = {
+        sig: signal.signal(sig, demo.request_stop)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    try:
+        return demo.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
