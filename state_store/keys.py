@@ -131,10 +131,6 @@ class Keys:
         """Hash: code generation -> why it was rolled back (never loaded again)."""
         return self._k("quarantine")
 
-    @property
-    def events(self) -> str:
-        """Stream: orders, fills and other events for live views."""
-        return self._k("events")
 
     @property
     def watcher(self) -> str:
