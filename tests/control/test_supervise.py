@@ -85,6 +85,18 @@ def test_stop_all_kills_stragglers_with_their_children(tmp_path: Path) -> None:
     pids = [c.proc.pid for c in sup.children.values() if c.proc is not None] + [grandchild]
     killed = sup.stop_all(timeout=1.0, first=["polite"])
     assert killed == ["stubborn"]
-    for pid in pids:
-        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    for pid in pids:  # SIGKILL lands asynchronously: wait (bounded) for each to be gone
+        assert wait_gone(pid), f"pid {pid} still running"
     assert sup.running() == []
+
+
+def wait_gone(pid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.02)
+    return False
