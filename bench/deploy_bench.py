@@ -9,7 +9,9 @@ sample is the time from that timestamp to the latest `heartbeat` among the
 replicas' first status.json sections whose `code.git_sha` is the new SHA
 (status.json is polled every 5 ms; a missed first section can only make the
 sample longer). A random pause of up to one tick between deploys spreads them
-over the tick phase. `hook_to_published` splits off the watcher's share: the
+over the tick phase. Runners run with `--probation 0` (see RigConfig.probation:
+an overrun under load would otherwise roll a good deploy back before its
+status shows it). `hook_to_published` splits off the watcher's share: the
 published record's `validated_at` minus the hook's timestamp.
 """
 

@@ -43,6 +43,10 @@ class RigConfig:
     tick_s: float = 0.1
     bot: str = "default"
     source: Path = STRATEGIES  # copied into the first commit
+    # Ticks of probation for the runners. 0 here: on a loaded machine a decide that
+    # overruns its budget in the first ticks counts as a failure and rolls a good
+    # deploy back (and quarantines it), which measures load, not the deploy path.
+    probation: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class DeployRig:
         self._spawn("watch", neverblink("watch", *common, *where))
         for replica in self.replicas:
             args = ["--replica", replica, "--tick", str(cfg.tick_s), "--venue-url", venue_url]
+            args += ["--probation", str(cfg.probation)]
             self._spawn(replica, neverblink("run", *common, *where, *args))
         self.wait_confirmed(git(self.checkout, "rev-parse", "HEAD"), 60.0)
         self._wait_following(60.0)

@@ -15,6 +15,7 @@ from types import FrameType
 import redis
 
 from exchange.errors import VenueError
+from runner import sdnotify
 from runner.control_read import redis_reachable
 from runner.degraded import degraded_tick, recover
 from runner.markets import release_all
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # Redis that cannot take writes (a replica after failover, maxmemory) is as good as down:
 # the runner goes degraded (no new orders) instead of failing every tick.
+SLICE_S = 0.05
+
 REDIS_DOWN = (
     redis.ConnectionError,
     redis.TimeoutError,
@@ -39,31 +42,46 @@ class Loop:
         self.rt = rt
         self.max_ticks = max_ticks
         self.stop = threading.Event()
+        self.signalled = 0
 
     def install_signals(self) -> None:
         def request_stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("signal %d: finishing this tick, then stopping", signum)
-            self.stop.set()
+            # Only a flag: calling Event.set() here could deadlock against the main
+            # thread's own Event.wait() (both take the Event's non-reentrant lock).
+            self.signalled = signum
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
 
+    def stopping(self) -> bool:
+        if self.signalled and not self.stop.is_set():
+            log.info("signal %d: finishing this tick, then stopping", self.signalled)
+            self.stop.set()
+        return self.stop.is_set()
+
     def run(self) -> int:
         next_at = time.monotonic()
         try:
-            while not self.stop.is_set():
+            while not self.stopping():
                 self.one_tick()
+                sdnotify.alive()  # systemd: READY=1 once, then WATCHDOG=1 (no-op elsewhere)
                 if self.max_ticks is not None and self.rt.tick >= self.max_ticks:
                     break
                 next_at += self.rt.config.tick_s
-                delay = next_at - time.monotonic()
-                if delay < 0:  # overran: start the next tick now, do not try to catch up
+                if next_at < time.monotonic():  # overran: start the next tick now, no catch-up
                     next_at = time.monotonic()
-                    delay = 0
-                self.stop.wait(delay)
+                self.sleep_until(next_at)
         finally:
             self.teardown()
         return 0
+
+    def sleep_until(self, deadline: float) -> None:
+        """Sleep in short slices so a stop request (signal flag or event) is seen quickly."""
+        while not self.stopping():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.stop.wait(min(left, SLICE_S))
 
     def one_tick(self) -> None:
         rt = self.rt

@@ -198,13 +198,16 @@ def feedback(rt: Runtime, outcomes: list[StrategyOutcome]) -> list[dict[str, Any
     failures = {}
     for outcome in outcomes:
         if outcome.failed:
-            failures[outcome.name] = outcome.error
+            if not outcome.overrun:  # an overrun (a loaded machine?) is shown, not rolled back
+                failures[outcome.name] = outcome.error
             c = rt.counters
             c.strategy_errors[outcome.name] = c.strategy_errors.get(outcome.name, 0) + 1
             c.last_errors[outcome.name] = outcome.error
             if outcome.overrun:
                 c.overruns[outcome.name] = c.overruns.get(outcome.name, 0) + 1
-    ran = [o.name for o in outcomes]  # only ticks where strategies ran count for probation
+    # probation advances only on ticks where the strategy ran to the end (an overrun neither
+    # fails a version nor lets it pass: it stays on probation, visible in status)
+    ran = [o.name for o in outcomes if not o.overrun]
     events = rt.reloader.report_tick(rt.tick, failures, ran=ran)
     return [manifest_entry(e, rt.config.replica) for e in events]
 

@@ -131,7 +131,6 @@ class Keys:
         """Hash: code generation -> why it was rolled back (never loaded again)."""
         return self._k("quarantine")
 
-
     @property
     def watcher(self) -> str:
         """String `<host>:<pid>:<nonce>` with a PX expiry: the lease of the one active

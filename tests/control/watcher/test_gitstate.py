@@ -55,7 +55,8 @@ def test_state_sees_the_lock_and_the_hooks_marker(tmp_path: Path) -> None:
 
     state = checkout.state()
     assert (state.head, state.locked) == (sha, False)
-    assert state.marker is not None and (state.marker.sha, state.marker.hook) == (sha, "post-commit")
+    assert state.marker is not None
+    assert (state.marker.sha, state.marker.hook) == (sha, "post-commit")
     assert abs(state.marker.ts - time.time()) < 600
     (repo / ".git" / "index.lock").write_text("")
     assert checkout.state().locked
@@ -73,9 +74,7 @@ def test_the_hook_writes_valid_json_even_from_a_worktree(tmp_path: Path) -> None
     assert (marker["sha"], marker["hook"]) == (sha, "post-checkout")
 
 
-def test_outside_git_there_is_no_checkout(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_outside_git_there_is_no_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     assert Checkout.discover(tmp_path) is None
 

@@ -43,6 +43,10 @@ def version(tag: str) -> dict[str, str]:
 A, B = version("A"), version("B")
 
 
+def wait_published_last(client: redis.Redis, gen: str, what: str) -> None:
+    wait_for(lambda: published(client)[-1:] == [gen], what)
+
+
 def dirty_holds(client: redis.Redis) -> list[dict[str, Any]]:
     return [e for e in entries(client, kind="held") if "differs from HEAD" in e["error"]]
 
@@ -79,7 +83,7 @@ def test_checkouts_of_20_files_publish_only_whole_commits(
     for i in range(4):
         sha, gen = (sha_b, g_b) if i % 2 == 0 else (sha_a, g_a)
         git(repo, "checkout", "-q", "--detach", sha)
-        wait_for(lambda gen=gen: published(real_redis)[-1:] == [gen], f"checkout {i} live")
+        wait_published_last(real_redis, gen, f"checkout {i} live")
 
     assert_only(real_redis, [g_a, g_b])
     assert entries(real_redis, kind="rejected") == []  # no mixed tree was even validated
