@@ -23,9 +23,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import httpx
 import redis
 
+from bench.http_wait import wait_http
 from state_store.keys import Keys
 from state_store.private_redis import free_port
 
@@ -237,15 +237,3 @@ class DeployRig:
         for name, child in self.children.items():
             if child.proc.poll() is not None:
                 raise RuntimeError(f"{name} exited ({child.proc.returncode}); see {self.logs}")
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=0.5).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer")

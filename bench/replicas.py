@@ -24,9 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
-import httpx
 import redis
 
+from bench.http_wait import wait_http
 from exchange.client import ClobClient
 from state_store.keys import Keys
 from state_store.private_redis import free_port
@@ -208,18 +208,6 @@ class Cluster:
                 return True
             time.sleep(poll)
         return check()
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=0.5).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
 def lease_grants(client: redis.Redis, keys: Keys) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ Which markets a replica keeps and which it claims first follow a per-replica
 ranking (rendezvous hashing of replica and market): replicas claiming at the
 same instant mostly want different markets, and a market tends to go back to
 the same replica. A fresh grant takes a new fencing token and is recorded in
-the lease log (`grant_lease.lua`), with the server's time.
+the lease log (`claim_lease.lua`), with the server's time.
 """
 
 from __future__ import annotations
@@ -25,11 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from state_store import transitions as t
-from state_store.keys import Keys
-from state_store.scripts import script_source
 from state_store.store import Lease, Store
 
-LEASE_LOG_MAXLEN = 10_000  # approximate cap of the lease log stream
 CLAIM_ROUNDS = 2
 
 
@@ -42,14 +39,6 @@ def rank(replica: str, market: str) -> int:
     """This replica's preference for a market (lower first); stable across processes."""
     digest = hashlib.blake2b(f"{replica}|{market}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big")
-
-
-def grant_call(keys: Keys, market: str, replica: str, ttl_ms: int) -> tuple[list[str], list[Any]]:
-    """KEYS and ARGV of `grant_lease.lua` (claim_lease plus the lease log)."""
-    return (
-        [keys.lease(market), keys.fence, keys.lease_log],
-        [replica, ttl_ms, market, LEASE_LOG_MAXLEN],
-    )
 
 
 def refresh(
@@ -120,17 +109,12 @@ def claim_free(
 
 
 def _grant(store: Store, replica: str, markets: Sequence[str], ttl_ms: int) -> dict[str, Lease]:
-    script = store.client.register_script(script_source("grant_lease"))
-    pipe = store.client.pipeline(transaction=False)
-    for market in markets:
-        keys, args = grant_call(store.keys, market, replica, ttl_ms)
-        script(keys=keys, args=args, client=pipe)
-    granted = {}
-    for market, raw in zip(markets, pipe.execute(), strict=True):
-        outcome, detail = (_text(x) for x in raw)
-        if outcome in ("granted", "renewed"):
-            granted[market] = Lease(market, replica, int(detail))
-    return granted
+    results = store.execute([t.claim_lease(store.keys, m, replica, ttl_ms) for m in markets])
+    return {
+        market: Lease(market, replica, int(result.detail))
+        for market, result in zip(markets, results, strict=True)
+        if result.outcome in ("granted", "renewed")
+    }
 
 
 def _holder(value: Any) -> str:

@@ -129,8 +129,13 @@ def notional(fill: Fill) -> Decimal:
     return (fill.price * fill.size).quantize(MICRO_UNIT, rounding=ROUND_HALF_UP)
 
 
+LEASE_LOG_MAXLEN = 10_000  # approximate cap of the lease grant log
+
+
 def claim_lease(k: Keys, market: str, replica: str, ttl_ms: int) -> Call:
-    return Call("claim_lease", (k.lease(market), k.fence), (replica, ttl_ms))
+    """Claim or renew; a fresh grant gets a new fencing token and a lease-log entry."""
+    keys = (k.lease(market), k.fence, k.lease_log)
+    return Call("claim_lease", keys, (replica, ttl_ms, market, LEASE_LOG_MAXLEN))
 
 
 def renew_lease(k: Keys, lease: Lease, ttl_ms: int) -> Call:

@@ -6,11 +6,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
+from bench.http_wait import wait_http
 from state_store.private_redis import free_port
 
 
@@ -55,18 +53,6 @@ def start_venue(tmp: Path, redis_url: str, window_seconds: int = 20) -> tuple[Pr
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/time")
     return proc, url
-
-
-def wait_http(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=0.5).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def runner_args(
