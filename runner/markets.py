@@ -14,7 +14,6 @@ from decimal import Decimal
 from exchange.errors import VenueError
 from exchange.types import MarketWindow
 from exchange.venue import Venue
-from runner import leases as lease_policy
 from state_store import transitions as t
 from state_store.models import Window
 from state_store.store import Lease, Store
@@ -49,19 +48,6 @@ def live_replicas(store: Store, replica: str) -> int:
         pipe.exists(store.keys.runner(member))
     alive = {m for m, e in zip(members, pipe.execute(), strict=True) if e}
     return len(alive | {replica})
-
-
-def refresh_leases(
-    store: Store,
-    replica: str,
-    markets: Sequence[str],
-    held: Mapping[str, Lease],
-    ttl_ms: int,
-    replicas: int,
-) -> dict[str, Lease]:
-    """Renew held leases, shed those above this replica's fair share, claim free markets
-    up to it (see runner.leases)."""
-    return lease_policy.refresh(store, replica, markets, held, ttl_ms, replicas)
 
 
 def release_all(store: Store, leases: Mapping[str, Lease]) -> None:

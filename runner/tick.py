@@ -15,8 +15,8 @@ from typing import Any
 
 from control.converge import converge
 from control.desired import DesiredState
+from runner import leases, orders
 from runner import markets as mk
-from runner import orders
 from runner.control_read import read_desired
 from runner.flatten import flatten_markets
 from runner.manifest import manifest_entry, publish
@@ -55,7 +55,7 @@ def run_tick(rt: Runtime) -> TickReport:
     mk.record_windows(rt.store, windows)
     replicas = mk.live_replicas(rt.store, rt.config.replica)
     markets = [w.market for w in windows]
-    rt.leases = mk.refresh_leases(
+    rt.leases = leases.refresh(
         rt.store, rt.config.replica, markets, rt.leases, rt.config.lease_ttl_ms, replicas
     )
     fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)  # before the snapshot:

@@ -20,23 +20,18 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.reload.gitinfo import GitError, run_git
 from runner.reload.tree import Tree, is_source_name
 
 log = logging.getLogger(__name__)
 
 MARKER_NAME = "neverblink-deployed"
-GIT_TIMEOUT = 10.0
 _CACHE = 64  # commits whose folder listing is kept
-
-
-class GitError(RuntimeError):
-    """A git command failed; the watcher holds and retries."""
 
 
 @dataclass(frozen=True)
@@ -163,24 +158,3 @@ def _stat(path: Path) -> tuple[int, int, int]:
     except OSError:
         return (0, 0, 0)
     return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-def run_git(directory: Path, *args: str) -> str:
-    """stdout of a git command (trailing newline stripped); GitError on failure."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):  # we may run inside a hook
-        env.pop(name, None)
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(directory), *args],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            env=env,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GitError(f"git {args[0]}: {exc}") from exc
-    if done.returncode != 0:
-        raise GitError(f"git {' '.join(args)}: {done.stderr.strip()[:300]}")
-    return done.stdout.rstrip("\n")
