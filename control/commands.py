@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from control.desired import ConfigValue, DesiredState
 from control.params import Catalog, InvalidValue, coerce
+from state_store.desired import ConfigValue, DesiredState
 
 
 class ControlError(ValueError):

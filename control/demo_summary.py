@@ -12,7 +12,7 @@ from typing import Any
 
 import redis
 
-from control.files import read_json
+from state_store.files import read_json
 from state_store.settings import Settings
 from state_store.store import Store
 

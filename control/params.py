@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from control.desired import ConfigValue
+from state_store.desired import ConfigValue
 
 MAX_SOURCE_BYTES = 2_000_000
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})

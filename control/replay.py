@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from control.audit import AuditEntry
 from control.commands import REGISTRY, ControlError
 from control.replay_sandbox import Sandbox, SandboxOptions, sandbox
+from state_store.audit import AuditEntry
 
 MAX_RECORDING_BYTES = 50_000_000
 

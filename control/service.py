@@ -31,15 +31,15 @@ import filelock
 import redis
 
 from control import status_view
-from control.audit import AuditEntry, append_jsonl, current_user, high_water, hostname
 from control.commands import Change, CommandSpec, Refused, lookup
-from control.converge import converge_locked
-from control.desired import DesiredState, newer
-from control.file_plane import read_file, set_aside, write_file
-from control.files import LOCK_TIMEOUT_S, lock_for
 from control.params import Catalog, read_catalog
-from control.redis_plane import read_redis, write_redis
+from state_store.audit import AuditEntry, append_jsonl, current_user, high_water, hostname
 from state_store.connection import connect, describe_target, redis_available
+from state_store.converge import converge_locked
+from state_store.desired import DesiredState, newer
+from state_store.desired_file import read_file, set_aside, write_file
+from state_store.desired_redis import read_redis, write_redis
+from state_store.files import LOCK_TIMEOUT_S, lock_for
 from state_store.keys import Keys
 from state_store.settings import Settings
 

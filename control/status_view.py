@@ -17,15 +17,15 @@ from typing import Any, cast
 
 import redis
 
-from control.audit import read_stream, tail_jsonl
 from control.commands import Refused
-from control.desired import DesiredState
-from control.file_plane import read_file
-from control.files import read_json
 from control.params import Catalog
-from control.redis_plane import read_redis
 from runner.manifest import recent
+from state_store.audit import read_stream, tail_jsonl
 from state_store.codec import plain
+from state_store.desired import DesiredState
+from state_store.desired_file import read_file
+from state_store.desired_redis import read_redis
+from state_store.files import read_json
 from state_store.keys import Keys
 from state_store.settings import Settings
 from state_store.store import Store

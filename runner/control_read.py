@@ -12,8 +12,8 @@ from typing import cast
 
 import redis
 
-from control.desired import DesiredState, InvalidControlFile, newer, read_control_file
 from runner.runtime import Runtime
+from state_store.desired import DesiredState, InvalidControlFile, newer, read_control_file
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import logging
 
 import redis
 
-from control.watcher.record import read_record
 from runner.reload import Published
 from runner.runtime import Runtime
+from state_store.code_record import CodeRecord, read_record
 from state_store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def published_target(
     if following is not None and (following.generation, str(following.seq)) == (generation, seq):
         return following
     record = read_record(client, keys)
-    return record.published() if record is not None else None
+    return published_of(record) if record is not None else None
 
 
 def sync_published(rt: Runtime) -> None:
@@ -61,3 +61,15 @@ def sync_published(rt: Runtime) -> None:
     elif before is None or before.generation != target.generation:
         log.info("following published generation %s (seq %d)", target.generation, target.seq)
     reloader.follow(target)
+
+
+def published_of(record: CodeRecord) -> Published:
+    """What a runner needs from a published record to adopt it."""
+    return Published(
+        generation=record.generation,
+        seq=record.seq,
+        files=record.files,
+        git_sha=record.git_sha,
+        git_dirty=record.git_dirty,
+        strategies=record.strategies,
+    )

@@ -1,6 +1,6 @@
 """The audit trail of repairs made by background jobs (reconciliation, settlement sweeps).
 
-Entries use the control plane's audit format (control.audit.AuditEntry) and
+Entries use the control plane's audit format (state_store.audit.AuditEntry) and
 its two copies: the Redis stream `nb:{B}:audit` and `<home>/audit.jsonl`.
 A repair is not a change of the desired state, so its `old_version` and
 `new_version` are 0: the control plane's version high-water mark ignores it.
@@ -19,8 +19,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from control.audit import STREAM_MAXLEN, AuditEntry, append_jsonl, hostname
-from control.files import lock_for
+from state_store.audit import STREAM_MAXLEN, AuditEntry, append_jsonl, hostname
+from state_store.files import lock_for
 from state_store.scripts import script_source
 from state_store.settings import Settings
 from state_store.store import Store

@@ -12,10 +12,10 @@ from typing import Any
 
 import redis
 
-from control.desired import DesiredState
 from exchange.venue import Venue
 from runner.strategy_call import StrategyCaller
 from runner.tick_timing import TickDurations
+from state_store.desired import DesiredState
 from state_store.settings import Settings
 from state_store.store import Lease, Store
 

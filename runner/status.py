@@ -12,8 +12,8 @@ from typing import Any, cast
 
 import redis
 
-from control.files import update_json_locked
 from runner.manifest import merge_recent
+from state_store.files import update_json_locked
 from state_store.keys import Keys
 
 

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from control.converge import converge
-from control.desired import DesiredState
 from runner import leases, orders
 from runner import markets as mk
 from runner.control_read import read_desired
@@ -26,6 +24,8 @@ from runner.runtime import Runtime
 from runner.status import heartbeat, write_status_file
 from runner.strategy_call import StrategyOutcome
 from runner.views import market_view, strategy_view
+from state_store.converge import converge
+from state_store.desired import DesiredState
 from state_store.models import MarketSnapshot, Window
 from state_store.view import MarketView
 

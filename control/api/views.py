@@ -13,10 +13,10 @@ from typing import Any, cast
 
 import redis
 
-from control.files import read_json
 from control.service import ControlService
 from runner.manifest import from_stream_fields
 from state_store.codec import plain
+from state_store.files import read_json
 from state_store.models import MarketSnapshot, Order, Position
 from state_store.store import Store
 

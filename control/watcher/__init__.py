@@ -18,5 +18,5 @@ deploy/README.md ("How a change goes live"). Runners follow through
 `runner.published.sync_published` and `runner.reload.Reloader.follow`.
 
 This package imports nothing heavy at import time, so runners can read
-`control.watcher.record` cheaply.
+`state_store.code_record` cheaply.
 """

@@ -6,7 +6,7 @@ watcher whose lease expired must not overwrite its successor), assigns
 appends the "published" manifest entry (with that seq) to `nb:{B}:reloads`,
 atomically. Then `<home>/code.json` is replaced (temp file, fsync, rename).
 Keys come in KEYS[] (all `nb:{B}:`, one Cluster slot); the script is the
-watcher's only one, so it lives here as a string, like control.redis_plane's.
+watcher's only one, so it lives here as a string, like state_store.desired_redis's.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any, cast
 
 import redis
 
-from control.files import lock_for, write_json_atomic
 from control.watcher.lease import Lease
-from control.watcher.record import CodeRecord, read_record, read_record_file
 from runner.manifest import STREAM_MAXLEN, publish, to_stream_fields
+from state_store.code_record import CodeRecord, read_record, read_record_file
+from state_store.files import lock_for, write_json_atomic
 from state_store.keys import Keys
 
 log = logging.getLogger(__name__)

@@ -21,14 +21,10 @@ from typing import Any
 
 import redis
 
-from control.desired import newer
-from control.file_plane import read_file
-from control.redis_plane import read_redis
 from control.watcher.gate import Gate, Verdict
 from control.watcher.gitstate import Checkout
 from control.watcher.lease import Lease, LeaseKeeper, identity
 from control.watcher.publish import REPLICA, Publisher
-from control.watcher.record import CodeRecord
 from control.watcher.source import EventSource
 from runner.manifest import manifest_entry
 from runner.reload import (
@@ -41,6 +37,10 @@ from runner.reload import (
     validate_tree,
 )
 from runner.sdnotify import Notifier
+from state_store.code_record import CodeRecord
+from state_store.desired import newer
+from state_store.desired_file import read_file
+from state_store.desired_redis import read_redis
 from state_store.keys import Keys
 from state_store.settings import Settings
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from control.commands import REGISTRY, Refused, UsageError, lookup, parse_assignments
-from control.desired import DesiredState
 from control.params import Catalog, read_catalog
+from state_store.desired import DesiredState
 
 
 def run(command: str, state: DesiredState, catalog: Catalog, **args: object) -> DesiredState:

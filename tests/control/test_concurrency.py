@@ -9,11 +9,11 @@ from typing import Any
 
 import redis
 
-from control.audit import read_jsonl, read_stream
-from control.converge import converge
-from control.desired import read_control_file
-from control.files import read_json
-from control.redis_plane import read_redis
+from state_store.audit import read_jsonl, read_stream
+from state_store.converge import converge
+from state_store.desired import read_control_file
+from state_store.desired_redis import read_redis
+from state_store.files import read_json
 from state_store.keys import Keys
 from state_store.settings import Settings
 from tests.control.workers import issue_commands, write_sections

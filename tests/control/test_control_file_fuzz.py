@@ -18,16 +18,16 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from control.converge import converge_report
-from control.desired import (
+from runner.control_read import read_desired
+from runner.runtime import Runtime
+from state_store.converge import converge_report
+from state_store.desired import (
     MAX_CONTROL_FILE_BYTES,
     DesiredState,
     InvalidControlFile,
     read_control_file,
 )
-from control.redis_plane import read_redis, write_redis
-from runner.control_read import read_desired
-from runner.runtime import Runtime
+from state_store.desired_redis import read_redis, write_redis
 from state_store.keys import Keys
 from state_store.settings import Settings
 

@@ -11,13 +11,13 @@ from typing import Any, cast
 import pytest
 import redis
 
-from control.audit import read_jsonl, read_stream
-from control.converge import converge, converge_report
-from control.desired import DesiredState, read_control_file
-from control.redis_plane import read_redis, write_redis
 from control.service import ControlService
 from runner.control_read import read_desired
 from runner.runtime import Runtime
+from state_store.audit import read_jsonl, read_stream
+from state_store.converge import converge, converge_report
+from state_store.desired import DesiredState, read_control_file
+from state_store.desired_redis import read_redis, write_redis
 from state_store.keys import Keys
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings

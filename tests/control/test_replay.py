@@ -9,10 +9,10 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from control.audit import AuditEntry, append_jsonl
 from control.cli import main
 from control.replay import ReplayError, ReplayOptions, read_recording, replay
 from control.service import ControlService
+from state_store.audit import AuditEntry, append_jsonl
 from state_store.settings import Settings
 from tests.control.conftest import dead_url
 

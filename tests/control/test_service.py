@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import redis
 
-from control.audit import read_jsonl, read_stream
 from control.commands import Refused, UsageError
-from control.desired import DesiredState, read_control_file
-from control.redis_plane import read_redis
 from control.service import ControlService
+from state_store.audit import read_jsonl, read_stream
+from state_store.desired import DesiredState, read_control_file
+from state_store.desired_redis import read_redis
 from state_store.keys import Keys
 from state_store.settings import Settings
 
@@ -227,9 +227,9 @@ def test_redis_failing_mid_command_falls_back_to_the_file(
 def test_a_stuck_control_lock_is_a_clear_refusal(
     service: ControlService, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from control.files import lock_for
+    from state_store.files import lock_for
 
-    monkeypatch.setattr("control.files.LOCK_TIMEOUT_S", 0.1)
+    monkeypatch.setattr("state_store.files.LOCK_TIMEOUT_S", 0.1)
     settings.home.mkdir(parents=True, exist_ok=True)
     with lock_for(settings.control_file), pytest.raises(Refused, match="held by another process"):
         service.apply("pause")

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from control.desired import DesiredState
-from control.files import write_json_atomic
 from exchange.client import ClobClient
 from exchange.types import OrderRequest, PlaceResult
 from runner.loop import Loop
@@ -20,6 +18,8 @@ from runner.reload import Reloader
 from runner.runtime import RunnerConfig, Runtime
 from runner.strategy_call import StrategyCaller
 from state_store.connection import connect
+from state_store.desired import DesiredState
+from state_store.files import write_json_atomic
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
 from state_store.store import Store

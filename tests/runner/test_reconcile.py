@@ -10,10 +10,10 @@ import pytest
 import redis
 from rq.job import Job, JobStatus
 
-from control.audit import read_jsonl, read_stream
 from exchange.types import OrderRequest
 from runner import jobs
 from runner.reconcile import Reconciler
+from state_store.audit import read_jsonl, read_stream
 from state_store.models import Intent, OrderStatus, Window, WindowStatus
 from state_store.settings import Settings
 from state_store.store import Lease, Store

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import redis
 
-from control.desired import DesiredState
 from exchange.client import ClobClient
 from runner.tick import merged_params, run_tick
+from state_store.desired import DesiredState
 from state_store.models import OrderStatus
 from tests.runner.conftest import RuntimeFactory
 from tests.runner.strategy_sources import always_buy

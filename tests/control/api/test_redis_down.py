@@ -7,8 +7,8 @@ from collections.abc import Callable
 import redis
 from starlette.testclient import TestClient
 
-from control.desired import read_control_file
 from runner.status import write_status_file
+from state_store.desired import read_control_file
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
 from tests.control.api.conftest import AUTH, AppFactory

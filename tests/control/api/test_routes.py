@@ -8,7 +8,7 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
-from control.desired import read_control_file
+from state_store.desired import read_control_file
 from state_store.settings import Settings
 from tests.control.api.conftest import AUTH
 from tests.control.api.helpers import GEN_A, GEN_B, beat, publish_history, trade

@@ -11,8 +11,8 @@ from pathlib import Path
 import redis
 
 from control.service import ControlService
-from control.watcher.record import CodeRecord, read_record
 from control.watcher.watcher import Watcher
+from state_store.code_record import CodeRecord, read_record
 from state_store.keys import Keys
 from tests.control.watcher.conftest import StartWatcher
 from tests.control.watcher.helpers import (

@@ -1,6 +1,6 @@
 """The file copy of the desired state: `<home>/control.json`.
 
-Writers hold `control.json.lock` (control/files.py) and replace the file
+Writers hold `control.json.lock` (state_store/files.py) and replace the file
 atomically. A file that cannot be used is never overwritten silently: the
 service refuses (Redis down) or moves it aside to `control.json.rejected-<ts>`
 before writing the Redis state over it (Redis up), and says so.
@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from control.desired import DesiredState, InvalidControlFile, read_control_file
-from control.files import write_json_atomic
+from state_store.desired import DesiredState, InvalidControlFile, read_control_file
+from state_store.files import write_json_atomic
 
 
 @dataclass(frozen=True)

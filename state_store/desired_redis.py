@@ -21,8 +21,8 @@ from typing import Any, Literal, cast
 
 import redis
 
-from control.audit import STREAM_MAXLEN, AuditEntry
-from control.desired import DesiredState
+from state_store.audit import STREAM_MAXLEN, AuditEntry
+from state_store.desired import DesiredState
 from state_store.keys import Keys
 
 Mode = Literal["cas", "newer"]

@@ -28,7 +28,6 @@ from typing import Any, cast
 
 import redis
 
-from runner.reload.model import Published
 from state_store.keys import Keys
 
 _JSON_FIELDS = ("files", "modules", "strategies", "validated_at", "marked_at", "git_dirty")
@@ -105,17 +104,6 @@ class CodeRecord:
         }
         fields["git_dirty"] = "1" if data.get("git_dirty") is True else "0"
         return cls.from_fields(fields)
-
-    def published(self) -> Published:
-        """What a runner needs to adopt it."""
-        return Published(
-            generation=self.generation,
-            seq=self.seq,
-            files=self.files,
-            git_sha=self.git_sha,
-            git_dirty=self.git_dirty,
-            strategies=self.strategies,
-        )
 
 
 def _str_map(data: Any) -> dict[str, str]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from control.watcher.record import CodeRecord, read_record_file
+from runner.published import published_of
+from state_store.code_record import CodeRecord, read_record_file
 
 RECORD = CodeRecord(
     generation="0123456789abcdef",
@@ -28,8 +29,8 @@ def test_round_trips() -> None:
     fields = {**RECORD.to_fields(), "seq": "7"}
     assert CodeRecord.from_fields(fields) == RECORD
     assert CodeRecord.from_json(json.loads(json.dumps(RECORD.to_json()))) == RECORD
-    assert RECORD.published().files == RECORD.files
-    assert (RECORD.published().seq, RECORD.published().strategies) == (7, ("a",))
+    assert published_of(RECORD).files == RECORD.files
+    assert (published_of(RECORD).seq, published_of(RECORD).strategies) == (7, ("a",))
 
 
 @pytest.mark.parametrize("text", ["", "[]", '{"generation": "x"}', '{"seq": "x"}'])

@@ -23,11 +23,11 @@ from typing import Literal
 import filelock
 import redis
 
-from control.audit import AuditEntry, append_jsonl, hostname, tail_jsonl
-from control.desired import DesiredState, newer
-from control.file_plane import FileRead, read_file, set_aside, write_file
-from control.files import lock_for
-from control.redis_plane import RedisRead, read_redis, write_redis
+from state_store.audit import AuditEntry, append_jsonl, hostname, tail_jsonl
+from state_store.desired import DesiredState, newer
+from state_store.desired_file import FileRead, read_file, set_aside, write_file
+from state_store.desired_redis import RedisRead, read_redis, write_redis
+from state_store.files import lock_for
 from state_store.keys import Keys
 from state_store.settings import Settings
 
