@@ -34,8 +34,8 @@ def bench_group() -> None:
 @json_option
 def bench_store(markets: int, iterations: int, redis_url: str | None, as_json: bool) -> None:
     """One tick of store work (snapshot + commits) vs a bare redis-py pipeline."""
-    from bench.store_bench import run_store_bench
-    from bench.target import bench_redis
+    from control.bench.store_bench import run_store_bench
+    from control.bench.target import bench_redis
 
     with bench_redis(redis_url) as (client, where):
         result = run_store_bench(client, markets, iterations)
@@ -50,7 +50,7 @@ def bench_store(markets: int, iterations: int, redis_url: str | None, as_json: b
 @json_option
 def bench_reload(reloads: int, restarts: int, tick_s: float, as_json: bool) -> None:
     """Code change -> first tick on the new code: hot reload vs restarting the runner."""
-    from bench.reload_bench import run_reload_bench
+    from control.bench.reload_bench import run_reload_bench
 
     _report(run_reload_bench(reloads, restarts, tick_s), as_json)
 

@@ -22,7 +22,7 @@ def bench_control(settings: Settings, commands: int, tick_s: float, as_json: boo
     Runs a dry-run runner in-process (fresh bot id, paper venue, private
     redis-server); strategies come from --strategies.
     """
-    from control.bench_control import run_control_bench
+    from control.bench.control_bench import run_control_bench
 
     if commands < 1 or tick_s <= 0:
         raise click.UsageError("--commands must be >= 1 and --tick > 0")

@@ -29,8 +29,8 @@ def bench_deploy(
     a deploy checkout with the hooks of deploy/hooks; each deploy is a commit
     in an origin repo and a `git pull`.
     """
-    from bench.deploy_bench import run_deploy_bench
-    from bench.target import bench_redis
+    from control.bench.deploy_bench import run_deploy_bench
+    from control.bench.target import bench_redis
 
     if deploys < 1 or replicas < 1 or tick_s <= 0:
         raise click.UsageError("--deploys and --replicas must be >= 1, --tick > 0")

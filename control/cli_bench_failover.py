@@ -23,7 +23,7 @@ def bench_failover(
     Starts a private redis-server, a paper venue with 8 live markets and N
     `neverblink run` processes; target: p99 <= lease TTL + one tick.
     """
-    from bench.failover import FailoverOptions, run_failover_bench
+    from control.bench.failover import FailoverOptions, run_failover_bench
 
     if kills < 1 or replicas < 2 or tick_s <= 0 or lease_ttl_ms < tick_s * 2000:
         raise click.UsageError(

@@ -48,7 +48,6 @@ ERROR_RETRY = (3, [10, 60, 300])  # on an exception: tries, intervals
 RESULT_TTL_S = 3600
 FAILURE_TTL_S = 7 * 86400
 JOB_TIMEOUT_S = 120
-DEFAULT_RECONCILE_EVERY_S = 30
 _ID_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 DEAD_STATUSES = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 

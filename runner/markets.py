@@ -20,8 +20,6 @@ from state_store.store import Lease, Store
 
 log = logging.getLogger(__name__)
 
-SETTLE_PER_TICK = 4
-
 
 def to_window(mw: MarketWindow) -> Window:
     return Window(
@@ -52,17 +50,6 @@ def live_replicas(store: Store, replica: str) -> int:
 
 def release_all(store: Store, leases: Mapping[str, Lease]) -> None:
     store.execute([t.release_lease(store.keys, lease) for lease in leases.values()])
-
-
-def settle_resolved(store: Store, venue: Venue, now: float, limit: int = SETTLE_PER_TICK) -> int:
-    """Settle up to `limit` closed windows the venue has resolved, inline (idempotent).
-
-    Runners normally leave this to the settlement jobs (runner.settlement); it
-    is the path without an rq worker.
-    """
-    from runner.settlement import settle_inline
-
-    return settle_inline(store, venue, store.unsettled_markets()[:limit])
 
 
 def reference_prices(venue: Venue, assets: Iterable[str]) -> dict[str, Decimal]:

@@ -9,8 +9,8 @@ atomic step, so a change never lands without its audit entry. Two modes:
   script was resent by redis-py's retry after a lost reply and reports `applied`.
 - `newer`: only replace a lower version (convergence copying control.json in).
 
-The script lives here as a string (not in state_store/lua) because it is the
-control plane's only script; keys are passed in KEYS[], never built inside.
+The script is state_store/lua/set_control.lua; keys are passed in KEYS[],
+never built inside.
 """
 
 from __future__ import annotations
@@ -24,44 +24,9 @@ import redis
 from state_store.audit import STREAM_MAXLEN, AuditEntry
 from state_store.desired import DesiredState
 from state_store.keys import Keys
+from state_store.scripts import script_source
 
 Mode = Literal["cas", "newer"]
-
-SET_CONTROL_LUA = """
-local raw = redis.call('HGET', KEYS[1], 'version')
-if raw == false then raw = '' end
-local nstate = tonumber(ARGV[5])
-local state = {}
-local newversion = -1
-for i = 0, nstate - 1 do
-  local f, v = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
-  state[#state + 1] = f
-  state[#state + 1] = v
-  if f == 'version' then newversion = tonumber(v) end
-end
-if ARGV[1] == 'cas' then
-  if raw ~= ARGV[2] then
-    if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'change_id') == ARGV[3] then
-      return {'applied', raw}
-    end
-    return {'conflict', raw}
-  end
-elseif (tonumber(raw) or -1) >= newversion then
-  return {'conflict', raw}
-end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(state))
-local i = 6 + 2 * nstate
-while i <= #ARGV do
-  local k = tonumber(ARGV[i])
-  local entry = {}
-  for j = 1, 2 * k do entry[j] = ARGV[i + j] end
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(entry))
-  i = i + 2 * k + 1
-end
-return {'ok', raw}
-"""
-
 
 @dataclass(frozen=True)
 class RedisRead:
@@ -117,7 +82,7 @@ def write_redis(
         argv.append(str(len(stream)))
         for name, value in stream.items():
             argv += [name, value]
-    script = client.register_script(SET_CONTROL_LUA)
+    script = client.register_script(script_source("set_control"))
     raw = cast(list[Any], script(keys=[keys.control, keys.audit], args=argv))
     outcome = _text(raw[0])
     if outcome not in ("ok", "applied", "conflict"):

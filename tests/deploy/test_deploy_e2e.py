@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bench.deploy_rig import DeployRig, RigConfig
+from control.bench.deploy_rig import DeployRig, RigConfig
 from runner.manifest import recent
 from state_store.keys import Keys
 

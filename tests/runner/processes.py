@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.http_wait import wait_http
+from control.bench.http_wait import wait_http
 from state_store.private_redis import free_port
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 import redis
 
-from bench.replicas import lease_grants
+from control.bench.replicas import lease_grants
 from runner import leases
 from state_store.models import Intent, Window
 from state_store.store import FencedOut, Store

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import redis
 
-from bench.replicas import Cluster, ClusterConfig, lease_grants
+from control.bench.replicas import Cluster, ClusterConfig, lease_grants
 from exchange.client import ClobClient
 from runner import jobs
 from runner.reconcile import Reconciler

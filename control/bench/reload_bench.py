@@ -18,8 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.reload_setup import BenchSystem, RestartRunner, TimedLoop, bench_system
-from bench.stats import summary_ms
+from control.bench.reload_setup import BenchSystem, RestartRunner, TimedLoop, bench_system
+from control.bench.stats import summary_ms
 
 STRATEGY = """
 PARAMS = {{"edge": 0.02, "version": {version}}}

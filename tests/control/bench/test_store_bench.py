@@ -5,7 +5,7 @@ import json
 import redis
 from click.testing import CliRunner
 
-from bench.store_bench import run_store_bench
+from control.bench.store_bench import run_store_bench
 from control.cli import main
 
 

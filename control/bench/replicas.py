@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import redis
 
-from bench.http_wait import wait_http
+from control.bench.http_wait import wait_http
 from exchange.client import ClobClient
 from state_store.keys import Keys
 from state_store.private_redis import free_port
@@ -122,7 +122,7 @@ class Cluster:
         self.logs.mkdir(parents=True, exist_ok=True)
         c = self.config
         venue_args = [
-            sys.executable, "-m", "bench.paper_venue", "--redis-url", c.redis_url,
+            sys.executable, "-m", "control.bench.paper_venue", "--redis-url", c.redis_url,
             "--port", str(self.venue_port), "--window-seconds", str(c.window_seconds),
             "--latency-ms", str(c.venue_latency_ms),
         ]  # fmt: skip

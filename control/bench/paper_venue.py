@@ -4,7 +4,7 @@
 more markets to split, so this serves every asset the paper venue knows
 (btc, eth, sol, xrp: 8 live markets with the 5m and 15m series):
 
-    python -m bench.paper_venue --redis-url URL --port P [--assets btc,eth,sol,xrp]
+    python -m control.bench.paper_venue --redis-url URL --port P [--assets btc,eth,sol,xrp]
         [--window-seconds S] [--speed X] [--seed N] [--latency-ms MS]
 
 `--latency-ms` delays every answer, like a venue across a network (real CLOB
@@ -26,7 +26,7 @@ from exchange.paper.prices import INITIAL_PRICES
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.paper_venue")
+    parser = argparse.ArgumentParser(prog="python -m control.bench.paper_venue")
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--assets", default=",".join(INITIAL_PRICES))

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import redis
 
-from bench.stats import summary_ms
+from control.bench.stats import summary_ms
 from state_store import transitions as t
 from state_store.codec import plain
 from state_store.keys import Keys

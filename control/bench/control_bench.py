@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench.stats import summary_ms
+from control.bench.stats import summary_ms
 from control.replay_sandbox import Sandbox, SandboxOptions, sandbox
 from control.service import ControlService
 from state_store.private_redis import free_port

@@ -25,8 +25,8 @@ from typing import Any
 
 import redis
 
-from bench.deploy_rig import DeployRig, RigConfig
-from bench.stats import summary_ms
+from control.bench.deploy_rig import DeployRig, RigConfig
+from control.bench.stats import summary_ms
 from state_store.keys import Keys
 
 CONFIRM_TIMEOUT_S = 30.0

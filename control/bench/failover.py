@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.replicas import Cluster, ClusterConfig, lease_grants
-from bench.stats import summary_ms
+from control.bench.replicas import Cluster, ClusterConfig, lease_grants
+from control.bench.stats import summary_ms
 from state_store.private_redis import RedisProcess
 
 NOOP_STRATEGY = "def decide(view):\n    return []\n"

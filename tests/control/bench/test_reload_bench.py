@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.reload_bench import run_reload_bench
+from control.bench.reload_bench import run_reload_bench
 
 
 @pytest.mark.timeout(180)

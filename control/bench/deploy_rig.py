@@ -25,7 +25,7 @@ from typing import Any
 
 import redis
 
-from bench.http_wait import wait_http
+from control.bench.http_wait import wait_http
 from state_store.keys import Keys
 from state_store.private_redis import free_port
 
