@@ -23,7 +23,7 @@ from runner.published import sync_published
 from runner.runtime import Runtime
 from runner.status import heartbeat, write_status_file
 from runner.strategy_call import StrategyOutcome
-from runner.views import market_view, strategy_view
+from runner.view_builder import market_view, strategy_view
 from state_store.converge import converge
 from state_store.desired import DesiredState
 from state_store.models import MarketSnapshot, Window
