@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import cast
 
 from exchange.venue import Venue
-from runner import orders
+from runner import lifecycle, orders
 from state_store.models import OUTCOMES, Intent, MarketSnapshot
 from state_store.store import Lease, Store
 
@@ -53,7 +53,7 @@ def flatten_market(
     bids: Mapping[str, Decimal], stats: orders.OrderStats,
 ) -> bool:  # fmt: skip
     """Cancel and sell; True only when the market is done (else it is tried next tick)."""
-    _, failed = orders.end_orders(store, venue, snap.open_orders, "cancelled", "flatten")
+    _, failed = lifecycle.end_orders(store, venue, snap.open_orders, "cancelled", "flatten")
     held = [o for o in OUTCOMES if snap.position.shares(o) > 0]
     if failed or snap.window is None or market_lease_lost(snap.market, leases):
         return False

@@ -7,7 +7,7 @@ The order of work makes a crash anywhere harmless:
 3. the venue's answer is recorded; fills arrive through the trades feed and
    are applied by fill id.
 A restarted runner finds orders left in `new`/`submitted` and asks the venue
-about them by their deterministic id (`reconcile_stuck`).
+about them by their deterministic id (`runner.lifecycle.repair_stuck`).
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from exchange.errors import OrderRejected, VenueError
-from exchange.types import OrderRequest, PlaceResult, VenueFill, VenueOrder
+from exchange.errors import OrderRejected
+from exchange.types import OrderRequest, PlaceResult, VenueFill
 from exchange.venue import Venue
 from state_store import transitions as t
-from state_store.models import TERMINAL_STATUSES, Fill, Intent, Order, OrderStatus, Window
+from state_store.models import TERMINAL_STATUSES, Fill, Intent, Order, Window
 from state_store.store import Lease, Store
 
 log = logging.getLogger(__name__)
 
-STUCK = (OrderStatus.NEW, OrderStatus.SUBMITTED)
 TERMINAL = {s.value for s in TERMINAL_STATUSES}
 
 
@@ -44,11 +43,9 @@ class Planned:
 @dataclass
 class OrderStats:
     created: int = 0
-    submitted: int = 0
     rejected: int = 0
     fenced: int = 0
     fills: int = 0
-    reconciled: int = 0
 
 
 IMMEDIATE = ("FAK", "FOK")  # whatever does not match at once is killed by the venue
@@ -117,7 +114,6 @@ def submit(
         stats.rejected += 1
         store.ack_order(coid, market, "rejected", error=str(exc)[:500])
         return
-    stats.submitted += 1
     record_placement(store, venue, coid, market, req.order_type, placed)
 
 
@@ -138,80 +134,6 @@ def record_placement(
         # unmatched or canceled, or a FAK/FOK whose remainder the venue killed: the order
         # is over; fills still count (and move it to filled if they complete it)
         store.cancel_order(coid, market, "cancelled", f"{order_type} {placed.status}")
-
-
-def reconcile_stuck(
-    store: Store, venue: Venue, orders: Iterable[Order], windows: Mapping[str, Window],
-    leases: Mapping[str, Lease], stats: OrderStats, now: float,
-) -> None:  # fmt: skip
-    """Orders a crash left in new/submitted: adopt the venue's view, or post again.
-
-    One order's venue trouble does not hold up the others (or the rest of the tick).
-    """
-    for order in orders:
-        lease = leases.get(order.market)
-        if order.status not in STUCK or not order.venue_order_id or lease is None:
-            continue
-        stats.reconciled += 1
-        try:
-            reconcile_one(store, venue, order, windows.get(order.market), lease, stats, now)
-        except VenueError as exc:
-            log.warning("reconciling %s failed, retrying next tick: %s", order.client_order_id, exc)
-
-
-def reconcile_one(
-    store: Store, venue: Venue, order: Order, window: Window | None, lease: Lease,
-    stats: OrderStats, now: float,
-) -> None:  # fmt: skip
-    found = venue.get_order(order.venue_order_id)
-    if found is not None:
-        adopt(store, order, found)
-        return
-    if window is None or window.end_ts <= now:
-        store.cancel_order(order.client_order_id, order.market, "expired", "never reached venue")
-        return
-    req = OrderRequest(
-        order.client_order_id, order.token_id, order.side, order.price, order.size,
-        order.order_type,
-    )  # fmt: skip
-    submit(store, venue, order.client_order_id, order.market, req, stats, lease)
-
-
-def adopt(store: Store, order: Order, found: VenueOrder) -> None:
-    store.ack_order(order.client_order_id, order.market, "live", found.order_id)
-    if found.status == "canceled":
-        store.cancel_order(order.client_order_id, order.market, "cancelled", "venue canceled")
-
-
-def expire_orders(
-    store: Store,
-    venue: Venue,
-    orders: Iterable[Order],
-    reason: str = "expired",
-    note: str = "window ended",
-) -> int:
-    """Cancel open orders at the venue and end them in Redis; returns how many it ended."""
-    return end_orders(store, venue, orders, reason, note)[0]
-
-
-def end_orders(
-    store: Store, venue: Venue, orders: Iterable[Order], reason: str, note: str
-) -> tuple[int, int]:
-    """(ended, failed): an order whose venue cancel failed stays open, to be tried again."""
-    ended = failed = 0
-    for order in orders:
-        if order.status.terminal:
-            continue
-        if order.venue_order_id:  # a half-done order may have reached the venue: cancel it too
-            try:
-                venue.cancel(order.venue_order_id)
-            except VenueError as exc:
-                log.warning("cancel of %s failed: %s", order.client_order_id, exc)
-                failed += 1
-                continue
-        store.cancel_order(order.client_order_id, order.market, reason, note)
-        ended += 1
-    return ended, failed
 
 
 def apply_venue_fills(store: Store, fills: Sequence[VenueFill]) -> int:

@@ -9,15 +9,16 @@ audit entry (runner.repairs). What it repairs, in this order:
    Redis lacks are applied through `apply_fill.lua` (idempotent by fill id). A
    fill found missing is looked at again `RECHECK_S` later, so one a runner is
    applying right now is not reported as a repair;
-2. orders left `new`/`submitted` for `STUCK_AFTER_S`: the venue's view is
-   adopted (by the deterministic venue order id); an order the venue never saw
-   is expired once its window is over or after `EXPIRE_AFTER_S` (until then
-   the runner holding the market's lease posts it again itself);
+2. orders left `new`/`submitted` for `STUCK_AFTER_S`: repaired by the runners'
+   own rule (runner.lifecycle.repair_stuck, without posting): the venue's view
+   is adopted (by the deterministic venue order id); an order the venue never
+   saw is expired once its window is over or after `lifecycle.EXPIRE_AFTER_S`
+   (until then the runner holding the market's lease posts it again itself);
 3. orders Redis thinks live that the venue has canceled: ended in Redis;
 4. orders open at the venue that Redis thinks terminal (a runner frozen
    between create and post, whose order was expired meanwhile): canceled at the venue;
-5. windows past their end while no runner is alive: closed, their orders expired,
-   their settlement jobs enqueued;
+5. windows past their end while no runner is alive: closed by the runners' own
+   rule (runner.lifecycle.close_ended_windows), their settlement jobs enqueued;
 6. closed windows whose settlement job is missing or dead: a fresh job.
 """
 
@@ -36,8 +37,8 @@ import redis
 from exchange.errors import VenueError
 from exchange.types import VenueFill, VenueOrder
 from exchange.venue import Venue
-from runner import jobs
-from runner.orders import adopt, end_orders, to_fill
+from runner import jobs, lifecycle
+from runner.orders import to_fill
 from runner.repairs import RepairLog
 from state_store import transitions as t
 from state_store.models import Order, OrderStatus
@@ -47,9 +48,7 @@ log = logging.getLogger(__name__)
 
 RECHECK_S = 2.0
 STUCK_AFTER_S = 30.0
-EXPIRE_AFTER_S = 120.0
 REARM_AFTER_S = 60.0
-STUCK = (OrderStatus.NEW, OrderStatus.SUBMITTED)
 WORKING = (OrderStatus.LIVE, OrderStatus.PARTIALLY_FILLED)
 
 
@@ -123,30 +122,31 @@ class Reconciler:
 
     # -- 2 and 3. Redis orders not yet terminal --------------------------------
     def orders(self, open_at_venue: dict[str, VenueOrder]) -> None:
-        now = time.time()
+        now, venue_now = time.time(), self.venue.server_time()
         for order in self.store.pending_orders():
             if now - (order.updated_at or order.created_at) < self.stuck_after_s:
                 continue
-            if order.status in STUCK:
-                self._stuck(order, now)
+            if order.status in lifecycle.STUCK:
+                self._stuck(order, venue_now)
             elif order.status in WORKING and order.venue_order_id not in open_at_venue:
                 self._gone(order)
 
-    def _stuck(self, order: Order, now: float) -> None:
-        found = self._venue_order(order)
-        coid, market = order.client_order_id, order.market
-        if found is not None:
-            adopt(self.store, order, found)
-            self.counts["orders_adopted"] += 1
-            args = {"client_order_id": coid, "market": market, "venue_status": found.status}
-            self.repairs.record("repair_order_adopted", f"adopt:{coid}", args)
+    def _stuck(self, order: Order, venue_now: float) -> None:
+        """The runners' own rule set (runner.lifecycle.repair_stuck), without posting."""
+        window = self.store.window(order.market)
+        try:
+            repair = lifecycle.repair_stuck(self.store, self.venue, order, window, venue_now)
+        except VenueError as exc:
+            log.warning("repair of %s postponed: %s", order.client_order_id, exc)
             return
-        window = self.store.window(market)
-        over = window is None or window.status != "open"
-        if not over and now - order.created_at < max(EXPIRE_AFTER_S, self.stuck_after_s):
-            return  # the lease holder posts it again; give it time
-        note = "never reached the venue (reconciliation)"
-        if self.store.cancel_order(coid, market, "expired", note).changed:
+        coid, market = order.client_order_id, order.market
+        if repair == "adopted":
+            self.counts["orders_adopted"] += 1
+            found = self.store.order(coid)
+            status = found.status.value if found else ""
+            args = {"client_order_id": coid, "market": market, "venue_status": status}
+            self.repairs.record("repair_order_adopted", f"adopt:{coid}", args)
+        elif repair == "expired":
             self.counts["orders_expired"] += 1
             args = {"client_order_id": coid, "market": market, "was": order.status.value}
             self.repairs.record("repair_order_expired", f"expire:{coid}", args)
@@ -196,20 +196,13 @@ class Reconciler:
         if self._runners_alive():
             return  # runners close ended windows themselves, within a tick
         now = self.venue.server_time()
-        snaps = self.store.snapshot(self.store.open_markets())
-        closed = []
-        for snap in snaps.values():
-            if snap.window is None or snap.window.end_ts > now:
-                continue
-            expired, failed = end_orders(
-                self.store, self.venue, snap.open_orders, "expired", "window ended (reconciliation)"
-            )
-            if not failed and self.store.close_window(snap.market).changed:
-                closed.append(snap.market)
-                self.counts["windows_closed"] += 1
-                args = {"market": snap.market, "orders_expired": expired}
-                self.repairs.record("repair_window_closed", f"close_window:{snap.market}", args)
-        jobs.ensure_settlement_jobs(self.conn, self.target, closed)
+        note = "window ended (reconciliation)"
+        closed = lifecycle.close_ended_windows(self.store, self.venue, now, note)
+        for window in closed:
+            self.counts["windows_closed"] += 1
+            args = {"market": window.market, "orders_expired": window.orders_ended}
+            self.repairs.record("repair_window_closed", f"close_window:{window.market}", args)
+        jobs.ensure_settlement_jobs(self.conn, self.target, [w.market for w in closed])
 
     def _runners_alive(self) -> bool:
         keys = self.store.keys

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner import leases, orders
+from exchange.errors import VenueError
+from runner import leases, lifecycle, orders
 from runner import markets as mk
 from runner.control_read import read_desired
 from runner.flatten import flatten_markets
@@ -101,9 +102,8 @@ def trade(
     books = rt.venue.books(tokens) if tokens else {}
     refs = mk.reference_prices(rt.venue, {w.asset for w in windows.values()})
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
-    stuck = [o for s in snaps.values() for o in s.open_orders]
     stats = orders.OrderStats()
-    orders.reconcile_stuck(rt.store, rt.venue, stuck, windows, rt.leases, stats, now)
+    repair_stuck(rt, snaps, now, stats)
     if desired.flatten_seq > 0:
         bids = {tok: b.best_bid for tok, b in books.items() if b.best_bid is not None}
         live = {m: snaps[m] for m in windows}
@@ -181,16 +181,25 @@ def housekeeping(
 
 def close_ended(rt: Runtime, now: float) -> None:
     """Close every open window whose end passed and expire its orders (any replica may)."""
-    ended = [
-        s for s in rt.store.snapshot(rt.store.open_markets()).values()
-        if s.window is not None and s.window.end_ts <= now
-    ]  # fmt: skip
-    for snap in ended:  # orders first: a closed window is never looked at again by a runner
-        _, failed = orders.end_orders(
-            rt.store, rt.venue, snap.open_orders, "expired", "window ended"
-        )
-        if not failed:
-            rt.store.close_window(snap.market)
+    lifecycle.close_ended_windows(rt.store, rt.venue, now)
+
+
+def repair_stuck(
+    rt: Runtime, snaps: Mapping[str, MarketSnapshot], now: float, stats: orders.OrderStats
+) -> None:
+    """Orders a crash left in new/submitted on this replica's markets: adopt or post again.
+
+    One order's venue trouble does not hold up the others (or the rest of the tick).
+    """
+    for snap in snaps.values():
+        lease = rt.leases.get(snap.market)
+        for order in snap.open_orders:
+            if order.status not in lifecycle.STUCK or lease is None:
+                continue
+            try:
+                lifecycle.repair_stuck(rt.store, rt.venue, order, snap.window, now, lease, stats)
+            except VenueError as exc:
+                log.warning("repairing %s failed, next tick: %s", order.client_order_id, exc)
 
 
 def feedback(rt: Runtime, outcomes: list[StrategyOutcome]) -> list[dict[str, Any]]:
