@@ -1,7 +1,8 @@
 """A dry-run bot for `neverblink replay`: fresh bot id, paper venue in-process, manual clock.
 
-Nothing here touches the operator's bot: the sandbox has its own home (a temp
-folder: control.json, status.json, audit.jsonl), its own bot id and venue name,
+The paper venue runs in this process on a free loopback port. Nothing here
+touches the operator's bot: the sandbox has its own home (a temp folder:
+control.json, status.json, audit.jsonl), its own bot id and venue name,
 and by default its own private redis-server on a free loopback port. With an
 explicit Redis URL, every key of the sandbox's bot and venue is deleted at the end.
 Venue time moves only when the replay advances the clock: no waiting.
@@ -12,7 +13,6 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -112,14 +112,11 @@ def _build(
     options: SandboxOptions,
     where: str,
 ) -> Sandbox:
-    with warnings.catch_warnings():  # starlette 1.x: "use httpx2" (httpx is what we have)
-        warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
-        from starlette.testclient import TestClient
-
     from exchange.client import ClobClient
     from exchange.paper.app import create_app
     from exchange.paper.clock import ManualClock
     from exchange.paper.config import PaperConfig
+    from exchange.paper.server import BackgroundServer
     from runner.manifest import manifest_entry
     from runner.quarantine import RedisQuarantine
     from runner.reload import Reloader
@@ -136,14 +133,16 @@ def _build(
         start_ts=START_TS,
         real_time=clock,
     )
-    http = stack.enter_context(TestClient(create_app(venue_config)))
+    server = BackgroundServer(create_app(venue_config), port=0).start()  # loopback, free port
+    stack.callback(server.stop)
     config = RunnerConfig(replica="replay", decide_budget_s=options.decide_budget_s)
     store = Store(client, settings.bot)
     reloader = Reloader(options.strategies, quarantine=RedisQuarantine(client, store.keys))
     stack.callback(reloader.close)
     caller = StrategyCaller(config.decide_budget_s)
     stack.callback(caller.close)
-    venue = ClobClient("http://paper.replay", http=http)
+    venue = ClobClient(server.url)
+    stack.callback(venue.close)
     runtime = Runtime(settings, config, client, store, venue, reloader, caller)
     events = [manifest_entry(e, config.replica) for e in reloader.load_initial()]
     service = ControlService(settings, lambda: client)

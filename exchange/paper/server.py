@@ -18,7 +18,10 @@ def serve(app: FastAPI, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> N
 
 
 class BackgroundServer:
-    """uvicorn on a daemon thread; `start()` returns once the socket accepts connections."""
+    """uvicorn on a daemon thread; `start()` returns once the socket accepts connections.
+
+    `port=0` takes a free port; `url` names the bound one after `start()`.
+    """
 
     def __init__(self, app: FastAPI, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
@@ -33,6 +36,10 @@ class BackgroundServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"paper venue did not start on {self.url}")
             time.sleep(0.01)
+        sockets = [s for server in self.server.servers for s in server.sockets]
+        if sockets:
+            host, port = sockets[0].getsockname()[:2]
+            self.url = f"http://{host}:{port}"
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
