@@ -28,6 +28,7 @@ from state_store.scripts import script_source
 
 Mode = Literal["cas", "newer"]
 
+
 @dataclass(frozen=True)
 class RedisRead:
     """The control hash as found: its state (None if absent or invalid) and raw version."""

@@ -19,9 +19,9 @@ def build_wheel(out: Path) -> Path:
     """Build from a clean copy, so no stale build/ folder of the checkout leaks in."""
     source = out / "src"
     shutil.copytree(ROOT, source, ignore=SKIP)
+    pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-        + ["-w", str(out), str(source)],
+        [*pip, "-w", str(out), str(source)],
         check=True,
         capture_output=True,
         timeout=300,
