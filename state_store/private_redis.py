@@ -28,6 +28,7 @@ class RedisProcess:
         if self.port == 6379:
             raise ValueError("private Redis never uses the shared port 6379")
         self.appendonly = appendonly
+        self.extra_args: list[str] = []  # e.g. --replicaof, --cluster-enabled
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -45,6 +46,7 @@ class RedisProcess:
             "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", "everysec",
             "--logfile", str(self.directory / "redis.log"),
+            *self.extra_args,
         ]  # fmt: skip
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.wait_ready()
