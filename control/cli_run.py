@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 
 import click
 
@@ -54,9 +56,15 @@ def run_command(
         decide_budget_s=min(0.25, tick_s / 2),
         probation_ticks=probation,
     )
+    early: list[int] = []  # SIGTERM/Ctrl-C while starting: stop before the first tick, cleanly
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda received, _frame: early.append(received))
+    logging.getLogger(__name__).info("runner %s starting (pid %d)", replica, os.getpid())
     runtime = build_runtime(settings, config, venue_url)
     loop = Loop(runtime, max_ticks=max_ticks)
     loop.install_signals()
+    if early:
+        loop.signalled = early[0]
     try:
         code = loop.run()
     finally:
