@@ -191,6 +191,14 @@ class Cluster:
             return None
         return float(raw.get("last_tick_at") or 0), list(json.loads(raw.get("markets") or "[]"))
 
+    def ticking(self, replica: str, ticks: int = 1) -> bool:
+        """The running process of `replica` has ticked at least `ticks` times."""
+        child = self.runners.get(replica)
+        if child is None or child.proc is None:
+            return False
+        raw = cast(dict[str, str], self.redis.hgetall(self.keys.runner(replica)))
+        return raw.get("pid") == str(child.pid) and int(raw.get("tick") or 0) >= ticks
+
     def balanced(self) -> bool:
         """Every live market leased, every running replica holding its floor share."""
         markets = self.live_markets()

@@ -6,9 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import cast
+
+import redis
 
 from control.bench.http_wait import wait_http
+from state_store.keys import Keys
 from state_store.private_redis import free_port
 
 
@@ -41,6 +46,20 @@ class Proc:
         code = self.proc.wait(timeout=timeout)
         self.proc = None
         return code
+
+
+def wait_ticking(
+    client: redis.Redis, replica: str, proc: Proc, ticks: int, timeout: float = 60.0
+) -> None:
+    """Until the running process `proc` of `replica` reports `ticks` ticks in its heartbeat."""
+    assert proc.proc is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        raw = cast(dict[str, str], client.hgetall(Keys("default").runner(replica)))
+        if raw.get("pid") == str(proc.proc.pid) and int(raw.get("tick") or 0) >= ticks:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{replica} did not reach tick {ticks} within {timeout} s")
 
 
 def start_venue(tmp: Path, redis_url: str, window_seconds: int = 20) -> tuple[Proc, str]:

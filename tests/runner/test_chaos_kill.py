@@ -12,7 +12,7 @@ import redis
 
 from exchange.client import ClobClient
 from state_store.store import Store
-from tests.runner.processes import Proc, runner_args, start_venue
+from tests.runner.processes import Proc, runner_args, start_venue, wait_ticking
 
 # One new order per market per venue second, so a kill often lands mid-order.
 EVERY_SECOND = """
@@ -52,7 +52,7 @@ def test_sigkill_50_times_loses_and_duplicates_nothing(
             time.sleep(rng.uniform(0.8, 2.0))  # start-up takes ~0.6 s; kill at any later point
             runner.kill()
         final = Proc(args, tmp_path / "runner.log").start()
-        time.sleep(3.0)  # let the last process reconcile what the previous one left
+        wait_ticking(real_redis, "r1", final, ticks=40)  # it repairs what the last one left
         assert final.terminate() == 0
         with ClobClient(venue_url) as venue:
             check_against_venue(Store(real_redis, "default"), venue)
