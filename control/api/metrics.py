@@ -28,8 +28,8 @@ from prometheus_client.registry import Collector
 from control.api import views
 from control.api.auth import read_access
 from control.service import ControlService
+from state_store.errors import REDIS_UNAVAILABLE
 
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 RELOAD_KINDS = ("live", "promoted", "rejected", "rolled_back", "deferred")
 BATCH = 1000
 
@@ -78,7 +78,7 @@ class NeverblinkCollector(Collector):
         if client is not None:
             try:
                 self.reloads.advance(client, self.service.keys.reloads)
-            except REDIS_DOWN as exc:  # keep the counts we have
+            except REDIS_UNAVAILABLE as exc:  # keep the counts we have
                 self.service.redis_problem = str(exc)
         kinds = self.reloads.kinds
         events = CounterMetricFamily(
