@@ -20,6 +20,7 @@ from exchange.errors import OrderRejected, VenueError
 from exchange.types import OrderRequest, PlaceResult, VenueFill, VenueOrder
 from exchange.venue import Venue
 from state_store import transitions as t
+from state_store.errors import OperationalError
 from state_store.models import TERMINAL_STATUSES, Fill, Intent, Order, OrderStatus, Window
 from state_store.store import Lease, Store
 
@@ -117,6 +118,10 @@ def submit(
         stats.rejected += 1
         store.ack_order(coid, market, "rejected", error=str(exc)[:500])
         return
+    except OperationalError as exc:  # refused before it was placed; the loop halts trading
+        stats.rejected += 1
+        store.ack_order(coid, market, "rejected", error=str(exc)[:500])
+        raise
     stats.submitted += 1
     record_placement(store, venue, coid, market, req.order_type, placed)
 
@@ -155,6 +160,8 @@ def reconcile_stuck(
         stats.reconciled += 1
         try:
             reconcile_one(store, venue, order, windows.get(order.market), lease, stats, now)
+        except OperationalError:
+            raise  # not one order's trouble: the loop halts trading
         except VenueError as exc:
             log.warning("reconciling %s failed, retrying next tick: %s", order.client_order_id, exc)
 

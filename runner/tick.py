@@ -117,7 +117,8 @@ def trade(
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
     stuck = [o for s in snaps.values() for o in s.open_orders]
     stats = orders.OrderStats()
-    orders.reconcile_stuck(rt.store, rt.venue, stuck, windows, rt.leases, stats, now)
+    if rt.halt is None:  # repairing may post again: not while halted
+        orders.reconcile_stuck(rt.store, rt.venue, stuck, windows, rt.leases, stats, now)
     if desired.flatten_seq > 0:
         bids = {tok: b.best_bid for tok, b in books.items() if b.best_bid is not None}
         live = {m: snaps[m] for m in windows}
