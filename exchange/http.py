@@ -16,7 +16,12 @@ Retries (tenacity), for temporary failures only:
 
 No retry or wait starts that would end past the deadline. Back-off is
 exponential with full jitter, capped. `sleep` and `clock` are injectable so
-tests never wait.
+tests never wait (the paper venue's 429 test moves its own clock in `sleep`).
+
+tenacity rather than stamina: stamina (built on tenacity) takes no per-call
+sleep and only a global testing switch, and one attempt budget; here 429 waits
+and failures have separate budgets, a Retry-After decides the wait, and the
+deadline is checked against the upcoming wait, which tenacity's hooks allow.
 """
 
 from __future__ import annotations
