@@ -42,7 +42,7 @@ def run_command(
     """Run one runner replica: tick, trade, reload strategies at tick boundaries."""
     from runner.build import build_runtime, close_runtime
     from runner.loop import Loop
-    from runner.runtime import RunnerConfig
+    from runner.runtime import RunnerConfig, venue_deadline
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
@@ -55,6 +55,7 @@ def run_command(
         lease_ttl_ms=max(lease_ttl_ms, int(tick_s * 2000)),
         decide_budget_s=min(0.25, tick_s / 2),
         probation_ticks=probation,
+        venue_deadline_s=venue_deadline(tick_s),
     )
     early: list[int] = []  # SIGTERM/Ctrl-C while starting: stop before the first tick, cleanly
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -39,6 +39,7 @@ from state_store.converge import converge_locked
 from state_store.desired import DesiredState, newer
 from state_store.desired_file import read_file, set_aside, write_file
 from state_store.desired_redis import read_redis, write_redis
+from state_store.errors import REDIS_UNAVAILABLE
 from state_store.files import LOCK_TIMEOUT_S, lock_for
 from state_store.keys import Keys
 from state_store.settings import Settings
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 
 Plane = Literal["redis", "file"]
 ClientFactory = Callable[[], redis.Redis]
-REDIS_FAILED = (redis.RedisError,)  # unreachable, read-only replica, OOM, ...
 PROBE_TIMEOUT_S = 0.5
 MAX_CAS_ATTEMPTS = 100
 
@@ -137,7 +137,7 @@ class ControlService:
             if client is not None:
                 try:
                     return self._apply_redis(client, attempt)
-                except REDIS_FAILED as exc:
+                except REDIS_UNAVAILABLE as exc:
                     log.warning("redis failed during %s: %s", command, exc)
                     attempt.warnings.append(f"Redis failed during the command ({exc})")
                     self.redis_problem = str(exc)
@@ -253,7 +253,7 @@ class ControlService:
                 red = read_redis(client, self.keys)
                 notes += [red.error] if red.error else []
                 return newer(red.state, found.state), "redis", notes
-            except REDIS_FAILED as exc:
+            except REDIS_UNAVAILABLE as exc:
                 self.redis_problem = str(exc)
         return newer(None, found.state), "file", notes
 
@@ -270,6 +270,6 @@ class ControlService:
         if client is not None and plane == "redis":
             try:
                 return status_view.redis_status(client, self.settings, state, notes)
-            except REDIS_FAILED as exc:
+            except REDIS_UNAVAILABLE as exc:
                 self.redis_problem = str(exc)
         return status_view.file_status(self.settings, state, notes, self.redis_problem)

@@ -84,18 +84,30 @@ def print_status(status: dict[str, Any], console: Console | None = None) -> None
 
 def _runners(runners: list[dict[str, Any]]) -> Table:
     columns = ["replica", "alive", "pid", "tick", "heartbeat", "paused", "degraded"]
-    columns += ["generation", "git sha", "markets", "control error"]
+    columns += ["generation", "git sha", "markets", "control error", "trading problem"]
     rows = [
         (
             r["replica"], _yes(r["alive"]), r["pid"], r["tick"],
             f"{r['heartbeat_age_s']}s ago" if r["heartbeat_age_s"] is not None else "",
             _yes(r["paused"]), _yes(r["degraded"]), str(r["generation"])[:12],
             str(r["git_sha"])[:10] + ("+dirty" if r["git_dirty"] else ""),
-            len(r["markets"]), r["control_error"],
+            len(r["markets"]), r["control_error"], _problem(r),
         )
         for r in runners
     ]  # fmt: skip
     return table("Runners", columns, rows)
+
+
+def _problem(runner: dict[str, Any]) -> str:
+    """Why a runner places no orders although entries are allowed: a halt, a silent venue."""
+    problems = []
+    if runner.get("operational_error"):
+        since = _when(runner.get("operational_error_since"))
+        problems.append(f"HALTED since {since}: {runner['operational_error']}")
+    if runner.get("venue_unresponsive_since") is not None:
+        since = _when(runner["venue_unresponsive_since"])
+        problems.append(f"venue unresponsive since {since}: {runner.get('venue_error', '')}")
+    return "; ".join(problems)
 
 
 def _positions(positions: list[dict[str, Any]]) -> Table:

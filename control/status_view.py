@@ -163,6 +163,10 @@ def _runner_row(replica: str, section: dict[str, Any], now: float) -> dict[str, 
         "paused": section.get("paused"),
         "degraded": section.get("degraded"),
         "control_error": section.get("control_error") or "",
+        "operational_error": section.get("operational_error") or "",
+        "operational_error_since": section.get("operational_error_since"),
+        "venue_unresponsive_since": section.get("venue_unresponsive_since"),
+        "venue_error": section.get("venue_error") or "",
         "generation": code.get("generation", ""),
         "git_sha": code.get("git_sha", ""),
         "git_dirty": code.get("git_dirty", False),
@@ -177,6 +181,8 @@ def _decode(value: str) -> Any:
     """A runner hash field back to its value (runner/status.py writes str() or JSON)."""
     if value in ("True", "False"):
         return value == "True"
+    if value == "None":
+        return None
     if value[:1] in ("{", "["):
         try:
             return json.loads(value)

@@ -8,12 +8,14 @@ The runner imports from here:
 from exchange.auth import DEFAULT_OWNER, ApiCredentials
 from exchange.client import ClobClient
 from exchange.errors import (
+    AccountRestricted,
     AuthError,
     BadRequest,
     MalformedResponse,
     NotFound,
     OrderRejected,
     RateLimited,
+    UnknownMarketSeries,
     VenueError,
     VenueUnavailable,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "ASSETS",
     "DEFAULT_OWNER",
     "INTERVALS",
+    "AccountRestricted",
     "ApiCredentials",
     "AuthError",
     "BadRequest",
@@ -67,6 +70,7 @@ __all__ = [
     "RetryPolicy",
     "Side",
     "SignedOrder",
+    "UnknownMarketSeries",
     "Venue",
     "VenueError",
     "VenueFill",

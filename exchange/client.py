@@ -63,8 +63,10 @@ class ClobClient:
         timeout: float = 5.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         max_pages: int = 100,
     ) -> None:
+        """`timeout` is the deadline of one venue call in seconds, retries included."""
         owner = credentials.api_key if credentials is not None else DEFAULT_OWNER
         self.signer: OrderSigner = signer if signer is not None else PaperSigner(owner)
         if self.signer.owner != owner:
@@ -80,6 +82,7 @@ class ClobClient:
             policy=retry,
             credentials=credentials,
             sleep=sleep,
+            clock=clock,
         )
         self._condition_ids: dict[str, str] = {}  # slug -> condition id
 

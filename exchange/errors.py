@@ -1,20 +1,24 @@
 """Errors of the venue boundary, each saying what the caller should do.
 
-`retryable` is the contract: True means "the same request may succeed later,
-try again next tick" (nothing was decided by the venue, or it was and the
-request is idempotent); False means "the venue said no: record it, do not
-resend unchanged".
+Every venue error is a `VenueError` (a `state_store.errors.NeverblinkError`); its kind is
+the contract:
+
+- `TemporaryError` (`VenueUnavailable`, `RateLimited`, `MalformedResponse`): the same
+  request may succeed later. `exchange.http` already retried it within the call's
+  deadline where the request is idempotent; the caller counts it and tries next tick.
+- `OperationalError` (`AuthError`, `AccountRestricted`, `UnknownMarketSeries`): no retry
+  helps until an operator acts. The runner stops placing orders and says why.
+- no kind (`OrderRejected`, `NotFound`, `BadRequest`): the venue said no to this one
+  request. Record it; do not resend it unchanged.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from state_store.errors import NeverblinkError, OperationalError, TemporaryError
 
 
-class VenueError(Exception):
+class VenueError(NeverblinkError):
     """Base of every venue failure. `status` is the HTTP status when there was one."""
-
-    retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -22,28 +26,44 @@ class VenueError(Exception):
         self.status = status
 
 
-class VenueUnavailable(VenueError):
-    """Could not get an answer (connect error, timeout, 5xx) after the allowed retries."""
+class VenueUnavailable(VenueError, TemporaryError):
+    """No answer within the call's deadline (connect error, timeout, 5xx), retries included.
 
-    retryable = True
+    `sent` is False when the request surely never reached the venue (connection refused):
+    then even a non-idempotent request may be sent again.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, sent: bool = True) -> None:
+        super().__init__(message, status=status)
+        self.sent = sent
 
 
-class RateLimited(VenueError):
+class RateLimited(VenueError, TemporaryError):
     """429 after the allowed waits. `retry_after` is the venue's hint in seconds, if any."""
-
-    retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None, status: int = 429) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
 
 
+class MalformedResponse(VenueError, TemporaryError):
+    """The venue answered 2xx with a body we cannot read."""
+
+
+class AuthError(VenueError, OperationalError):
+    """401: the venue does not accept our API credentials. Fix them, then restart or resume."""
+
+
+class AccountRestricted(VenueError, OperationalError):
+    """403: the credentials are known but the account may not trade (region, closed-only)."""
+
+
+class UnknownMarketSeries(VenueError, OperationalError):
+    """A configured market series (e.g. `btc-updown-5m`) does not exist at the venue."""
+
+
 class OrderRejected(VenueError):
     """The venue refused an order (4xx on POST /order): `message` is its errorMsg."""
-
-
-class AuthError(VenueError):
-    """401/403: credentials missing, wrong, or not allowed. Stop and alert."""
 
 
 class NotFound(VenueError):
@@ -52,9 +72,3 @@ class NotFound(VenueError):
 
 class BadRequest(VenueError):
     """Another 4xx: the request was malformed. A bug on our side; do not resend unchanged."""
-
-
-class MalformedResponse(VenueError):
-    """The venue answered 2xx with a body we cannot read."""
-
-    retryable = True

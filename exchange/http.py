@@ -1,7 +1,11 @@
-"""One HTTP request to the venue: URL, L2 headers, retries, 429 back-off, typed errors.
+"""One HTTP request to the venue: URL, L2 headers, retries within a deadline, typed errors.
 
-Retries: httpx's transport retries cover connect errors only, so one small
-loop handles every case the same way, whoever built the `httpx.Client`:
+Every call has a deadline (`timeout`, seconds, retries and waits included): a
+venue that stops answering costs a caller at most that long, so a runner's
+tick is never held by one call. Each attempt gets what is left of it as its
+httpx timeout.
+
+Retries (tenacity), for temporary failures only:
 
 - connect errors: retried for every request (nothing reached the venue);
 - timeouts, dropped connections and 5xx: retried only for idempotent
@@ -10,7 +14,14 @@ loop handles every case the same way, whoever built the `httpx.Client`:
 - 429: wait `Retry-After` (or the back-off) and try again, a bounded number of
   times and never longer than `max_retry_after_s` per wait, then `RateLimited`.
 
-Back-off is exponential with jitter, capped. The `sleep` is injectable so tests never wait.
+No retry or wait starts that would end past the deadline. Back-off is
+exponential with full jitter, capped. `sleep` and `clock` are injectable so
+tests never wait (the paper venue's 429 test moves its own clock in `sleep`).
+
+tenacity rather than stamina: stamina (built on tenacity) takes no per-call
+sleep and only a global testing switch, and one attempt budget; here 429 waits
+and failures have separate budgets, a Retry-After decides the wait, and the
+deadline is checked against the upcoming wait, which tenacity's hooks allow.
 """
 
 from __future__ import annotations
@@ -18,16 +29,17 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import tenacity
 
 from exchange.auth import ApiCredentials, l2_headers
 from exchange.errors import (
+    AccountRestricted,
     AuthError,
     BadRequest,
     MalformedResponse,
@@ -41,19 +53,16 @@ from exchange.errors import (
 logger = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int]
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)  # the request never reached the venue
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    retries: int = 3  # extra tries after the first, for retryable failures
+    retries: int = 3  # extra tries after the first, for temporary failures
     backoff_s: float = 0.1
     max_backoff_s: float = 2.0
     rate_limit_waits: int = 3  # 429s waited out before giving up
     max_retry_after_s: float = 5.0  # a longer Retry-After is not waited for: RateLimited at once
-
-    def backoff(self, attempt: int) -> float:
-        base: float = min(self.max_backoff_s, self.backoff_s * (2**attempt))
-        return base * (0.5 + random.random() / 2)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -71,6 +80,59 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+class CallBudget:
+    """What one call may still spend: its deadline, its retries and its 429 waits."""
+
+    def __init__(
+        self, policy: RetryPolicy, deadline: float, clock: Callable[[], float], idempotent: bool
+    ) -> None:
+        self.policy = policy
+        self.deadline = deadline
+        self.clock = clock
+        self.idempotent = idempotent
+        self.failures = 0
+        self.waits = 0
+        self._backoff = tenacity.wait_random_exponential(
+            multiplier=policy.backoff_s, max=policy.max_backoff_s
+        )
+
+    def left(self) -> float:
+        return self.deadline - self.clock()
+
+    def may_retry(self, exc: BaseException) -> bool:
+        """Is this failure worth another try at all (before counting and the deadline)?"""
+        if isinstance(exc, RateLimited):
+            return True
+        if isinstance(exc, VenueUnavailable):
+            return self.idempotent or not exc.sent
+        return False
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        exc = _failure(state)
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return exc.retry_after
+        return float(self._backoff(state))
+
+    def stop(self, state: tenacity.RetryCallState) -> bool:
+        """Stop when the retries (or 429 waits) are used up or the wait would pass the deadline."""
+        wait = state.upcoming_sleep
+        if wait >= self.left():
+            return True
+        if isinstance(_failure(state), RateLimited):
+            if self.waits >= self.policy.rate_limit_waits or wait > self.policy.max_retry_after_s:
+                return True
+            self.waits += 1
+            return False
+        if self.failures >= self.policy.retries:
+            return True
+        self.failures += 1
+        return False
+
+
+def _failure(state: tenacity.RetryCallState) -> BaseException | None:
+    return state.outcome.exception() if state.outcome is not None else None
+
+
 class HttpSession:
     """Sends requests to one base URL and turns answers into JSON or typed errors."""
 
@@ -83,15 +145,20 @@ class HttpSession:
         policy: RetryPolicy | None = None,
         credentials: ApiCredentials | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an explicit http(s) URL, got {base_url!r}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout  # the deadline of one call, retries included
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(timeout=httpx.Timeout(timeout))
         self.policy = policy or RetryPolicy()
         self.credentials = credentials
         self._sleep = sleep
+        self._clock = clock
 
     def close(self) -> None:
         if self._owns_http:
@@ -107,45 +174,59 @@ class HttpSession:
         auth: bool = False,
         idempotent: bool = True,
     ) -> Any:
-        """Send once, retrying as the policy allows; return the decoded JSON (None when empty)."""
+        """Send, retrying as the policy and the deadline allow; return the decoded JSON."""
         content = None if body is None else json.dumps(body, separators=(",", ":"))
-        failures = 0
-        waits = 0
-        while True:
-            try:
-                response = self._send(method, path, params, content, auth)
-            except httpx.TransportError as exc:
-                retry = idempotent or isinstance(exc, httpx.ConnectError)
-                if retry and failures < self.policy.retries:
-                    self._pause(self.policy.backoff(failures), method, path, repr(exc))
-                    failures += 1
-                    continue
-                raise VenueUnavailable(f"{method} {path}: {exc!r}") from exc
-            status = response.status_code
-            if status == 429:
-                wait = self._rate_limit_wait(response, waits)
-                if wait is None:
-                    raise RateLimited(
-                        f"{method} {path}: rate limited",
-                        retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                    )
-                self._pause(wait, method, path, "429")
-                waits += 1
-                continue
-            if status >= 500:
-                if idempotent and failures < self.policy.retries:
-                    self._pause(self.policy.backoff(failures), method, path, str(status))
-                    failures += 1
-                    continue
-                raise VenueUnavailable(
-                    f"{method} {path}: {status} {_error_text(response)}", status=status
-                )
-            if status >= 400:
-                raise _client_error(method, path, response)
-            return _decode(method, path, response)
+        budget = CallBudget(self.policy, self._clock() + self.timeout, self._clock, idempotent)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(budget.may_retry),
+            wait=budget.wait,
+            stop=budget.stop,
+            sleep=self._sleep,
+            before_sleep=_log_retry(method, path),
+            reraise=True,
+        )
+        return retrying(self._attempt, method, path, params, content, auth, budget)
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        content: str | None,
+        auth: bool,
+        budget: CallBudget,
+    ) -> Any:
+        left = budget.left()
+        if left <= 0:
+            raise VenueUnavailable(f"{method} {path}: no answer within {self.timeout:g}s")
+        try:
+            response = self._send(method, path, params, content, auth, left)
+        except httpx.TransportError as exc:
+            raise VenueUnavailable(
+                f"{method} {path}: {exc!r}", sent=not isinstance(exc, NOT_SENT)
+            ) from exc
+        status = response.status_code
+        if status == 429:
+            raise RateLimited(
+                f"{method} {path}: rate limited",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if status >= 500:
+            raise VenueUnavailable(
+                f"{method} {path}: {status} {_error_text(response)}", status=status
+            )
+        if status >= 400:
+            raise _client_error(method, path, response)
+        return _decode(method, path, response)
 
     def _send(
-        self, method: str, path: str, params: Params | None, content: str | None, auth: bool
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        content: str | None,
+        auth: bool,
+        timeout: float,
     ) -> httpx.Response:
         headers = {"Accept": "application/json"}
         if content is not None:
@@ -155,19 +236,23 @@ class HttpSession:
                 l2_headers(self.credentials, int(time.time()), method, path, content or "")
             )
         return self._http.request(
-            method, self.base_url + path, params=params, content=content, headers=headers
+            method,
+            self.base_url + path,
+            params=params,
+            content=content,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
         )
 
-    def _rate_limit_wait(self, response: httpx.Response, waits: int) -> float | None:
-        if waits >= self.policy.rate_limit_waits:
-            return None
-        hinted = parse_retry_after(response.headers.get("Retry-After"))
-        wait = self.policy.backoff(waits) if hinted is None else hinted
-        return None if wait > self.policy.max_retry_after_s else wait
 
-    def _pause(self, seconds: float, method: str, path: str, why: str) -> None:
-        logger.warning("venue %s %s failed (%s); retrying in %.2fs", method, path, why, seconds)
-        self._sleep(seconds)
+def _log_retry(method: str, path: str) -> Callable[[tenacity.RetryCallState], None]:
+    def log(state: tenacity.RetryCallState) -> None:
+        logger.warning(
+            "venue %s %s failed (%s); retrying in %.2fs",
+            method, path, _failure(state), state.upcoming_sleep,
+        )  # fmt: skip
+
+    return log
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -185,8 +270,10 @@ def _error_text(response: httpx.Response) -> str:
 def _client_error(method: str, path: str, response: httpx.Response) -> VenueError:
     status = response.status_code
     text = _error_text(response)
-    if status in (401, 403):
-        return AuthError(f"{method} {path}: {text}", status=status)
+    if status == 401:
+        return AuthError(f"{method} {path}: credentials refused: {text}", status=status)
+    if status == 403:
+        return AccountRestricted(f"{method} {path}: account may not trade: {text}", status=status)
     if status == 404:
         return NotFound(text, status=status)
     if method == "POST" and path == "/order":

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import redis
-
 from exchange.client import ClobClient
 from runner.manifest import manifest_entry, publish
 from runner.published import sync_published
@@ -14,12 +12,11 @@ from runner.reload import Reloader
 from runner.runtime import RunnerConfig, Runtime
 from runner.strategy_call import StrategyCaller
 from state_store.connection import connect
+from state_store.errors import REDIS_UNAVAILABLE
 from state_store.settings import Settings
 from state_store.store import Store
 
 log = logging.getLogger(__name__)
-
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 
 
 def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> Runtime:
@@ -37,19 +34,19 @@ def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> R
         config=config,
         client=client,
         store=store,
-        venue=ClobClient(venue_url),
+        venue=ClobClient(venue_url, timeout=config.venue_deadline_s),
         reloader=reloader,
         caller=StrategyCaller(config.decide_budget_s),
     )
     try:
         sync_published(rt)  # with a watcher active, the first load adopts its generation
-    except REDIS_DOWN as exc:
+    except REDIS_UNAVAILABLE as exc:
         log.warning("redis unreachable at start (%s): starting degraded", exc)
         rt.degraded = True
     entries = [manifest_entry(e, config.replica) for e in reloader.load_initial()]
     try:
         publish(client, store.keys, entries)
-    except REDIS_DOWN:
+    except REDIS_UNAVAILABLE:
         rt.degraded = True
         rt.unpublished.extend(entries)  # published when Redis is back
     for entry in entries:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-import redis
-
 from runner.runtime import Runtime
 from state_store.desired import DesiredState, InvalidControlFile, newer, read_control_file
 
@@ -46,10 +44,3 @@ def read_desired(rt: Runtime, redis_up: bool = True) -> DesiredState:
     rt.last_desired = desired
     rt.paused = not desired.entries_allowed
     return desired
-
-
-def redis_reachable(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except (redis.ConnectionError, redis.TimeoutError):
-        return False

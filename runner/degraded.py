@@ -9,11 +9,13 @@ from typing import Any
 from exchange.errors import VenueError
 from runner import journal
 from runner.control_read import read_desired
+from runner.health import halt, venue_answered, venue_failed
 from runner.manifest import manifest_entry, publish
 from runner.orders import apply_venue_fills
 from runner.runtime import Runtime
 from runner.status import write_status_file
 from runner.tick import status_section
+from state_store.errors import OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,11 @@ def degraded_tick(rt: Runtime, *, finishes_tick: bool = False) -> None:
         if fills or cursor != (journal_cursor or rt.fill_cursor):
             journal.append(path, fills, cursor)
         rt.fill_cursor = cursor
+        venue_answered(rt)
+    except OperationalError as exc:
+        halt(rt, exc)
     except VenueError as exc:
-        rt.counters.venue_errors += 1
-        rt.counters.last_venue_error = str(exc)[:300]
+        venue_failed(rt, exc)
     rt.unpublished.extend(reloads)
     rt.last_tick_at = time.time()
     write_status_file(rt.settings.status_file, rt.config.replica, status_section(rt), reloads)

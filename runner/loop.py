@@ -2,6 +2,13 @@
 
 SIGTERM/SIGINT: the current tick finishes, leases are released, exit 0.
 SIGKILL anywhere: nothing is lost; the next process reconciles by client order id.
+
+A failed tick is handled by what its error says to do (`state_store.errors`):
+Redis unavailable -> degraded mode (no new orders; control.json, status.json and
+the fill journal go on); an operational error -> halt (no new orders, said once
+in log and audit, shown in status); a temporary venue error -> counted, the
+venue marked unresponsive while it does not answer; anything else -> counted
+and shown. The loop itself never stops for any of them.
 """
 
 from __future__ import annotations
@@ -12,29 +19,20 @@ import threading
 import time
 from types import FrameType
 
-import redis
-
 from exchange.errors import VenueError
 from runner import sdnotify
-from runner.control_read import redis_reachable
 from runner.degraded import degraded_tick, recover
+from runner.health import audit_halt, halt, venue_answered, venue_failed
 from runner.markets import release_all
 from runner.runtime import Runtime
 from runner.status import write_status_file
 from runner.tick import publish_status, run_tick, status_section
+from state_store.connection import redis_available
+from state_store.errors import REDIS_UNAVAILABLE, OperationalError
 
 log = logging.getLogger(__name__)
 
-# Redis that cannot take writes (a replica after failover, maxmemory) is as good as down:
-# the runner goes degraded (no new orders) instead of failing every tick.
 SLICE_S = 0.05
-
-REDIS_DOWN = (
-    redis.ConnectionError,
-    redis.TimeoutError,
-    redis.exceptions.ReadOnlyError,
-    redis.exceptions.OutOfMemoryError,
-)
 
 
 class Loop:
@@ -87,18 +85,21 @@ class Loop:
         rt = self.rt
         try:
             if rt.degraded:
-                if not redis_reachable(rt.client):
+                if not redis_available(rt.client):
                     degraded_tick(rt)
                     return
                 recover(rt)
             run_tick(rt)
-        except REDIS_DOWN as exc:
-            log.warning("redis unreachable (%s): degraded mode, no new orders", exc)
+            venue_answered(rt)
+            audit_halt(rt)  # a halt that began with Redis down is audited now
+        except REDIS_UNAVAILABLE as exc:
+            log.warning("redis unavailable (%s): degraded mode, no new orders", exc)
             degraded_tick(rt, finishes_tick=True)
-        except VenueError as exc:
-            rt.counters.venue_errors += 1
-            rt.counters.last_venue_error = str(exc)[:300]
-            log.warning("venue error in tick %d: %s", rt.tick, exc)
+        except OperationalError as exc:
+            halt(rt, exc)
+            self._status_only()
+        except VenueError as exc:  # temporary (unanswered, rate limited) or one refused request
+            venue_failed(rt, exc)
             self._status_only()
         except Exception as exc:  # the loop outlives any one tick's failure; status shows it
             rt.counters.loop_errors += 1
@@ -109,7 +110,7 @@ class Loop:
     def _status_only(self) -> None:
         try:
             publish_status(self.rt, [])
-        except REDIS_DOWN:
+        except REDIS_UNAVAILABLE:
             self.rt.degraded = True
         except Exception:
             log.exception("could not even write status after a failed tick")
@@ -119,7 +120,7 @@ class Loop:
         try:
             release_all(rt.store, rt.leases)
             rt.client.delete(rt.store.keys.runner(rt.config.replica))
-        except REDIS_DOWN:
+        except REDIS_UNAVAILABLE:
             log.warning("redis unreachable at shutdown: leases expire on their own")
         rt.leases = {}
         section = {**status_section(rt), "stopped": True}

@@ -20,6 +20,7 @@ from exchange.errors import OrderRejected
 from exchange.types import OrderRequest, PlaceResult, VenueFill
 from exchange.venue import Venue
 from state_store import transitions as t
+from state_store.errors import OperationalError
 from state_store.models import TERMINAL_STATUSES, Fill, Intent, Order, Window
 from state_store.store import Lease, Store
 
@@ -114,6 +115,10 @@ def submit(
         stats.rejected += 1
         store.ack_order(coid, market, "rejected", error=str(exc)[:500])
         return
+    except OperationalError as exc:  # refused before it was placed; the loop halts trading
+        stats.rejected += 1
+        store.ack_order(coid, market, "rejected", error=str(exc)[:500])
+        raise
     record_placement(store, venue, coid, market, req.order_type, placed)
 
 

@@ -6,6 +6,7 @@ import contextlib
 
 import redis
 
+from state_store.errors import REDIS_UNAVAILABLE
 from state_store.keys import Keys
 
 
@@ -19,9 +20,9 @@ class RedisQuarantine:
     def contains(self, generation: str) -> bool:
         try:
             return bool(self.client.hexists(self.keys.quarantine, generation))
-        except (redis.ConnectionError, redis.TimeoutError):
+        except REDIS_UNAVAILABLE:
             return False  # Redis down: the reloader's own memory still applies
 
     def add(self, generation: str, reason: str) -> None:
-        with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
+        with contextlib.suppress(*REDIS_UNAVAILABLE):
             self.client.hset(self.keys.quarantine, generation, reason[:500])

@@ -12,12 +12,15 @@ from typing import Any
 
 import redis
 
+from exchange.errors import VenueError, VenueUnavailable
 from exchange.venue import Venue
 from runner.strategy_call import StrategyCaller
 from runner.tick_timing import TickDurations
 from state_store.desired import DesiredState
 from state_store.settings import Settings
 from state_store.store import Lease, Store
+
+ERROR_CHARS = 300  # how much of an error message status keeps
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class RunnerConfig:
     decide_budget_s: float = 0.25
     probation_ticks: int = 20
     validate_timeout_s: float = 5.0
+    venue_deadline_s: float = 1.0  # one venue call, retries included (see venue_deadline)
 
 
 @dataclass
@@ -45,6 +49,37 @@ class Counters:
     tick_durations: TickDurations = field(default_factory=TickDurations)
     loop_errors: int = 0
     last_loop_error: str = ""
+
+
+@dataclass
+class VenueHealth:
+    """Is the venue answering? `unresponsive_since` is wall time of the first unanswered tick."""
+
+    unresponsive_since: float | None = None
+    error: str = ""  # the current venue error; "" once a tick got all its answers
+
+    def failed(self, exc: VenueError, now: float) -> None:
+        self.error = str(exc)[:ERROR_CHARS]
+        if isinstance(exc, VenueUnavailable) and self.unresponsive_since is None:
+            self.unresponsive_since = now
+
+    def answered(self) -> bool:
+        """The venue answered a whole tick; True when that ends an unresponsive spell."""
+        was = self.unresponsive_since is not None
+        self.unresponsive_since = None
+        self.error = ""
+        return was
+
+
+@dataclass
+class Halt:
+    """An operational error in force: no new orders until the operator acts."""
+
+    reason: str
+    kind: str  # the exception's class name, e.g. "AuthError"
+    since: float
+    desired_version: int  # the control version in force when it began
+    audited: bool = False
 
 
 @dataclass
@@ -68,3 +103,13 @@ class Runtime:
     last_desired: DesiredState | None = None
     fill_cursor: str | None = None  # cache of nb:{B}:cursor:fills, for degraded mode
     unpublished: list[dict[str, Any]] = field(default_factory=list)  # manifest, Redis down
+    venue_health: VenueHealth = field(default_factory=VenueHealth)
+    halt: Halt | None = None  # an operational error in force: no new orders
+
+
+MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead
+
+
+def venue_deadline(tick_s: float) -> float:
+    """The deadline of one venue call: most of the tick, never less than a round trip needs."""
+    return max(MIN_VENUE_DEADLINE_S, tick_s * 0.8)

@@ -18,6 +18,7 @@ from runner import leases, lifecycle, orders
 from runner import markets as mk
 from runner.control_read import read_desired
 from runner.flatten import flatten_markets
+from runner.health import clear_if_operator_acted, halt
 from runner.manifest import manifest_entry, publish
 from runner.memory import current_memory, read_memories, remember
 from runner.published import sync_published
@@ -27,6 +28,7 @@ from runner.strategy_call import StrategyOutcome
 from runner.view_builder import market_view, strategy_view
 from state_store.converge import converge
 from state_store.desired import DesiredState
+from state_store.errors import OperationalError
 from state_store.models import MarketSnapshot, Window
 from state_store.view import MarketView
 
@@ -50,6 +52,7 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.tick += 1
     converge(rt.client, rt.settings)
     desired = read_desired(rt)
+    clear_if_operator_acted(rt, desired)
     reloads = rewire(rt, desired)
     now = rt.venue.server_time()
     windows = mk.live_windows(rt.venue.list_windows(), now)
@@ -59,8 +62,7 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.leases = leases.refresh(
         rt.store, rt.config.replica, markets, rt.leases, rt.config.lease_ttl_ms, replicas
     )
-    fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)  # before the snapshot:
-    rt.counters.fills_applied += fills  # strategies decide on positions with every fill known
+    fills = poll_fills(rt)  # before the snapshot: strategies decide with every fill known
     snaps = rt.store.snapshot(sorted(rt.leases))
     report = TickReport(rt.tick, not desired.entries_allowed, generation(rt), len(rt.leases))
     report.fills = fills
@@ -71,6 +73,18 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.counters.tick_durations.observe(time.perf_counter() - began)
     publish_status(rt, reloads)
     return report
+
+
+def poll_fills(rt: Runtime) -> int:
+    """Apply new venue fills; an operational error (e.g. refused credentials) halts trading
+    and lets the rest of the tick go on (leases, snapshot, housekeeping, status)."""
+    try:
+        fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)
+    except OperationalError as exc:
+        halt(rt, exc)
+        return 0
+    rt.counters.fills_applied += fills
+    return fills
 
 
 def rewire(rt: Runtime, desired: DesiredState) -> list[dict[str, Any]]:
@@ -103,12 +117,13 @@ def trade(
     refs = mk.reference_prices(rt.venue, {w.asset for w in windows.values()})
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
     stats = orders.OrderStats()
-    repair_stuck(rt, snaps, now, stats)
+    if rt.halt is None:  # repairing may post again: not while halted
+        repair_stuck(rt, snaps, now, stats)
     if desired.flatten_seq > 0:
         bids = {tok: b.best_bid for tok, b in books.items() if b.best_bid is not None}
         live = {m: snaps[m] for m in windows}
         flatten_markets(rt.store, rt.venue, desired.flatten_seq, live, rt.leases, bids)
-    if desired.entries_allowed and views:
+    if desired.entries_allowed and views and rt.halt is None:
         report.outcomes = decide_all(rt, desired, views, now)
         planned = [
             p
@@ -198,6 +213,8 @@ def repair_stuck(
                 continue
             try:
                 lifecycle.repair_stuck(rt.store, rt.venue, order, snap.window, now, lease, stats)
+            except OperationalError:
+                raise  # not one order's trouble: the loop halts trading
             except VenueError as exc:
                 log.warning("repairing %s failed, next tick: %s", order.client_order_id, exc)
 
@@ -233,6 +250,10 @@ def status_section(rt: Runtime) -> dict[str, Any]:
         "paused": rt.paused,
         "degraded": rt.degraded,
         "control_error": rt.control_error,
+        "operational_error": rt.halt.reason if rt.halt else "",
+        "operational_error_since": _rounded(rt.halt.since if rt.halt else None),
+        "venue_unresponsive_since": _rounded(rt.venue_health.unresponsive_since),
+        "venue_error": rt.venue_health.error,
         "code": {
             "generation": code.generation if code else "",
             "files": dict(code.files) if code else {},
@@ -253,6 +274,10 @@ def status_section(rt: Runtime) -> dict[str, Any]:
         "venue_errors": c.venue_errors,
         "last_venue_error": c.last_venue_error,
     }
+
+
+def _rounded(ts: float | None) -> float | None:
+    return None if ts is None else round(ts, 3)
 
 
 def publish_status(rt: Runtime, reloads: list[dict[str, Any]]) -> None:

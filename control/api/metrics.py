@@ -28,8 +28,8 @@ from prometheus_client.registry import Collector
 from control.api import views
 from control.api.auth import read_access
 from control.service import ControlService
+from state_store.errors import REDIS_UNAVAILABLE
 
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 RELOAD_KINDS = ("live", "promoted", "rejected", "rolled_back", "deferred")
 BATCH = 1000
 
@@ -78,7 +78,7 @@ class NeverblinkCollector(Collector):
         if client is not None:
             try:
                 self.reloads.advance(client, self.service.keys.reloads)
-            except REDIS_DOWN as exc:  # keep the counts we have
+            except REDIS_UNAVAILABLE as exc:  # keep the counts we have
                 self.service.redis_problem = str(exc)
         kinds = self.reloads.kinds
         events = CounterMetricFamily(
@@ -119,6 +119,12 @@ RUNNER_GAUGES = (
     ("neverblink_runner_on_probation", "1 while the runner's code is on probation",
      "on_probation"),
 )  # fmt: skip
+RUNNER_ALERTS = (  # 1 while the runner reports the field set: places no orders, alert on it
+    ("neverblink_runner_halted", "1 while an operational error stops the runner's orders",
+     "operational_error"),
+    ("neverblink_runner_venue_unresponsive", "1 while the venue does not answer the runner",
+     "venue_unresponsive_since"),
+)  # fmt: skip
 RUNNER_COUNTERS = (
     ("neverblink_runner_ticks", "Ticks since the runner started", "tick"),
     ("neverblink_runner_orders_created", "Orders created since the runner started",
@@ -132,6 +138,11 @@ def _runner_metrics(runners: list[dict[str, Any]]) -> Iterator[Metric]:
         for row in runners:
             if row.get(field) is not None:
                 gauge.add_metric([str(row.get("replica"))], float(row[field]))
+        yield gauge
+    for name, help_text, field in RUNNER_ALERTS:
+        gauge = GaugeMetricFamily(name, help_text, labels=["replica"])
+        for row in runners:
+            gauge.add_metric([str(row.get("replica"))], 1.0 if row.get(field) else 0.0)
         yield gauge
     for name, help_text, field in RUNNER_COUNTERS:
         counter = CounterMetricFamily(name, help_text, labels=["replica"])

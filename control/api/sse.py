@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import anyio
-import redis
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
@@ -41,8 +40,8 @@ from control.api.config import ApiConfig
 from control.api.errors import ApiError
 from control.service import ControlService
 from runner.manifest import from_stream_fields
+from state_store.errors import REDIS_UNAVAILABLE
 
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 RETRY_MS = 2000
 
 router = APIRouter()
@@ -122,7 +121,7 @@ class Poller:
                 self.cursor = last[0][0] if last else "0-0"
                 return []
             rows = cast(Any, client.xrange(key, min=f"({self.cursor}", count=500))
-        except REDIS_DOWN as exc:
+        except REDIS_UNAVAILABLE as exc:
             self.service.redis_problem = str(exc)
             return []
         if rows:

@@ -16,11 +16,11 @@ import redis
 from control.service import ControlService
 from runner.manifest import from_stream_fields
 from state_store.codec import plain
+from state_store.errors import REDIS_UNAVAILABLE
 from state_store.files import read_json
 from state_store.models import MarketSnapshot, Order, Position
 from state_store.store import Store
 
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 RELOADS_LIMIT = 50
 OUTCOME_BY_KIND = {"rolled_back": "rolled_back", "rejected": "failed", "promoted": "ok"}
 
@@ -52,7 +52,7 @@ def reload_entries(service: ControlService, limit: int) -> tuple[list[dict[str, 
             keys = service.keys
             rows = cast(Any, client.xrevrange(keys.reloads, count=limit))
             return [{"id": rid, **from_stream_fields(f)} for rid, f in reversed(rows)], "redis"
-        except REDIS_DOWN as exc:
+        except REDIS_UNAVAILABLE as exc:
             service.redis_problem = str(exc)
     status = read_json(service.settings.status_file)
     entries = status.get("reloads") if isinstance(status, dict) else None
@@ -140,7 +140,7 @@ def state_report(service: ControlService) -> dict[str, Any]:
     if client is not None:
         try:
             return {"plane": "redis", "server_time": round(now, 3), **_redis_state(client, service)}
-        except REDIS_DOWN as exc:
+        except REDIS_UNAVAILABLE as exc:
             service.redis_problem = str(exc)
     return {
         "plane": "file",

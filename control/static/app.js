@@ -161,8 +161,13 @@ function runnerRow(r) {
   if (!r.alive) state.push(tag("gone", "bad"));
   else state.push(tag(r.paused ? "paused" : "trading", r.paused ? "warn" : "ok"));
   if (r.degraded) state.push(tag("degraded", "bad"));
+  if (r.operational_error) state.push(tag("halted", "bad"));
+  if (r.venue_unresponsive_since != null) state.push(tag("venue unresponsive", "bad"));
   if (r.on_probation) state.push(tag("probation", "info"));
-  const errors = r.control_error ? tag("control.json", "bad") : h("span", { class: "muted" }, "–");
+  const problems = runnerProblems(r);
+  const errors = problems.length
+    ? h("span", { class: "problem", "data-field": "problems" }, problems.join(" · "))
+    : h("span", { class: "muted" }, "–");
   return h("tr", { "data-replica": r.replica, "data-paused": String(Boolean(r.paused)), class: r.alive ? "" : "stale" },
     h("td", { class: "mono" }, r.replica),
     h("td", { "data-field": "state" }, state),
@@ -172,7 +177,18 @@ function runnerRow(r) {
     h("td", { class: "mono" }, r.git_sha ? `${short(r.git_sha, 7)}${r.git_dirty ? "*" : ""}` : "–"),
     h("td", { class: "num" }, (r.markets || []).length),
     h("td", { class: "num" }, r.orders_created ?? "–"),
-    h("td", { title: r.control_error || "" }, errors));
+    h("td", { title: problems.join("\n") }, errors));
+}
+
+// Why a runner places no orders or ignores control.json, in words an operator can act on.
+function runnerProblems(r) {
+  const problems = [];
+  if (r.operational_error) problems.push(`halted since ${clock(r.operational_error_since)}: ${r.operational_error}`);
+  if (r.venue_unresponsive_since != null) {
+    problems.push(`venue unresponsive since ${clock(r.venue_unresponsive_since)}: ${r.venue_error || ""}`);
+  }
+  if (r.control_error) problems.push(`control.json: ${r.control_error}`);
+  return problems;
 }
 
 function renderRunners(runners) {

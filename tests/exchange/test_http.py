@@ -22,6 +22,7 @@ from exchange import (
 )
 from exchange.auth import H_API_KEY, H_SIGNATURE, l2_signature
 from exchange.http import parse_retry_after
+from state_store.errors import NeverblinkError, OperationalError, TemporaryError
 from tests.exchange.helpers import order
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -51,12 +52,12 @@ class Script:
         return answer
 
     def client(self, **kwargs: object) -> ClobClient:
+        kwargs.setdefault("sleep", self.sleeps.append)
         http = httpx.Client(transport=httpx.MockTransport(self))
         return ClobClient(
             "http://venue.test",
             http=http,
             retry=POLICY,
-            sleep=self.sleeps.append,
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -76,7 +77,7 @@ def test_gives_up_as_venue_unavailable() -> None:
     script = Script(*(ok({"error": "down"}, 503) for _ in range(3)))
     with pytest.raises(VenueUnavailable) as raised:
         script.client().server_time()
-    assert raised.value.retryable and raised.value.status == 503
+    assert isinstance(raised.value, TemporaryError) and raised.value.status == 503
     assert len(script.requests) == 3  # first try + 2 retries
 
 
@@ -115,7 +116,7 @@ def test_429_with_a_long_retry_after_is_not_waited_for() -> None:
     script = Script(ok({"error": "Too Many Requests"}, 429, **{"Retry-After": "60"}))
     with pytest.raises(RateLimited) as raised:
         script.client().server_time()
-    assert raised.value.retry_after == 60.0 and raised.value.retryable
+    assert raised.value.retry_after == 60.0 and isinstance(raised.value, TemporaryError)
     assert script.sleeps == []
 
 
@@ -144,9 +145,10 @@ def test_errors_are_typed() -> None:
     client = script.client()
     with pytest.raises(OrderRejected, match="invalid price") as rejected:
         client.place(order("c1", "123", "BUY", "0.5"))
-    assert not rejected.value.retryable
-    with pytest.raises(AuthError):
+    assert not isinstance(rejected.value, TemporaryError | OperationalError)
+    with pytest.raises(AuthError) as refused:
         client.open_orders()
+    assert isinstance(refused.value, OperationalError)
     assert client.get_order("0xabc") is None
     with pytest.raises(BadRequest):
         client.cancel("0xabc")
@@ -214,3 +216,59 @@ def test_signer_owner_must_match_the_api_key() -> None:
     creds = ApiCredentials(api_key="key-1", secret="c2VjcmV0", passphrase="pp")
     with pytest.raises(ValueError, match="owner"):
         ClobClient("http://venue.test", credentials=creds, signer=PaperSigner("someone-else"))
+
+
+class FakeClock:
+    """Monotonic time that moves only when the test (or a wait) moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_call_never_outlives_its_deadline() -> None:
+    """A venue that stops answering: each try gets what is left, none starts past the deadline."""
+    clock = FakeClock()
+    timeouts: list[float] = []
+
+    def frozen(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"]["read"])
+        clock.now += 0.4  # the read times out after 0.4 s
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    many = RetryPolicy(retries=50, backoff_s=0.05, max_backoff_s=0.1)
+    client = ClobClient(
+        "http://venue.test", http=httpx.Client(transport=httpx.MockTransport(frozen)),
+        retry=many, sleep=clock.sleep, clock=clock, timeout=1.0,
+    )  # fmt: skip
+    with pytest.raises(VenueUnavailable) as raised:
+        client.server_time()
+    assert isinstance(raised.value, TemporaryError) and isinstance(raised.value, NeverblinkError)
+    assert clock.now - 1000.0 <= 1.0 + 0.4  # the last try may use what was left, no more
+    assert timeouts[0] == pytest.approx(1.0)
+    assert all(0 < t <= 1.0 for t in timeouts) and timeouts == sorted(timeouts, reverse=True)
+    assert 2 <= len(timeouts) < 50  # retried, but the deadline, not the policy, ended it
+
+
+def test_a_retry_after_past_the_deadline_is_not_waited_for() -> None:
+    clock = FakeClock()
+    script = Script(ok({"error": "Too Many Requests"}, 429, **{"Retry-After": "3"}), ok(5))
+    with pytest.raises(RateLimited):
+        script.client(sleep=clock.sleep, clock=clock, timeout=2.0).server_time()
+    assert clock.sleeps == [] and len(script.requests) == 1
+
+
+def test_403_is_a_restricted_account_and_operational() -> None:
+    from exchange import AccountRestricted
+
+    script = Script(ok({"error": "Trading restricted in your region"}, 403))
+    with pytest.raises(AccountRestricted, match="restricted") as raised:
+        script.client().open_orders()
+    assert isinstance(raised.value, OperationalError)

@@ -85,3 +85,37 @@ def test_tick_duration_histogram_per_replica(
     assert m[(bucket, (("le", "+Inf"), r1))] == 4
     assert m[("neverblink_tick_duration_seconds_count", (r1,))] == 4
     assert abs(m[("neverblink_tick_duration_seconds_sum", (r1,))] - 0.344) < 1e-9
+
+
+def test_a_halted_runner_and_a_silent_venue_are_shown_and_alertable(
+    client: TestClient, real_redis: redis.Redis, settings: Settings
+) -> None:
+    from runner.status import heartbeat
+    from tests.control.api.helpers import runner_section
+
+    halted = {
+        **runner_section("r1", tick=7),
+        "operational_error": "AuthError: GET /data/trades: credentials refused",
+        "operational_error_since": 1_700_000_000.5,
+        "venue_unresponsive_since": None,
+        "venue_error": "",
+    }
+    silent = {
+        **runner_section("r2", tick=9),
+        "operational_error": "",
+        "operational_error_since": None,
+        "venue_unresponsive_since": 1_700_000_001.25,
+        "venue_error": "GET /time: ReadTimeout('timed out')",
+    }
+    for section in (halted, silent):
+        heartbeat(real_redis, Keys(settings.bot), section["replica"], section, 10_000)
+    m = scrape(client)
+    r1, r2 = (("replica", "r1"),), (("replica", "r2"),)
+    assert m[("neverblink_runner_halted", r1)] == 1 and m[("neverblink_runner_halted", r2)] == 0
+    assert m[("neverblink_runner_venue_unresponsive", r1)] == 0
+    assert m[("neverblink_runner_venue_unresponsive", r2)] == 1
+    rows = {r["replica"]: r for r in client.get("/api/status").json()["runners"]}
+    assert rows["r1"]["operational_error"].startswith("AuthError")
+    assert rows["r1"]["venue_unresponsive_since"] is None  # not the string "None"
+    assert rows["r2"]["venue_unresponsive_since"] == 1_700_000_001.25
+    assert rows["r2"]["venue_error"].startswith("GET /time")

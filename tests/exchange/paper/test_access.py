@@ -38,6 +38,7 @@ def test_book_rate_limit_answers_429_and_the_client_waits(
             http=http,
             sleep=sleep,
             retry=RetryPolicy(max_retry_after_s=30.0),
+            timeout=60.0,  # the deadline must leave room for the 10 s wait
         )
         assert patient.book("1") is None  # after one wait the request goes through
         assert waited == [10.0]
