@@ -1,0 +1,508 @@
+"""The runner's side of its strategy host: load, validate, call, and survive whatever the host does.
+
+`StrategyHost` owns one live host process (holding the generations it was
+given, normally current and last-good, so a rollback needs no reload), and a
+warm spare (started, armed, nothing loaded). Every call has a deadline:
+
+- `decide` never blocks past its budget (+ the time to SIGKILL a host). A
+  host that overruns, exits or crashes is killed; the spare takes its place
+  and gets the same generations (their loads are pipelined, so the runner
+  does not wait for them); the report names the generation and strategy that
+  did it (`HostFault`), so the caller can roll back and quarantine.
+- `prepare(tree, keep)` validates a generation in the very kind of host it
+  will live in: a fresh host loads `keep` and then the new tree, and a dry
+  decide runs on the last real markets. `adopt` makes that host the live one,
+  so the code that went live is the code that was validated, executed once.
+
+Everything the host sends is checked here (codec) and again by the caller
+(intents against the view). Methods are for one thread, except `prepare`,
+which may run in a background thread while the tick calls `decide`.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from runner.host import codec
+from runner.host.allowlist import import_problems
+from runner.host.codec import Json
+from runner.host.guard import HostLimits
+from runner.host.process import HostGone, HostProcess, Message
+from runner.reload.model import Problem
+from runner.reload.tree import Tree
+from state_store.view import Remember
+from state_store.models import Intent
+
+log = logging.getLogger(__name__)
+
+FaultKind = Literal["hung", "exited", "refused", "threads", "protocol"]
+KILL_MARGIN_S = 0.05  # what a SIGKILL + reap may add to a call's budget
+
+
+@dataclass(frozen=True)
+class HostFault:
+    """Strategy code did something the host does not survive or allow; `generation` did it."""
+
+    kind: FaultKind
+    generation: str
+    strategy: str  # "" during a load
+    detail: str
+
+    def __str__(self) -> str:
+        who = f"{self.strategy} of {self.generation}" if self.strategy else self.generation
+        return f"{who}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    name: str
+    params: Mapping[str, object]
+    memory_version: int
+    has_migrate: bool
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    generation: str
+    problems: tuple[Problem, ...]
+    modules: tuple[str, ...] = ()
+    strategies: Mapping[str, StrategyInfo] = field(default_factory=dict)
+    fault: HostFault | None = None
+    dry_call_errors: Mapping[str, str] = field(default_factory=dict)  # shown, not fatal
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class CallResult:
+    name: str
+    decisions: tuple[Intent | Remember, ...] = ()
+    error: str = ""
+    not_run: bool = False  # cut off because of another strategy, or the host was not ready
+
+
+@dataclass
+class DecideReport:
+    results: dict[str, CallResult]
+    faults: list[HostFault]
+    restarted: bool = False
+
+
+@dataclass
+class _Live:
+    """A host process and what it holds."""
+
+    process: HostProcess
+    loaded: dict[str, LoadResult] = field(default_factory=dict)
+    pending: dict[int, tuple[str, float]] = field(default_factory=dict)  # id -> (gen, sent at)
+
+
+@dataclass
+class Prepared:
+    """A validated candidate host (see StrategyHost.prepare)."""
+
+    result: LoadResult
+    live: _Live | None  # None when validation failed (its host was killed)
+
+
+class StrategyHost:
+    def __init__(
+        self,
+        *,
+        budget_s: float = 0.25,
+        load_timeout_s: float = 5.0,
+        limits: HostLimits = HostLimits(),
+        spare: bool = True,
+        package_names: Sequence[str] = (),
+    ) -> None:
+        self.budget_s = budget_s
+        self.load_timeout_s = load_timeout_s
+        self.limits = limits
+        self.package_names = tuple(package_names)
+        self._keep_spare = spare
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()  # guards the spare and the trees
+        self._spare: HostProcess | None = None
+        self._trees: dict[str, Tree] = {}
+        self._live: _Live | None = None
+        self._last_markets: list[Json] = []
+        self.restarts = 0
+        if spare:
+            self._spare = HostProcess(limits)
+
+    # -- processes --------------------------------------------------------------
+    def _take_process(self, deadline: float) -> HostProcess:
+        with self._lock:
+            process, self._spare = self._spare, None
+            if process is None or not process.alive():
+                process = HostProcess(self.limits)
+            if self._keep_spare:
+                self._spare = HostProcess(self.limits)
+        if not process.wait_hello(deadline):
+            process.kill()
+            raise HostGone("a new strategy host did not start in time")
+        return process
+
+    @property
+    def live_pid(self) -> int | None:
+        return self._live.process.pid if self._live else None
+
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        return tuple(self._live.loaded) if self._live else ()
+
+    # -- loading ----------------------------------------------------------------
+    def prepare(self, tree: Tree, keep: Iterable[str] = ()) -> Prepared:
+        """Validate `tree` in a fresh host that also holds `keep` (generations loaded before)."""
+        started = time.monotonic()
+        found = [Problem(*p) for f in tree.files for p in import_problems(f.name, f.data)]
+        if found:
+            return Prepared(LoadResult(tree.generation, tuple(found), seconds=_since(started)), None)
+        deadline = started + self.load_timeout_s
+        try:
+            live = _Live(self._take_process(deadline))
+        except (HostGone, TimeoutError) as exc:
+            problem = Problem("", None, f"no strategy host: {exc}")
+            return Prepared(LoadResult(tree.generation, (problem,), seconds=_since(started)), None)
+        with self._lock:
+            kept = [self._trees[g] for g in keep if g in self._trees]
+        for old in kept:
+            if not self._load(live, old).ok:
+                log.warning("generation %s no longer loads in a fresh host", old.generation)
+        result = self._load(live, tree)
+        if result.ok:
+            result = self._dry_call(live, result)
+        result = _with_seconds(result, _since(started))
+        if not result.ok:
+            live.process.kill()
+            return Prepared(result, None)
+        with self._lock:
+            self._trees[tree.generation] = tree
+        return Prepared(result, live)
+
+    def adopt(self, prepared: Prepared) -> None:
+        """Make a prepared host the live one (at a tick boundary); the old one is killed."""
+        if prepared.live is None:
+            raise ValueError("a rejected generation cannot be adopted")
+        old, self._live = self._live, prepared.live
+        if old is not None:
+            old.process.kill()
+        self._forget_trees()
+
+    def discard(self, prepared: Prepared) -> None:
+        if prepared.live is not None and prepared.live is not self._live:
+            prepared.live.process.kill()
+
+    def load(self, tree: Tree) -> LoadResult:
+        """prepare + adopt: the new generation joins the ones the live host holds."""
+        prepared = self.prepare(tree, keep=self.loaded)
+        if prepared.live is not None:
+            self.adopt(prepared)
+        return prepared.result
+
+    def unload(self, generation: str) -> None:
+        """Forget a generation (a rolled-back one, or a last-good that was superseded)."""
+        live = self._live
+        if live is None or live.loaded.pop(generation, None) is None:
+            return
+        try:
+            live.process.send({"op": "unload", "id": next(self._ids), "gen": generation},
+                              time.monotonic() + self.budget_s)  # fmt: skip
+        except (HostGone, TimeoutError) as exc:
+            self._restart(HostFault("exited", generation, "", str(exc)))
+        self._forget_trees()
+
+    def _forget_trees(self) -> None:
+        with self._lock:
+            keep = set(self._live.loaded) if self._live else set()
+            pending = {g for g, _ in self._live.pending.values()} if self._live else set()
+            for gen in list(self._trees):
+                if gen not in keep | pending:
+                    del self._trees[gen]
+
+    def _load(self, live: _Live, tree: Tree) -> LoadResult:
+        """Load synchronously (validation); on a hang or death the host is killed."""
+        request = self._load_message(tree)
+        deadline = time.monotonic() + self.load_timeout_s
+        file, refused = "", []
+        try:
+            live.process.send(request, deadline)
+            while True:
+                msg = live.process.recv(deadline)
+                if msg is None:
+                    fault = HostFault("hung", tree.generation, "", "import did not finish within "
+                                      f"{self.load_timeout_s:g} s (hangs?)")  # fmt: skip
+                    return self._load_failed(live, tree, fault, file)
+                if msg.get("op") == "refused":
+                    refused.append(_refusal(msg))
+                elif msg.get("op") == "loading" and msg.get("id") == request["id"]:
+                    file = str(msg.get("file", ""))[:200]
+                elif msg.get("op") == "loaded" and msg.get("id") == request["id"]:
+                    return self._loaded(live, tree, msg, refused)
+        except TimeoutError:
+            fault = HostFault("hung", tree.generation, "", "the host stopped reading")
+            return self._load_failed(live, tree, fault, file)
+        except HostGone as exc:
+            detail = f"the import ended the host: {live.process.death()} ({exc})"
+            return self._load_failed(live, tree, HostFault("exited", tree.generation, "", detail),
+                                     file)  # fmt: skip
+
+    def _load_message(self, tree: Tree) -> Message:
+        return {
+            "op": "load",
+            "id": next(self._ids),
+            "gen": tree.generation,
+            "dir": str(tree.directory),
+            "files": [[f.name, base64.b64encode(f.data).decode()] for f in tree.files],
+            "package_names": list(self.package_names),
+        }
+
+    def _load_failed(self, live: _Live, tree: Tree, fault: HostFault, file: str) -> LoadResult:
+        live.process.kill()
+        problem = Problem(file, None, f"{fault.kind}: {fault.detail}")
+        return LoadResult(tree.generation, (problem,), fault=fault)
+
+    def _loaded(self, live: _Live, tree: Tree, msg: Message, refused: list[str]) -> LoadResult:
+        try:
+            problems = [Problem(str(f)[:200], _line(ln), str(m)[:2000]) for f, ln, m in
+                        codec.as_sequence(msg.get("problems"))]  # fmt: skip
+            problems += [Problem("", None, f"refused: {r}") for r in refused]
+            threads = msg.get("threads")
+            if threads:
+                problems.append(Problem("", None, f"started {threads} thread(s) while importing"))
+            if problems:
+                return LoadResult(tree.generation, tuple(problems))
+            result = LoadResult(
+                tree.generation, (), codec.strings(msg.get("modules"), "modules"),
+                _strategies(msg.get("strategies")),
+            )  # fmt: skip
+        except (codec.CodecError, TypeError, ValueError) as exc:
+            fault = HostFault("protocol", tree.generation, "", str(exc)[:300])
+            return self._load_failed(live, tree, fault, "")
+        live.loaded[tree.generation] = result
+        return result
+
+    def _dry_call(self, live: _Live, result: LoadResult) -> LoadResult:
+        """One decide per strategy on the last real markets; containment faults reject."""
+        calls = [(name, codec.encode_params(s.params), {}) for name, s in result.strategies.items()]
+        report = self._call(live, result.generation, 0, time.time(), self._last_markets, calls,
+                            time.monotonic() + max(self.budget_s * 4, 1.0))  # fmt: skip
+        if report.faults:
+            problems = tuple(Problem(f"{f.strategy}.py" if f.strategy else "", None,
+                                     f"dry call: {f.kind}: {f.detail}") for f in report.faults)  # fmt: skip
+            return LoadResult(result.generation, problems)
+        errors = {n: r.error for n, r in report.results.items() if r.error}
+        return LoadResult(result.generation, (), result.modules, result.strategies, None, errors)
+
+    # -- deciding ----------------------------------------------------------------
+    def decide(
+        self,
+        generation: str,
+        tick: int,
+        now: float,
+        markets: list[Json],
+        calls: Sequence[tuple[str, Mapping[str, object], Mapping[str, str]]],
+    ) -> DecideReport:
+        """Call each strategy's decide; never longer than the budget (+ KILL_MARGIN_S)."""
+        deadline = time.monotonic() + self.budget_s
+        self._last_markets = markets
+        wire = [(name, codec.encode_params(params), dict(memory)) for name, params, memory in calls]
+        live = self._live
+        if live is None or not self._ready(live, deadline):
+            why = "no strategy host" if live is None else "the strategy host is still loading"
+            return DecideReport({n: CallResult(n, error=why, not_run=True) for n, _, _ in wire}, [])
+        report = self._call(live, generation, tick, now, markets, wire, deadline)
+        if any(f.kind in ("hung", "exited", "threads", "protocol") for f in report.faults):
+            self._restart(report.faults[0])
+            report.restarted = True
+        return report
+
+    def _call(
+        self, live: _Live, generation: str, tick: int, now: float, markets: list[Json],
+        calls: list[tuple[str, Json, dict[str, str]]], deadline: float,
+    ) -> DecideReport:  # fmt: skip
+        request = {"op": "decide", "id": next(self._ids), "gen": generation, "tick": tick,
+                   "now": now, "markets": markets, "calls": [list(c) for c in calls]}  # fmt: skip
+        names = [c[0] for c in calls]
+        results: dict[str, CallResult] = {}
+        refused: dict[str, list[str]] = {}
+        faults: list[HostFault] = []
+        try:
+            live.process.send(request, deadline)
+            while len(results) < len(names):
+                running = names[len(results)]
+                msg = live.process.recv(deadline)
+                if msg is None:
+                    detail = f"decide did not return within {self.budget_s:.3f}s"
+                    faults.append(HostFault("hung", generation, running, detail))
+                    break
+                if msg.get("op") == "refused":
+                    refused.setdefault(running, []).append(_refusal(msg))
+                elif msg.get("op") == "result" and msg.get("id") == request["id"]:
+                    results[running] = self._result(running, msg, refused.get(running), faults,
+                                                    generation)  # fmt: skip
+        except TimeoutError:
+            running = names[len(results)] if len(results) < len(names) else ""
+            faults.append(HostFault("hung", generation, running, "the host stopped reading"))
+        except HostGone as exc:
+            running = names[len(results)] if len(results) < len(names) else ""
+            detail = f"the host {live.process.death()} ({exc})"
+            faults.append(HostFault("exited", generation, running, detail))
+        for fault in faults:
+            if fault.strategy and fault.strategy not in results:
+                results[fault.strategy] = CallResult(fault.strategy, error=f"{fault.kind}: "
+                                                     f"{fault.detail}; host killed and restarted")  # fmt: skip
+        for name in names:
+            results.setdefault(name, CallResult(name, error="not run: the host was restarted "
+                                                "because of another strategy", not_run=True))  # fmt: skip
+        return DecideReport(results, faults)
+
+    def _result(
+        self, name: str, msg: Message, refused: list[str] | None, faults: list[HostFault],
+        generation: str,
+    ) -> CallResult:  # fmt: skip
+        if msg.get("name") != name:
+            faults.append(HostFault("protocol", generation, name, "results out of order"))
+            return CallResult(name, error="the host answered out of order")
+        if refused:
+            faults.append(HostFault("refused", generation, name, "; ".join(refused)[:500]))
+            return CallResult(name, error=f"refused: {'; '.join(refused)}"[:500])
+        if msg.get("threads"):
+            detail = f"left {msg['threads']} thread(s) running"
+            faults.append(HostFault("threads", generation, name, detail))
+            return CallResult(name, error=detail)
+        if "error" in msg:
+            return CallResult(name, error=str(msg["error"])[:500])
+        try:
+            return CallResult(name, tuple(codec.decode_decisions(msg.get("decisions"))))
+        except codec.CodecError as exc:
+            return CallResult(name, error=f"broke an invariant: {exc}")
+
+    def migrate(
+        self, generation: str, name: str, memory: Mapping[str, str], from_version: int
+    ) -> tuple[dict[str, str] | None, str]:
+        """A strategy's migrate(memory, from_version) in the host: (new memory, "") or (None, why)."""
+        live = self._live
+        deadline = time.monotonic() + self.budget_s
+        if live is None or not self._ready(live, deadline):
+            return None, "the strategy host is not ready"
+        request = {"op": "migrate", "id": next(self._ids), "gen": generation, "name": name,
+                   "memory": dict(memory), "from": from_version}  # fmt: skip
+        try:
+            live.process.send(request, deadline)
+            while (msg := live.process.recv(deadline)) is not None:
+                if msg.get("op") == "migrated" and msg.get("id") == request["id"]:
+                    if "error" in msg or msg.get("threads"):
+                        return None, str(msg.get("error", "started threads"))[:500]
+                    return codec.decode_memory(msg.get("memory")), ""
+            fault = HostFault("hung", generation, name, "migrate did not return in time")
+        except (HostGone, TimeoutError, codec.CodecError) as exc:
+            fault = HostFault("exited", generation, name, str(exc)[:300])
+        self._restart(fault)
+        return None, f"{fault.kind}: {fault.detail}"
+
+    # -- restarts -------------------------------------------------------------------
+    def _restart(self, fault: HostFault) -> None:
+        """Replace the live host with the spare; its generations are reloaded in the background."""
+        old = self._live
+        if old is None:
+            return
+        old.process.kill()
+        self.restarts += 1
+        log.warning("strategy host %d killed (%s); restarting", old.process.pid, fault)
+        try:
+            new = _Live(self._take_process(time.monotonic() + self.load_timeout_s))
+        except (HostGone, TimeoutError) as exc:
+            log.error("strategy host could not be restarted: %s", exc)
+            self._live = None
+            return
+        with self._lock:
+            trees = [self._trees[g] for g in old.loaded if g in self._trees]
+        for tree in trees:
+            request = self._load_message(tree)
+            try:
+                new.process.send(request, time.monotonic() + self.budget_s)
+            except (HostGone, TimeoutError):
+                break
+            new.pending[int(request["id"])] = (tree.generation, time.monotonic())
+        new.loaded = {g: r for g, r in old.loaded.items() if g in {t.generation for t in trees}}
+        self._live = new
+
+    def _ready(self, live: _Live, deadline: float) -> bool:
+        """True when the live host has finished its pending (restart) loads."""
+        while live.pending:
+            msg = live.process.recv(deadline) if live.process.alive() else None
+            if msg is None:
+                oldest_gen, sent = min(live.pending.values(), key=lambda p: p[1])
+                if time.monotonic() - sent > self.load_timeout_s or not live.process.alive():
+                    self._restart(HostFault("hung", oldest_gen, "", "reload after a restart "
+                                            "did not finish"))  # fmt: skip
+                return False
+            if msg.get("op") == "loaded":
+                entry = live.pending.pop(int(msg.get("id", -1)), None)
+                if entry is not None and msg.get("problems"):
+                    live.loaded.pop(entry[0], None)
+                    log.warning("generation %s did not reload: %s", entry[0], msg["problems"])
+        return True
+
+    def ping(self) -> float:
+        """Round trip to the live host in seconds (HostGone when there is none)."""
+        live = self._live
+        if live is None:
+            raise HostGone("no live strategy host")
+        started = time.monotonic()
+        request = {"op": "ping", "id": next(self._ids)}
+        live.process.send(request, started + self.budget_s)
+        while (msg := live.process.recv(started + self.budget_s)) is not None:
+            if msg.get("op") == "pong" and msg.get("id") == request["id"]:
+                return time.monotonic() - started
+        raise TimeoutError("the strategy host did not answer a ping")
+
+    def close(self) -> None:
+        """Kill every host process now (a runner that stops does not wait for strategy code)."""
+        for process in (self._live.process if self._live else None, self._spare):
+            if process is not None:
+                process.kill()
+        self._live = self._spare = None
+
+
+def _refusal(msg: Message) -> str:
+    return f"{str(msg.get('event'))[:60]} {str(msg.get('detail'))[:200]}".strip()
+
+
+def _line(value: Json) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _strategies(data: Json) -> dict[str, StrategyInfo]:
+    if not isinstance(data, dict):
+        raise codec.CodecError("strategies are not an object")
+    out = {}
+    for name, info in data.items():
+        if not isinstance(name, str) or not name.isidentifier() or not isinstance(info, dict):
+            raise codec.CodecError(f"bad strategy entry {str(name)[:40]!r}")
+        version = info.get("memory_version")
+        if type(version) is not int or version < 0:
+            raise codec.CodecError(f"bad memory_version of {name}")
+        params = codec.decode_params(info.get("params"))
+        out[name] = StrategyInfo(name, params, version, bool(info.get("migrate")))
+    return out
+
+
+def _with_seconds(result: LoadResult, seconds: float) -> LoadResult:
+    return LoadResult(result.generation, result.problems, result.modules, result.strategies,
+                      result.fault, result.dry_call_errors, seconds)  # fmt: skip
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
