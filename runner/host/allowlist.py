@@ -5,15 +5,15 @@ may import the standard library's computing modules and neverblink's public
 strategy types, and nothing that reaches the outside world (files, sockets,
 processes, threads, signals, the clock, the interpreter's internals):
 
-| module | why it is allowed |
-|---|---|
-| `math`, `cmath`, `statistics`, `decimal`, `fractions`, `numbers`, `random` | arithmetic, probabilities, prices |
-| `dataclasses`, `typing`, `types`, `enum`, `abc`, `collections`, `__future__` | records, type hints, `MappingProxyType` for immutable constants |
-| `itertools`, `functools`, `operator`, `bisect`, `heapq`, `copy` | algorithms |
-| `datetime` | date arithmetic on the view's timestamps (`view.now` is the clock) |
-| `json`, `re`, `string` | parsing and formatting values kept in memory or params |
-| `hashlib` | deterministic keys |
-| `state_store.view`, `state_store.models` | the types a strategy receives and returns |
+- `math`, `cmath`, `statistics`, `decimal`, `fractions`, `numbers`, `random`:
+  arithmetic, probabilities, prices;
+- `dataclasses`, `typing`, `types`, `enum`, `abc`, `collections`, `__future__`:
+  records, type hints, `MappingProxyType` for immutable constants;
+- `itertools`, `functools`, `operator`, `bisect`, `heapq`, `copy`: algorithms;
+- `datetime`: date arithmetic on the view's timestamps (`view.now` is the clock);
+- `json`, `re`, `string`: parsing and formatting values kept in memory or params;
+- `hashlib`: deterministic keys;
+- `state_store.view`, `state_store.models`: the types a strategy receives and returns.
 
 Left out on purpose: `time` (sleeping is never right in `decide`, and
 `view.now` is the tick's clock), `os`, `sys`, `io`, `pathlib`, `socket`,
@@ -69,7 +69,9 @@ ALLOWED_MODULES = frozenset(
 )
 # Packages whose submodules are allowed only as listed (a bare `import state_store` is not).
 _RESTRICTED_PACKAGES = frozenset({"state_store"})
-GENERATION_PREFIX = "_nbgen_"  # strategy generations load as packages named so (runner.reload.loader)
+GENERATION_PREFIX = (
+    "_nbgen_"  # strategy generations load as packages named so (runner.reload.loader)
+)
 
 # (file, line, message), the shape of runner.reload.model.Problem without importing it here
 Found = tuple[str, int | None, str]

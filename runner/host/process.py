@@ -1,4 +1,4 @@
-"""One strategy host process, seen from the runner: start it, exchange frames with deadlines, kill it.
+"""One strategy host process, seen from the runner: start it, exchange frames, kill it.
 
 The host is a fresh interpreter (`python -I -S`: no site, no user paths, no
 environment), never a fork of the runner: a fork would inherit the runner's
@@ -12,7 +12,9 @@ runner longer than the deadline it was given. It is in its own session
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import mmap
 import os
 import signal
 import socket
@@ -29,8 +31,7 @@ log = logging.getLogger(__name__)
 
 ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding runner/ and state_store/
 BOOTSTRAP = (
-    "import sys; sys.path.insert(0, sys.argv[3]); "
-    "from runner.host.server import main; main()"
+    "import sys; sys.path.insert(0, sys.argv[3]); from runner.host.server import main; main()"
 )
 
 Message = dict[str, Json]
@@ -43,26 +44,42 @@ class HostGone(Exception):
 class HostProcess:
     """A started host. `hello` tells whether it finished arming."""
 
-    def __init__(self, limits: HostLimits = HostLimits()) -> None:
+    def __init__(self, limits: HostLimits) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock = ours
+        board = os.memfd_create("nb-host-progress")
+        os.ftruncate(board, codec.PROGRESS_BYTES)
+        self.progress = mmap.mmap(board, codec.PROGRESS_BYTES)
         self.started_at = time.monotonic()
         arg = f"{limits.memory_mb},{limits.cpu_seconds},{limits.open_files}"
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-X", "utf8", "-c", BOOTSTRAP,
-                 str(theirs.fileno()), arg, ROOT],
-                pass_fds=(theirs.fileno(),),
+                [
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    "-X",
+                    "utf8",
+                    "-c",
+                    BOOTSTRAP,
+                    str(theirs.fileno()),
+                    arg,
+                    ROOT,
+                    str(board),
+                ],
+                pass_fds=(theirs.fileno(), board),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 env={},
                 start_new_session=True,
-            )  # fmt: skip
+            )
         except BaseException:
             ours.close()
+            self.progress.close()
             raise
         finally:
             theirs.close()
+            os.close(board)
         self.pid = self.proc.pid
         self.hello = False
         self._buffer = b""
@@ -70,7 +87,7 @@ class HostProcess:
     # -- frames ---------------------------------------------------------------
     def send(self, message: Message, deadline: float) -> None:
         """Send one frame before `deadline` (time.monotonic); HostGone on EOF, TimeoutError late."""
-        data = codec.frame(message)
+        data = codec.request_frame(message)
         try:
             self.sock.settimeout(max(deadline - time.monotonic(), 0.0001))
             self.sock.sendall(data)
@@ -93,7 +110,7 @@ class HostProcess:
             return None
         self._buffer = b""
         try:
-            return codec.loads(body[codec.HEADER :])
+            return codec.load_reply(body[codec.HEADER :])
         except codec.CodecError as exc:
             raise HostGone(f"the host broke the protocol: {exc}") from exc
 
@@ -129,24 +146,29 @@ class HostProcess:
         self.hello = True
         return True
 
+    def running_call(self, request_id: int) -> int:
+        """1-based index of the call of `request_id` the host was running (0: none yet)."""
+        rid, index = codec.read_progress(bytes(self.progress[: codec.PROGRESS_BYTES]))
+        return index if rid == request_id % 2**32 else 0
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 
     def kill(self) -> None:
         """SIGKILL (the host holds nothing worth a goodbye) and reap it without blocking long."""
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             try:
                 self.proc.wait(0.5)
             except subprocess.TimeoutExpired:  # in D state? reaped by a later poll
                 log.warning("strategy host %d not gone 0.5 s after SIGKILL", self.pid)
         self.sock.close()
+        if not self.progress.closed:
+            self.progress.close()
 
     def death(self) -> str:
-        """How the process ended (after HostGone), e.g. "exited with code 3", "killed by SIGSEGV"."""
+        """How the process ended (after HostGone): "exited with code 3", "killed by SIGSEGV"."""
         try:
             code = self.proc.wait(0.1)
         except subprocess.TimeoutExpired:

@@ -5,17 +5,20 @@ Started by `runner.host.process.HostProcess` as a fresh interpreter
 pair as a file descriptor. It speaks frames of `runner.host.codec` over it:
 
     -> {"op":"hello","v":1,"pid":..}                       once, when armed
-    <- {"op":"load","id":n,"gen":G,"dir":D,"files":[[name,b64],..],"package_names":[..]}
+    <- {"op":"load","id":n,"gen":G,"dir":D,"files":[(name,bytes),..],"package_names":[..]}
     -> {"op":"loading","id":n,"file":name}                  before each file's code runs
     -> {"op":"loaded","id":n,"gen":G,"problems":[[file,line,msg],..],"modules":[..],
         "strategies":{name:{"params":..,"memory_version":k,"migrate":bool}}}
-    <- {"op":"decide","id":n,"gen":G,"tick":t,"now":x,"markets":[..],"calls":[[name,params,memory],..]}
-    -> {"op":"result","id":n,"name":s,"decisions":[..]} | {.., "error":"..."}   one per call, in order
+    <- {"op":"decide","id":n,"gen":G,"tick":t,"now":x,"markets":[..],
+        "calls":[[name,params,memory],..]}
+    -> {"op":"results","id":n,"s":secs,"results":[{"name":s,"decisions":[..],"s":secs} |
+        {"name":s,"error":"..."}, ..]}     one frame, calls in order; the running call's
+                                           index is on the shared progress board
     <- {"op":"migrate","id":n,"gen":G,"name":s,"memory":{..},"from":k}
     -> {"op":"migrated","id":n,"memory":{..}} | {.., "error":"..."}
     <- {"op":"unload","id":n,"gen":G}   -> {"op":"unloaded","id":n}
     <- {"op":"ping","id":n}             -> {"op":"pong","id":n}
-    -> {"op":"refused","event":e,"detail":d}               whenever the audit hook refuses
+    -> {"op":"refused","event":e,"detail":d,"at":[id,i]}  whenever the audit hook refuses
 
 Every reply may carry "threads": k when strategy code left threads running.
 It keeps every generation it was asked to load (the runner keeps two: current
@@ -24,9 +27,10 @@ and last-good) until it is told to unload one. It exits on EOF.
 
 from __future__ import annotations
 
-import base64
+import mmap
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -59,10 +63,12 @@ def _reload_parts() -> Any:
 
 
 class Host:
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, progress: mmap.mmap) -> None:
         self.fd = fd
+        self.progress = progress
         self.loader = _reload_parts()
         self.tree_module = sys.modules["runner.reload.tree"]
+        self.markets = codec.MarketDecoder()
         self.versions: dict[str, Any] = {}  # generation -> runner.reload.model.CodeVersion
         self.handlers: Mapping[str, Callable[[Message], None]] = {
             "load": self.load,
@@ -74,7 +80,7 @@ class Host:
 
     # -- frames ---------------------------------------------------------------
     def send(self, message: Mapping[str, Json]) -> None:
-        data = codec.frame(message)
+        data = codec.reply_frame(message)
         while data:
             data = data[os.write(self.fd, data) :]
 
@@ -83,7 +89,7 @@ class Host:
         if header is None:
             return None
         body = self._read_exactly(codec.frame_length(header))
-        return None if body is None else codec.loads(body)
+        return None if body is None else codec.load_request(body)
 
     def _read_exactly(self, n: int) -> bytes | None:
         chunks, left = [], n
@@ -113,7 +119,7 @@ class Host:
         self.send(self._threads({"op": "pong", "id": msg["id"]}))
 
     def load(self, msg: Message) -> None:
-        sources = {name: base64.b64decode(data) for name, data in msg["files"]}
+        sources = {str(name): bytes(data) for name, data in msg["files"]}
         tree = self.tree_module.make_tree(Path(msg["dir"]), sources)
         reply: Message = {"op": "loaded", "id": msg["id"], "gen": msg["gen"], "problems": []}
 
@@ -153,20 +159,40 @@ class Host:
         return out
 
     def decide(self, msg: Message) -> None:
+        """Every call in order; one frame with all results at the end (one wake-up of the
+        runner per tick). The call running is on the shared progress board, so a runner
+        that has to kill this host knows which strategy hung or crashed it."""
         version = self.versions.get(str(msg["gen"]))
-        markets = tuple(codec.decode_market(m) for m in msg["markets"])
-        for name, params, memory in msg["calls"]:
-            reply: Message = {"op": "result", "id": msg["id"], "name": name}
+        began = time.perf_counter()
+        markets = self.markets.decode(msg["markets"], msg["now"])
+        results: list[Message] = []
+        for index, (name, params, memory) in enumerate(msg["calls"], 1):
+            self.progress[: codec.PROGRESS_BYTES] = codec.progress_value(msg["id"], index)
+            reply: Message = {"name": name}
             strategy = version.strategies.get(name) if version is not None else None
             if strategy is None:
                 reply["error"] = f"generation {msg['gen']} with strategy {name} is not loaded"
             else:
                 view = View(
-                    name, msg["now"], msg["tick"], markets,
-                    MappingProxyType(codec.decode_params(params)), MappingProxyType(memory),
-                )  # fmt: skip
+                    name,
+                    msg["now"],
+                    msg["tick"],
+                    markets,
+                    MappingProxyType(codec.decode_params(params)),
+                    MappingProxyType(memory),
+                )
+                started = time.perf_counter()
                 reply.update(_call_decide(strategy.decide, view))
-            self.send(self._threads(reply))
+                reply["s"] = round(time.perf_counter() - started, 6)
+            results.append(self._threads(reply))
+        self.send(
+            {
+                "op": "results",
+                "id": msg["id"],
+                "results": results,
+                "s": round(time.perf_counter() - began, 6),
+            }
+        )
 
     def migrate(self, msg: Message) -> None:
         reply: Message = {"op": "migrated", "id": msg["id"]}
@@ -209,12 +235,14 @@ def _exception_text(exc: BaseException) -> str:
 
 
 def main() -> None:
-    """Entry point: `main.py FD LIMITS` (see HostProcess)."""
-    fd = int(sys.argv[1])
+    """Entry point: `FD LIMITS ROOT PROGRESS_FD` (see HostProcess)."""
+    fd, progress_fd = int(sys.argv[1]), int(sys.argv[4])
     memory_mb, cpu_seconds, open_files = (int(x) for x in sys.argv[2].split(","))
     guard.die_with_parent()
+    progress = mmap.mmap(progress_fd, codec.PROGRESS_BYTES)
+    os.close(progress_fd)
     guard.apply_limits(guard.HostLimits(memory_mb, cpu_seconds, open_files))
     guard.preload()
-    host = Host(fd)
-    guard.arm(fd)
+    host = Host(fd, progress)
+    guard.arm(fd, progress)
     host.serve()
