@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -118,11 +119,15 @@ def _absolute_imports(tree: ast.AST) -> Iterator[tuple[int, str]]:
                 yield node.lineno, module
 
 
-def guarded_import(real: Callable[..., Any] = builtins.__import__) -> Callable[..., Any]:
+def guarded_import(
+    real: Callable[..., Any] = builtins.__import__,
+    on_refusal: Callable[[str], object] = lambda name: None,
+) -> Callable[..., Any]:
     """An `__import__` that applies the allowlist to imports made by strategy modules.
 
     Imports made by any other module (the standard library importing its own
-    parts) pass through: the importer is known by its globals' `__name__`.
+    parts) pass through: the importer is known by its globals' `__name__` (a
+    direct `__import__("os")` call passes no globals: then by its caller's).
     """
 
     def __import__(
@@ -132,10 +137,13 @@ def guarded_import(real: Callable[..., Any] = builtins.__import__) -> Callable[.
         fromlist: Sequence[str] = (),
         level: int = 0,
     ) -> Any:
-        importer = str((globals or {}).get("__name__", ""))
+        if globals is None:
+            globals = sys._getframe(1).f_globals
+        importer = str(globals.get("__name__", ""))
         if level == 0 and importer.startswith(GENERATION_PREFIX):
             wanted = [name] if not fromlist else [f"{name}.{f}" for f in fromlist]
             if not allowed(name) and not all(allowed(w) for w in wanted):
+                on_refusal(name)
                 raise ImportError(refusal(name))
         return real(name, globals, locals, fromlist, level)
 

@@ -180,7 +180,7 @@ def arm(report_fd: int, progress: Any) -> None:
         return refused
 
     _patch_unaudited(refusing)
-    builtins.__import__ = guarded_import(builtins.__import__)
+    builtins.__import__ = guarded_import(builtins.__import__, lambda n: report("import", repr(n)))
     sys.addaudithook(hook)
 
 
