@@ -26,6 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,7 +106,9 @@ class _Live:
 
     process: HostProcess
     loaded: dict[str, LoadResult] = field(default_factory=dict)
+    unsent: list[Tree] = field(default_factory=list)  # to load once it said hello (restart)
     pending: dict[int, tuple[str, float]] = field(default_factory=dict)  # id -> (gen, sent at)
+    started: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -133,23 +136,34 @@ class StrategyHost:
         self._keep_spare = spare
         self._ids = itertools.count(1)
         self._lock = threading.Lock()  # guards the spare and the trees
-        self._spare: HostProcess | None = None
+        # Every host is started from this one long-lived thread: PR_SET_PDEATHSIG fires
+        # when the *thread* that started a process ends, so no caller's thread may do it.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="nb-host-spawn")
+        self._spare: Future[HostProcess] | None = None
         self._trees: dict[str, Tree] = {}
         self._live: _Live | None = None
         self._last_markets: list[Json] = []
         self.restarts = 0
         if spare:
-            self._spare = HostProcess(self.limits)
+            self._spare = self._spawner.submit(HostProcess, self.limits)
 
     # -- processes --------------------------------------------------------------
-    def _take_process(self, deadline: float) -> HostProcess:
+    def _take_process(self, hello_by: float | None) -> HostProcess:
+        """The warm spare (or a new host), and a new spare started in the background.
+
+        With `hello_by`, wait until then for the host to be armed; without, the
+        caller does not wait (a restart: `_ready` waits within each call's budget).
+        """
         with self._lock:
-            process, self._spare = self._spare, None
-            if process is None or not process.alive():
-                process = HostProcess(self.limits)
+            spare, self._spare = self._spare, None
             if self._keep_spare:
-                self._spare = HostProcess(self.limits)
-        if not process.wait_hello(deadline):
+                self._spare = self._spawner.submit(HostProcess, self.limits)
+        process = _started(spare)
+        if process is None or not process.alive():
+            if process is not None:
+                process.kill()
+            process = self._spawner.submit(HostProcess, self.limits).result()
+        if hello_by is not None and not process.wait_hello(hello_by):
             process.kill()
             raise HostGone("a new strategy host did not start in time")
         return process
@@ -173,7 +187,7 @@ class StrategyHost:
             )
         deadline = started + self.load_timeout_s
         try:
-            live = _Live(self._take_process(deadline))
+            live = _Live(self._take_process(hello_by=deadline))
         except (HostGone, TimeoutError) as exc:
             problem = Problem("", None, f"no strategy host: {exc}")
             return Prepared(LoadResult(tree.generation, (problem,), seconds=_since(started)), None)
@@ -502,41 +516,43 @@ class StrategyHost:
         old.process.kill()
         self.restarts += 1
         log.warning("strategy host %d killed (%s); restarting", old.process.pid, fault)
-        try:
-            new = _Live(self._take_process(time.monotonic() + self.load_timeout_s))
-        except (HostGone, TimeoutError) as exc:
-            log.error("strategy host could not be restarted: %s", exc)
-            self._live = None
-            return
         with self._lock:
             trees = [self._trees[g] for g in old.loaded if g in self._trees]
-        for tree in trees:
-            request = self._load_message(tree)
-            try:
-                new.process.send(request, time.monotonic() + self.budget_s)
-            except (HostGone, TimeoutError):
-                break
-            new.pending[int(request["id"])] = (tree.generation, time.monotonic())
+        new = _Live(self._take_process(hello_by=None), unsent=trees)
         new.loaded = {g: r for g, r in old.loaded.items() if g in {t.generation for t in trees}}
         self._live = new
 
     def _ready(self, live: _Live, deadline: float) -> bool:
-        """True when the live host has finished its pending (restart) loads."""
-        while live.pending:
-            msg = live.process.recv(deadline) if live.process.alive() else None
-            if msg is None:
-                oldest_gen, sent = min(live.pending.values(), key=lambda p: p[1])
-                if time.monotonic() - sent > self.load_timeout_s or not live.process.alive():
-                    self._restart(
-                        HostFault("hung", oldest_gen, "", "reload after a restart did not finish")
-                    )
-                return False
-            if msg.get("op") == "loaded":
-                entry = live.pending.pop(int(msg.get("id", -1)), None)
-                if entry is not None and msg.get("problems"):
-                    live.loaded.pop(entry[0], None)
-                    log.warning("generation %s did not reload: %s", entry[0], msg["problems"])
+        """True once a (restarted) live host is armed and has loaded its generations.
+
+        Waits no longer than `deadline`; a host that is not ready within the load
+        timeout of its start is replaced again (blaming the generation it was loading).
+        """
+        try:
+            if live.process.wait_hello(deadline):
+                while live.unsent:
+                    request = self._load_message(live.unsent[0])
+                    live.process.send(request, deadline)
+                    live.pending[int(request["id"])] = (live.unsent.pop(0).generation, 0.0)
+                while live.pending and (msg := live.process.recv(deadline)) is not None:
+                    if msg.get("op") == "loaded":
+                        self._reloaded(live, msg)
+        except (HostGone, TimeoutError) as exc:
+            log.warning("restarted strategy host failed: %s", exc)
+            live.started = -self.load_timeout_s  # replace it now
+        if not live.process.hello or live.unsent or live.pending:
+            if time.monotonic() - live.started > self.load_timeout_s:
+                loading = next(iter(live.pending.values()), ("", 0.0))[0]
+                self._restart(HostFault("hung", loading, "", "restart did not finish in time"))
+            return False
         return True
+
+    @staticmethod
+    def _reloaded(live: _Live, msg: Message) -> None:
+        entry = live.pending.pop(int(msg.get("id", -1)), None)
+        if entry is not None and msg.get("problems"):
+            live.loaded.pop(entry[0], None)
+            log.warning("generation %s did not load again: %s", entry[0], msg["problems"])
 
     def ping(self) -> float:
         """Round trip to the live host in seconds (HostGone when there is none)."""
@@ -553,10 +569,31 @@ class StrategyHost:
 
     def close(self) -> None:
         """Kill every host process now (a runner that stops does not wait for strategy code)."""
-        for process in (self._live.process if self._live else None, self._spare):
-            if process is not None:
-                process.kill()
-        self._live = self._spare = None
+        with self._lock:
+            spare, self._spare, self._keep_spare = self._spare, None, False
+        if self._live is not None:
+            self._live.process.kill()
+            self._live = None
+        process = _started(spare)
+        if process is not None:
+            process.kill()
+        self._spawner.shutdown(wait=True)
+
+    @property
+    def spare_pid(self) -> int | None:
+        """The warm spare's pid, once started (for tests and status)."""
+        process = _started(self._spare)
+        return process.pid if process is not None else None
+
+
+def _started(spare: Future[HostProcess] | None) -> HostProcess | None:
+    if spare is None:
+        return None
+    try:
+        return spare.result()
+    except Exception as exc:  # e.g. out of file descriptors: the caller starts one itself
+        log.warning("the spare strategy host did not start: %s", exc)
+        return None
 
 
 def _blamed(at: Json, request_id: int, names: list[str]) -> str:

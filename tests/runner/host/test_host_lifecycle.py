@@ -73,7 +73,7 @@ def test_restart_reloads_every_generation_the_host_held(
 
 def test_close_ends_every_host_process_at_once(host: StrategyHost, good: str) -> None:
     live = host.live_pid
-    spare = host._spare.pid if host._spare else None
+    spare = host.spare_pid
     assert live is not None and spare is not None
     host.close()
     assert gone(live, within=0) and gone(spare, within=0)  # close() reaped them already
@@ -87,7 +87,7 @@ def test_hosts_die_with_their_runner(tmp_path: Path) -> None:
         "from tests.runner.host.conftest import GOOD, tree\n"
         "host = StrategyHost(budget_s=1.0)\n"
         "assert host.load(tree(good=GOOD)).ok\n"
-        "print(host.live_pid, host._spare.pid, flush=True)\n"
+        "print(host.live_pid, host.spare_pid, flush=True)\n"
         "time.sleep(60)\n"
     )
     root = Path(__file__).resolve().parents[3]
