@@ -3,9 +3,13 @@
 Each tick builds the views of `markets` markets (each with an open order and a
 position, as a busy bot has), then calls every strategy of the folder twice,
 in alternating order: in-process (the functions loaded here, decide + the
-runner's check) and through the host (encode once, one frame out, a frame per
-strategy back, decode, the same check). The figure that matters is the
-per-tick difference, paired within the tick; median and p99 over `ticks`.
+runner's check) and through the host (encode once, one frame out, one frame
+back, decode, the same check). The figure that matters is the per-tick
+difference, paired within the tick; median and p99 over `ticks`. Its parts:
+the runner's encoding, the host's own work (decode + decides, as it measured
+it), and the rest (transfer, and waiting to be scheduled). `empty_round_trip`
+is a ping to the host at the same point of the tick: what any blocking call
+(a Redis round trip too) costs the tick on this machine at this load.
 To be wired as `neverblink bench host`.
 """
 
@@ -21,7 +25,8 @@ from typing import Any
 from runner.host.caller import HostCaller
 from runner.host.client import StrategyHost
 from runner.reload.loader import load_tree, unload
-from runner.reload.tree import read_tree
+from runner.reload.tree import make_tree, read_tree
+from runner.reload.validate import validate_tree
 from runner.strategy_call import check_decisions
 from state_store.models import Order, OrderStatus, Position
 from state_store.view import BookTop, MarketView, View
@@ -32,13 +37,17 @@ WINDOW_START = 1_764_000_000.0
 def sample_markets(
     n: int, now: float = WINDOW_START + 250, orders: int = 1
 ) -> tuple[MarketView, ...]:
-    """`n` 5-minute windows late in their life, books around 0.5, one resting order each."""
+    """`n` 5-minute windows late in their life, books around 0.5; every tenth is flat (no
+    position, no order), so pair_arb buys both sides there; the rest hold shares and
+    `orders` resting orders each."""
     out = []
     for i in range(n):
         market = f"btc-updown-5m-{int(WINDOW_START) + 300 * i}"
         start = WINDOW_START
         up_ask = Decimal("0.40") + Decimal(i % 20) / 100
         down_ask = Decimal("0.95") - up_ask
+        flat = i % 10 == 0
+        shares = Decimal(0) if flat else Decimal(10)
         out.append(
             MarketView(
                 market=market,
@@ -49,10 +58,8 @@ def sample_markets(
                 now=now,
                 up=BookTop(up_ask - Decimal("0.02"), up_ask, Decimal(120), Decimal(80)),
                 down=BookTop(down_ask - Decimal("0.02"), down_ask, Decimal(95), Decimal(60)),
-                position=Position(
-                    market, Decimal(10), Decimal(0), Decimal("-4.5"), Decimal("4.5"), Decimal(0), 2
-                ),
-                open_orders=tuple(_order(market, k) for k in range(orders)),
+                position=Position(market, shares, Decimal(0), -shares / 2, shares / 2),
+                open_orders=() if flat else tuple(_order(market, k) for k in range(orders)),
                 start_price=Decimal("97000.5"),
                 reference_price=Decimal(97010 + i % 7),
             )
@@ -119,9 +126,11 @@ def bench_host(
         inproc: list[float] = []
         hosted: list[float] = []
         parts: dict[str, list[float]] = {"encode": [], "host_compute": [], "transport": []}
+        pings: list[float] = []
         intents = 0
         for tick in range(ticks):
             views = _views(names, tick, markets, params)
+            pings.append(host.ping())  # any blocking round trip after CPU work, for scale
             runs: list[tuple[list[float], Callable[[], int]]] = [
                 (inproc, lambda v=views: _in_process(version.strategies, v)),  # type: ignore[misc]
                 (hosted, lambda v=views: _hosted(caller, tree.generation, v)),  # type: ignore[misc]
@@ -143,11 +152,50 @@ def bench_host(
             "host": _summary(hosted),
             "added": _summary(added),
             "host_parts": {k: _summary(v) for k, v in parts.items()},
+            "empty_round_trip": _summary(pings),
             "host_restarts": host.restarts,
         }
     finally:
         caller.close()
         unload(version.package)
+
+
+def bench_reload(strategies: Path, *, rounds: int = 20) -> dict[str, Any]:
+    """Validate-and-load latency of a changed tree: today's path vs the host's, one run.
+
+    Today: `validate_tree` (static checks + import in a forkserver child) then
+    `load_tree` in the runner's own interpreter. Host: `prepare` (static checks,
+    a warm spare loads the live generation and the new one, a dry decide) then
+    `adopt`. Each round changes one byte of a comment, so the tree is new.
+    """
+    base = read_tree(strategies)
+    sources = {f.name: f.data for f in base.files}
+    first = sorted(sources)[0]
+    host = StrategyHost(budget_s=1.0)
+    today: list[float] = []
+    hosted: list[float] = []
+    try:
+        live = host.load(base)
+        if not live.ok:
+            raise RuntimeError(f"the host rejected {strategies}: {live.problems}")
+        for n in range(rounds):
+            changed = dict(sources, **{first: sources[first] + f"\n# round {n}\n".encode()})
+            tree = make_tree(strategies, changed)
+            began = time.perf_counter()
+            result = validate_tree(tree)
+            version = load_tree(tree) if result.ok else None
+            today.append(time.perf_counter() - began)
+            if version is not None:
+                unload(version.package)
+            host.warm(10.0)  # reloads are seconds apart: the spare is armed by then
+            began = time.perf_counter()
+            prepared = host.prepare(tree, keep=[live.generation])
+            host.adopt(prepared)
+            hosted.append(time.perf_counter() - began)
+            host.unload(tree.generation)
+        return {"rounds": rounds, "today": _summary(today), "host": _summary(hosted)}
+    finally:
+        host.close()
 
 
 def _in_process(strategies: Mapping[str, Any], views: Mapping[str, View]) -> int:
@@ -171,4 +219,4 @@ if __name__ == "__main__":  # python -m runner.host.bench [strategies]
     import sys
 
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "strategies")
-    print(json.dumps(bench_host(folder), indent=2))
+    print(json.dumps({"tick": bench_host(folder), "reload": bench_reload(folder)}, indent=2))

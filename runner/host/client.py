@@ -579,6 +579,14 @@ class StrategyHost:
             process.kill()
         self._spawner.shutdown(wait=True)
 
+    def warm(self, timeout: float) -> bool:
+        """Wait (up to `timeout` s) until the spare host is armed; True when it is."""
+        process = _started(self._spare)
+        try:
+            return process is not None and process.wait_hello(time.monotonic() + timeout)
+        except HostGone:
+            return False
+
     @property
     def spare_pid(self) -> int | None:
         """The warm spare's pid, once started (for tests and status)."""
