@@ -198,6 +198,52 @@ def bench_reload(strategies: Path, *, rounds: int = 20) -> dict[str, Any]:
         host.close()
 
 
+SPIN = "def decide(view):\n    while view.markets:\n        pass\n    return []\n"
+
+
+def bench_hang(strategies: Path, *, rounds: int = 10, budget_s: float = 0.25) -> dict[str, Any]:
+    """How long a tick waits for a strategy that never returns: the budget + kill + restart.
+
+    Each round, a generation holding the folder's strategies and a spinning one
+    decides on 100 markets (the host is killed at the budget and replaced by
+    the spare), then the good generation decides on the restarted host.
+    """
+    base = read_tree(strategies)
+    sources = {f.name: f.data for f in base.files}
+    bad = make_tree(strategies, {**sources, "spin.py": SPIN.encode()})
+    host = StrategyHost(budget_s=budget_s)
+    caller = HostCaller(host)
+    over: list[float] = []
+    first_good: list[float] = []
+    try:
+        for tree in (base, bad):
+            if not host.load(tree).ok:  # the dry call sees no markets yet: spin passes
+                raise RuntimeError(f"the host rejected {tree.generation}")
+        names = sorted(n for n in host.loaded_strategies(bad.generation))
+        params = {n: host.loaded_strategies(bad.generation)[n].params for n in names}
+        for tick in range(rounds):
+            host.warm(10.0)
+            views = _views(names, tick, 100, params)
+            began = time.perf_counter()
+            caller.call_all(bad.generation, views)
+            over.append(time.perf_counter() - began - budget_s)
+            good = {n: v for n, v in views.items() if n != "spin"}
+            began = time.perf_counter()
+            while any(o.overrun for o in caller.call_all(base.generation, good)):
+                pass
+            first_good.append(time.perf_counter() - began)
+        return {
+            "rounds": rounds,
+            "budget_ms": budget_s * 1000,
+            "beyond_budget": _summary(over),
+            "max_beyond_budget_ms": round(max(over) * 1000, 3),
+            "next_good_call": _summary(first_good),
+            "restarts": host.restarts,
+        }
+    finally:
+        caller.close()
+
+
 def _in_process(strategies: Mapping[str, Any], views: Mapping[str, View]) -> int:
     count = 0
     for name, view in views.items():
@@ -219,4 +265,9 @@ if __name__ == "__main__":  # python -m runner.host.bench [strategies]
     import sys
 
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "strategies")
-    print(json.dumps({"tick": bench_host(folder), "reload": bench_reload(folder)}, indent=2))
+    figures = {
+        "tick": bench_host(folder),
+        "reload": bench_reload(folder),
+        "hang": bench_hang(folder),
+    }
+    print(json.dumps(figures, indent=2))

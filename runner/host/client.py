@@ -176,6 +176,11 @@ class StrategyHost:
     def loaded(self) -> tuple[str, ...]:
         return tuple(self._live.loaded) if self._live else ()
 
+    def loaded_strategies(self, generation: str) -> Mapping[str, StrategyInfo]:
+        """What the live host reported about a generation's strategies ({} if not loaded)."""
+        result = self._live.loaded.get(generation) if self._live else None
+        return result.strategies if result is not None else {}
+
     # -- loading ----------------------------------------------------------------
     def prepare(self, tree: Tree, keep: Iterable[str] = ()) -> Prepared:
         """Validate `tree` in a fresh host that also holds `keep` (generations loaded before)."""
