@@ -284,3 +284,24 @@ def test_decide_exit_kills_only_the_host_and_is_blamed(
     assert (fault.kind, fault.strategy) == ("exited", "killer")
     assert host.restarts == 1
     assert_good_still_answers(caller, good)
+
+
+@pytest.mark.parametrize(
+    ("statement", "why"),
+    [
+        (f"{SYS}.modules['os'].system('true')", "refused: os.system"),
+        (f"{SYS}.modules['os'].kill(1, 0)", "refused: os.kill"),
+        (f"{SYS}.modules['os'].remove('/nonexistent')", "refused: os.remove"),
+        (f"{SYS}.modules['threading'].Thread(target=print).start()", "refused: _thread"),
+        (f"{SYS}.modules['importlib'].import_module('subprocess')", "refused: open"),
+        (f"{SYS}.modules['importlib'].import_module('gc').get_objects()", "refused: gc.get_obj"),
+        (f"{SYS}.settrace(print)", "refused: sys.settrace"),
+        ("open('/etc/hostname')", "refused: open"),
+    ],
+    ids=["os.system", "os.kill", "os.remove", "thread", "subprocess", "gc", "settrace", "read"],
+)
+def test_module_level_escapes_are_refused(
+    host: StrategyHost, caller: HostCaller, good: str, statement: str, why: str
+) -> None:
+    source = f"{statement}\ndef decide(view):\n    return []\n"
+    assert_rejected(host, caller, good, source, why)
