@@ -48,7 +48,8 @@ KILL_MARGIN_S = 0.05  # what a SIGKILL + reap may add to a call's budget
 
 @dataclass(frozen=True)
 class HostFault:
-    """Strategy code did something the host does not survive or allow; `generation` did it."""
+    """Strategy code did something the host does not survive or allow; `generation` did it
+    ("" when no strategy code is to blame, e.g. a host that used up its lifetime CPU)."""
 
     kind: FaultKind
     generation: str
@@ -415,9 +416,10 @@ class StrategyHost:
             faults.append(HostFault("hung", generation, running, "the host stopped reading"))
         except HostGone as exc:
             detail = f"the host {live.process.death()} ({exc})"
-            faults.append(
-                HostFault("exited", generation, self._running(live, request_id, names), detail)
-            )
+            running = self._running(live, request_id, names)
+            if live.process.out_of_cpu:  # a long life used its CPU seconds: nobody's fault
+                generation, running = "", ""
+            faults.append(HostFault("exited", generation, running, detail))
         results: dict[str, CallResult] = {}
         for fault in faults:
             if fault.strategy:

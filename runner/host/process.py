@@ -176,3 +176,8 @@ class HostProcess:
         if code < 0:
             return f"killed by {signal.Signals(-code).name}"
         return f"exited with code {code}"
+
+    @property
+    def out_of_cpu(self) -> bool:
+        """Ended by its lifetime CPU limit (RLIMIT_CPU, SIGXCPU): its age, not one call's doing."""
+        return self.proc.returncode == -signal.SIGXCPU

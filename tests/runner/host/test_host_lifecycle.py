@@ -13,6 +13,7 @@ import psutil
 
 from runner.host.caller import HostCaller
 from runner.host.client import StrategyHost
+from runner.host.guard import HostLimits
 from tests.runner.host.conftest import GOOD, outcomes, tree
 
 V2 = GOOD.replace('"buy"', '"buy-v2"')
@@ -121,3 +122,24 @@ def test_migrate_runs_in_the_host(host: StrategyHost) -> None:
     assert host.migrate(loaded.generation, "good", {"n": "40"}, 1) == ({"count": "41"}, "")
     memory, error = host.migrate(loaded.generation, "good", {"n": "x"}, 1)
     assert memory is None and "ValueError" in error
+
+
+def test_a_host_that_used_up_its_cpu_seconds_blames_nobody() -> None:
+    """RLIMIT_CPU bounds a host's whole life (an orphan cannot spin forever); reaching it
+    after many honest calls restarts the host without rolling anything back."""
+    busy = "def decide(view):\n    for _ in range(3_000_000):\n        pass\n    return []\n"
+    host = StrategyHost(budget_s=5.0, limits=HostLimits(cpu_seconds=2))
+    caller = HostCaller(host)
+    try:
+        loaded = host.load(tree(busy=busy))
+        assert loaded.ok, loaded.problems
+        for _ in range(100):
+            result = outcomes(caller, loaded.generation, "busy")["busy"]
+            if caller.faults:
+                break
+        [fault] = caller.faults
+        assert (fault.kind, fault.generation, fault.strategy) == ("exited", "", "")
+        assert "SIGXCPU" in fault.detail and result.overrun  # shown, never blamed
+        assert host.restarts == 1
+    finally:
+        host.close()
