@@ -14,7 +14,8 @@ import time
 from collections.abc import Mapping
 
 from runner.host import codec
-from runner.host.client import CallResult, HostFault, StrategyHost
+from runner.host.client import StrategyHost
+from runner.host.replies import CallResult, HostFault
 from runner.strategy_call import StrategyOutcome, check_decisions
 from state_store.view import View
 

@@ -28,77 +28,19 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
 
-from runner.host import codec
+from runner.host import codec, replies
 from runner.host.allowlist import import_problems
 from runner.host.codec import Json
 from runner.host.guard import HostLimits
 from runner.host.process import HostGone, HostProcess, Message
+from runner.host.replies import DecideReport, HostFault, LoadResult, StrategyInfo
 from runner.reload.model import Problem
 from runner.reload.tree import Tree
-from state_store.models import Intent
-from state_store.view import Remember
 
 log = logging.getLogger(__name__)
 
-FaultKind = Literal["hung", "exited", "refused", "threads", "protocol"]
 KILL_MARGIN_S = 0.05  # what a SIGKILL + reap may add to a call's budget
-
-
-@dataclass(frozen=True)
-class HostFault:
-    """Strategy code did something the host does not survive or allow; `generation` did it
-    ("" when no strategy code is to blame, e.g. a host that used up its lifetime CPU)."""
-
-    kind: FaultKind
-    generation: str
-    strategy: str  # "" during a load
-    detail: str
-
-    def __str__(self) -> str:
-        who = f"{self.strategy} of {self.generation}" if self.strategy else self.generation
-        return f"{who}: {self.kind}: {self.detail}"
-
-
-@dataclass(frozen=True)
-class StrategyInfo:
-    name: str
-    params: Mapping[str, object]
-    memory_version: int
-    has_migrate: bool
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    generation: str
-    problems: tuple[Problem, ...]
-    modules: tuple[str, ...] = ()
-    strategies: Mapping[str, StrategyInfo] = field(default_factory=dict)
-    fault: HostFault | None = None
-    dry_call_errors: Mapping[str, str] = field(default_factory=dict)  # shown, not fatal
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class CallResult:
-    name: str
-    decisions: tuple[Intent | Remember, ...] = ()
-    error: str = ""
-    not_run: bool = False  # cut off because of another strategy, or the host was not ready
-    seconds: float = 0.0  # decide's own time, as the host measured it (for status and bench)
-
-
-@dataclass
-class DecideReport:
-    results: dict[str, CallResult]
-    faults: list[HostFault]
-    restarted: bool = False
-    host_seconds: float = 0.0  # the host's decoding + every decide, as it measured them
 
 
 @dataclass
@@ -118,6 +60,7 @@ class Prepared:
 
     result: LoadResult
     live: _Live | None  # None when validation failed (its host was killed)
+    generations: tuple[str, ...] = ()  # what its host holds (kept until adopted or discarded)
 
 
 class StrategyHost:
@@ -142,6 +85,7 @@ class StrategyHost:
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="nb-host-spawn")
         self._spare: Future[HostProcess] | None = None
         self._trees: dict[str, Tree] = {}
+        self._pinned: dict[str, int] = {}  # generations of prepared hosts not adopted yet
         self._live: _Live | None = None
         self._last_markets: list[Json] = []
         self.restarts = 0
@@ -200,18 +144,25 @@ class StrategyHost:
         with self._lock:
             kept = [self._trees[g] for g in keep if g in self._trees]
         for old in kept:
-            if not self._load(live, old).ok:
-                log.warning("generation %s no longer loads in a fresh host", old.generation)
+            again = self._load(live, old)
+            if again.fault is not None:  # it loaded before; now the host died or hung on it
+                problem = Problem("", None, f"kept generation {old.generation}: {again.fault}")
+                return Prepared(
+                    LoadResult(tree.generation, (problem,)).timed(_since(started)), None
+                )
         result = self._load(live, tree)
         if result.ok:
             result = self._dry_call(live, result)
-        result = _with_seconds(result, _since(started))
+        result = result.timed(_since(started))
         if not result.ok:
             live.process.kill()
             return Prepared(result, None)
+        generations = tuple(live.loaded)
         with self._lock:
             self._trees[tree.generation] = tree
-        return Prepared(result, live)
+            for gen in generations:
+                self._pinned[gen] = self._pinned.get(gen, 0) + 1
+        return Prepared(result, live, generations)
 
     def adopt(self, prepared: Prepared) -> None:
         """Make a prepared host the live one (at a tick boundary); the old one is killed."""
@@ -220,11 +171,21 @@ class StrategyHost:
         old, self._live = self._live, prepared.live
         if old is not None:
             old.process.kill()
-        self._forget_trees()
+        self._unpin(prepared)
 
     def discard(self, prepared: Prepared) -> None:
+        """Drop a prepared host that will not go live."""
         if prepared.live is not None and prepared.live is not self._live:
             prepared.live.process.kill()
+        self._unpin(prepared)
+
+    def _unpin(self, prepared: Prepared) -> None:
+        with self._lock:
+            for gen in prepared.generations:
+                left = self._pinned.pop(gen, 0) - 1
+                if left > 0:
+                    self._pinned[gen] = left
+        self._forget_trees()
 
     def load(self, tree: Tree) -> LoadResult:
         """prepare + adopt: the new generation joins the ones the live host holds."""
@@ -248,11 +209,15 @@ class StrategyHost:
         self._forget_trees()
 
     def _forget_trees(self) -> None:
+        """Keep the sources of what a host holds or will hold (a restart loads them again)."""
+        live = self._live
         with self._lock:
-            keep = set(self._live.loaded) if self._live else set()
-            pending = {g for g, _ in self._live.pending.values()} if self._live else set()
+            keep = set(self._pinned)
+            if live is not None:
+                keep |= set(live.loaded) | {g for g, _ in live.pending.values()}
+                keep |= {t.generation for t in live.unsent}
             for gen in list(self._trees):
-                if gen not in keep | pending:
+                if gen not in keep:
                     del self._trees[gen]
 
     def _load(self, live: _Live, tree: Tree) -> LoadResult:
@@ -273,7 +238,7 @@ class StrategyHost:
                     )
                     return self._load_failed(live, tree, fault, file)
                 if msg.get("op") == "refused":
-                    refused.append(_refusal(msg))
+                    refused.append(replies.refusal(msg))
                 elif msg.get("op") == "loading" and msg.get("id") == request["id"]:
                     file = str(msg.get("file", ""))[:200]
                 elif msg.get("op") == "loaded" and msg.get("id") == request["id"]:
@@ -299,31 +264,16 @@ class StrategyHost:
 
     def _load_failed(self, live: _Live, tree: Tree, fault: HostFault, file: str) -> LoadResult:
         live.process.kill()
-        problem = Problem(file, None, f"{fault.kind}: {fault.detail}")
-        return LoadResult(tree.generation, (problem,), fault=fault)
+        return replies.load_failed(tree.generation, fault, file)
 
     def _loaded(self, live: _Live, tree: Tree, msg: Message, refused: list[str]) -> LoadResult:
         try:
-            problems = [
-                Problem(str(f)[:200], _line(ln), str(m)[:2000])
-                for f, ln, m in codec.as_sequence(msg.get("problems"))
-            ]
-            problems += [Problem("", None, f"refused: {r}") for r in refused]
-            threads = msg.get("threads")
-            if threads:
-                problems.append(Problem("", None, f"started {threads} thread(s) while importing"))
-            if problems:
-                return LoadResult(tree.generation, tuple(problems))
-            result = LoadResult(
-                tree.generation,
-                (),
-                codec.strings(msg.get("modules"), "modules"),
-                _strategies(msg.get("strategies")),
-            )
-        except (codec.CodecError, TypeError, ValueError) as exc:
+            result = replies.loaded(tree.generation, msg, refused)
+        except codec.CodecError as exc:
             fault = HostFault("protocol", tree.generation, "", str(exc)[:300])
             return self._load_failed(live, tree, fault, "")
-        live.loaded[tree.generation] = result
+        if result.ok:
+            live.loaded[tree.generation] = result
         return result
 
     def _dry_call(self, live: _Live, result: LoadResult) -> LoadResult:
@@ -368,10 +318,10 @@ class StrategyHost:
         wire = [(name, codec.encode_params(params), dict(memory)) for name, params, memory in calls]
         live = self._live
         if live is None or not self._ready(live, deadline):
-            why = "no strategy host" if live is None else "the strategy host is still loading"
-            return DecideReport({n: CallResult(n, error=why, not_run=True) for n, _, _ in wire}, [])
+            why = "no strategy host" if live is None else "the strategy host is still starting"
+            return replies.not_run([name for name, _, _ in wire], why)
         report = self._call(live, generation, tick, now, markets, wire, deadline)
-        if any(f.kind in ("hung", "exited", "threads", "protocol") for f in report.faults):
+        if report.needs_restart:
             self._restart(report.faults[0])
             report.restarted = True
         return report
@@ -403,10 +353,10 @@ class StrategyHost:
             live.process.send(request, deadline)
             while (msg := live.process.recv(deadline)) is not None:
                 if msg.get("op") == "refused":
-                    blamed = _blamed(msg.get("at"), request_id, names)
-                    refused.setdefault(blamed, []).append(_refusal(msg))
+                    blamed = replies.blamed(msg.get("at"), request_id, names)
+                    refused.setdefault(blamed, []).append(replies.refusal(msg))
                 elif msg.get("op") == "results" and msg.get("id") == request_id:
-                    return self._results(generation, names, msg, refused)
+                    return replies.results(generation, names, msg, refused)
             detail = f"decide did not return within {self.budget_s:.3f}s"
             faults.append(
                 HostFault("hung", generation, self._running(live, request_id, names), detail)
@@ -420,70 +370,12 @@ class StrategyHost:
             if live.process.out_of_cpu:  # a long life used its CPU seconds: nobody's fault
                 generation, running = "", ""
             faults.append(HostFault("exited", generation, running, detail))
-        results: dict[str, CallResult] = {}
-        for fault in faults:
-            if fault.strategy:
-                results[fault.strategy] = CallResult(
-                    fault.strategy, error=f"{fault.kind}: {fault.detail}; host killed and restarted"
-                )
-        for name in names:
-            results.setdefault(
-                name,
-                CallResult(
-                    name,
-                    error="not run: the host was killed and restarted because of another strategy",
-                    not_run=True,
-                ),
-            )
-        return DecideReport(results, faults)
+        return replies.cut_off(names, faults)
 
     @staticmethod
     def _running(live: _Live, request_id: int, names: list[str]) -> str:
         index = live.process.running_call(request_id)
         return names[index - 1] if 0 < index <= len(names) else ""
-
-    def _results(
-        self, generation: str, names: list[str], msg: Message, refused: dict[str, list[str]]
-    ) -> DecideReport:
-        faults: list[HostFault] = []
-        replies = msg.get("results")
-        if not isinstance(replies, list) or len(replies) != len(names):
-            fault = HostFault("protocol", generation, "", "results do not match the calls")
-            return DecideReport({n: CallResult(n, error=str(fault)) for n in names}, [fault])
-        results = {
-            name: self._result(name, reply, refused.get(name), faults, generation)
-            for name, reply in zip(names, replies, strict=True)
-        }
-        for name in set(refused) - set(names):  # refused before any call started (decoding)
-            faults.append(HostFault("refused", generation, name, "; ".join(refused[name])))
-        seconds = _seconds(msg.get("s"))
-        return DecideReport(results, faults, host_seconds=seconds)
-
-    def _result(
-        self,
-        name: str,
-        msg: Json,
-        refused: list[str] | None,
-        faults: list[HostFault],
-        generation: str,
-    ) -> CallResult:
-        if not isinstance(msg, dict) or msg.get("name") != name:
-            faults.append(HostFault("protocol", generation, name, "results out of order"))
-            return CallResult(name, error="the host answered out of order")
-        if refused:
-            faults.append(HostFault("refused", generation, name, "; ".join(refused)[:500]))
-            return CallResult(name, error=f"refused: {'; '.join(refused)}"[:500])
-        if msg.get("threads"):
-            detail = f"left {msg['threads']} thread(s) running"
-            faults.append(HostFault("threads", generation, name, detail))
-            return CallResult(name, error=detail)
-        if "error" in msg:
-            return CallResult(name, error=str(msg["error"])[:500])
-        try:
-            decisions = tuple(codec.decode_decisions(msg.get("decisions")))
-            return CallResult(name, decisions, seconds=_seconds(msg.get("s")))
-        except codec.CodecError as exc:
-            return CallResult(name, error=f"broke an invariant: {exc}")
 
     def migrate(
         self, generation: str, name: str, memory: Mapping[str, str], from_version: int
@@ -609,54 +501,6 @@ def _started(spare: Future[HostProcess] | None) -> HostProcess | None:
     except Exception as exc:  # e.g. out of file descriptors: the caller starts one itself
         log.warning("the spare strategy host did not start: %s", exc)
         return None
-
-
-def _blamed(at: Json, request_id: int, names: list[str]) -> str:
-    """The strategy that was running when the audit hook refused something ("" if none)."""
-    if isinstance(at, list) and len(at) == 2 and at[0] == request_id % 2**32:
-        index = at[1]
-        if isinstance(index, int) and 0 < index <= len(names):
-            return names[index - 1]
-    return ""
-
-
-def _refusal(msg: Message) -> str:
-    return f"{str(msg.get('event'))[:60]} {str(msg.get('detail'))[:200]}".strip()
-
-
-def _seconds(value: Json) -> float:
-    return float(value) if isinstance(value, int | float) and 0 <= value < 1e6 else 0.0
-
-
-def _line(value: Json) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _strategies(data: Json) -> dict[str, StrategyInfo]:
-    if not isinstance(data, dict):
-        raise codec.CodecError("strategies are not an object")
-    out = {}
-    for name, info in data.items():
-        if not isinstance(name, str) or not name.isidentifier() or not isinstance(info, dict):
-            raise codec.CodecError(f"bad strategy entry {str(name)[:40]!r}")
-        version = info.get("memory_version")
-        if type(version) is not int or version < 0:
-            raise codec.CodecError(f"bad memory_version of {name}")
-        params = codec.decode_params(info.get("params"))
-        out[name] = StrategyInfo(name, params, version, bool(info.get("migrate")))
-    return out
-
-
-def _with_seconds(result: LoadResult, seconds: float) -> LoadResult:
-    return LoadResult(
-        result.generation,
-        result.problems,
-        result.modules,
-        result.strategies,
-        result.fault,
-        result.dry_call_errors,
-        seconds,
-    )
 
 
 def _since(started: float) -> float:
