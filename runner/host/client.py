@@ -40,8 +40,6 @@ from runner.reload.tree import Tree
 
 log = logging.getLogger(__name__)
 
-KILL_MARGIN_S = 0.05  # what a SIGKILL + reap may add to a call's budget
-
 
 @dataclass
 class _Live:
@@ -312,7 +310,8 @@ class StrategyHost:
         markets: list[Json],
         calls: Sequence[tuple[str, Mapping[str, object], Mapping[str, str]]],
     ) -> DecideReport:
-        """Call each strategy's decide; never longer than the budget (+ KILL_MARGIN_S)."""
+        """Call each strategy's decide; returns by the budget, plus the time to kill and
+        replace a host that overran (SIGKILL, reap, take the spare: tens of ms)."""
         deadline = time.monotonic() + self.budget_s
         self._last_markets = markets
         wire = [(name, codec.encode_params(params), dict(memory)) for name, params, memory in calls]
