@@ -1,8 +1,8 @@
 """Local order books kept from the market channel: snapshots, level changes, gaps, staleness.
 
 One `LocalBook` per token. A `book` event replaces it; a `price_change` entry
-sets one level (size 0 removes it). After each entry the book is checked
-against what the venue says it should look like:
+sets one level (size 0 removes it). After a message's entries for a token
+the book is checked against what the last entry says it should look like:
 
 - the entry's `best_bid` / `best_ask` (documented on every entry) must equal
   the local best prices, when both sides report one;
@@ -136,15 +136,24 @@ class BookStore:
         )
         self.books[token_id] = book
 
-    def apply_change(self, change: LevelChange, venue_ts: float) -> bool:
-        """Apply one level change; False when the book is (now) out of sync and needs a snapshot."""
-        book = self.books.get(change.token_id)
+    def apply_changes(self, changes: list[LevelChange], venue_ts: float) -> bool:
+        """Apply one message's level changes for one token, then check the book against the last.
+
+        Checked once per message, not per entry: between two entries of one
+        message the book may be crossed for a moment (a bid moved up before the
+        ask it now meets was removed). False when the book is (now) out of sync
+        and needs a snapshot.
+        """
+        if not changes:
+            return True
+        book = self.books.get(changes[0].token_id)
         if book is None or not book.synced:
             return False
-        book.set_level(change.side, change.price, change.size)
+        for change in changes:
+            book.set_level(change.side, change.price, change.size)
         book.venue_ts = venue_ts
         book.received_at = self.clock()
-        if self._consistent(book, change):
+        if self._consistent(book, changes[-1]):
             return True
         book.synced = False
         self.gaps += 1

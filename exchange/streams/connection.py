@@ -54,7 +54,9 @@ async def run_stream(options: StreamOptions, handler: StreamHandler) -> None:
     while True:
         retrying = AsyncRetrying(
             wait=wait_exponential_jitter(
-                initial=options.backoff_initial_s, max=options.backoff_max_s
+                multiplier=options.backoff_initial_s,
+                jitter=options.backoff_initial_s,
+                max=options.backoff_max_s,
             ),
             retry=retry_if_exception_type(StreamDown),
             before_sleep=lambda state: logger.info(

@@ -45,7 +45,12 @@ class StreamHub:
         ]
         self._ready.set()
         with contextlib.suppress(asyncio.CancelledError):
-            self._loop.run_until_complete(asyncio.gather(*self._tasks, return_exceptions=True))
+            results = self._loop.run_until_complete(
+                asyncio.gather(*self._tasks, return_exceptions=True)
+            )
+            for client, result in zip(self.clients, results, strict=True):
+                if isinstance(result, Exception):
+                    logger.error("stream %s failed: %r", client.options.url, result)
         self._loop.close()
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -173,16 +173,14 @@ class MarketChannel:
         self, event: MarketPriceChangeEvent, resync: list[str], changed: list[str]
     ) -> None:
         ts = event.payload.timestamp.timestamp() if event.payload.timestamp else 0.0
+        per_token: dict[str, list[LevelChange]] = {}
         for c in event.payload.price_changes:
-            if c.asset_id not in self._subscribed or c.asset_id in self._resyncing:
-                continue
-            change = LevelChange(
-                c.asset_id, c.side, c.price, c.size, c.best_bid, c.best_ask, c.hash
-            )
-            if self.store.apply_change(change, ts):
-                changed.append(c.asset_id)
-            else:
-                resync.append(c.asset_id)
+            if c.asset_id in self._subscribed and c.asset_id not in self._resyncing:
+                per_token.setdefault(c.asset_id, []).append(
+                    LevelChange(c.asset_id, c.side, c.price, c.size, c.best_bid, c.best_ask, c.hash)
+                )
+        for token, changes in per_token.items():
+            (changed if self.store.apply_changes(changes, ts) else resync).append(token)
 
     async def _resync(self, token: str) -> None:
         """Ask the venue for a fresh snapshot of one token: unsubscribe, then subscribe again."""

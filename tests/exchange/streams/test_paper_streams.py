@@ -1,0 +1,174 @@
+"""The stream clients against the paper venue's streams, through its fault switch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from exchange import MarketWindow
+from exchange.streams import MarketChannel, PriceStream, TradeEvent, UserChannel
+from tests.exchange.helpers import live_window, order
+from tests.exchange.streams.conftest import CREDS, StreamVenue, wait_until
+
+
+def levels(book: object) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
+    bids = {lvl.price: lvl.size for lvl in getattr(book, "bids", ())}
+    asks = {lvl.price: lvl.size for lvl in getattr(book, "asks", ())}
+    return bids, asks
+
+
+def in_step(venue: StreamVenue, channel: MarketChannel, token: str) -> bool:
+    """The streamed book is synced, fresh, and equal to the venue's REST book of this second."""
+    view = channel.book(token)
+    rest = venue.client.book(token)
+    return (
+        view is not None
+        and not view.stale
+        and rest is not None
+        and (levels(view.book) == levels(rest))
+    )
+
+
+def streaming(venue: StreamVenue, **options: float) -> tuple[MarketChannel, MarketWindow]:
+    window = live_window(venue.client)
+    stale_after = options.pop("stale_after_s", 30.0)
+    channel = MarketChannel(
+        venue.ws("/ws/market", **options), stale_after_s=stale_after, verify_hash=True
+    )
+    channel.set_tokens([window.up_token, window.down_token])
+    venue.start(channel)
+    for token in (window.up_token, window.down_token):
+        wait_until(lambda t=token: in_step(venue, channel, t), what=f"book of {token}")
+    return channel, window
+
+
+def test_books_follow_the_venue_second_by_second(stream_venue: StreamVenue) -> None:
+    channel, window = streaming(stream_venue)
+    for _ in range(3):
+        stream_venue.clock.advance(1)
+        wait_until(lambda: in_step(stream_venue, channel, window.up_token), what="next second")
+        wait_until(lambda: in_step(stream_venue, channel, window.down_token), what="next second")
+    assert channel.status().resyncs == 0 and channel.status().gaps == 0
+
+
+def test_dropped_connection_reconnects_and_resyncs(stream_venue: StreamVenue) -> None:
+    channel, window = streaming(stream_venue, backoff_initial_s=0.01)
+    stream_venue.faults.drop()
+    wait_until(lambda: channel.status().connects >= 2, what="reconnect")
+    stream_venue.clock.advance(1)
+    wait_until(lambda: in_step(stream_venue, channel, window.up_token), what="resynced book")
+    assert stream_venue.faults.dropped >= 1
+
+
+def test_silent_connection_marks_books_stale_then_recovers(stream_venue: StreamVenue) -> None:
+    channel, window = streaming(stream_venue, stale_after_s=0.3, silence_timeout_s=30.0)
+    stream_venue.faults.silent = True
+    stream_venue.clock.advance(1)
+    wait_until(
+        lambda: (v := channel.book(window.up_token)) is not None and v.stale, what="stale flag"
+    )
+    stream_venue.faults.silent = False
+    stream_venue.clock.advance(1)
+    wait_until(lambda: in_step(stream_venue, channel, window.up_token), what="fresh book again")
+    view = channel.book(window.up_token)
+    assert view is not None and not view.stale
+
+
+def test_silence_longer_than_the_limit_reconnects(stream_venue: StreamVenue) -> None:
+    channel, window = streaming(
+        stream_venue, stale_after_s=0.2, silence_timeout_s=0.5, backoff_initial_s=0.01
+    )
+    stream_venue.faults.silent = True
+    wait_until(lambda: channel.status().connects >= 2, what="reconnect after silence")
+    stream_venue.faults.silent = False
+    stream_venue.clock.advance(1)
+    wait_until(lambda: in_step(stream_venue, channel, window.up_token), what="book after silence")
+
+
+def test_missed_sequence_is_detected_and_resynced(stream_venue: StreamVenue) -> None:
+    channel, window = streaming(stream_venue)
+    stream_venue.faults.skip(1)
+    stream_venue.clock.advance(1)
+    wait_until(lambda: stream_venue.faults.skipped == 1, what="a skipped message")
+    stream_venue.clock.advance(1)
+    wait_until(lambda: channel.status().resyncs >= 1, what="resync")
+    for token in (window.up_token, window.down_token):
+        wait_until(lambda t=token: in_step(stream_venue, channel, t), what="resynced book")
+    assert channel.status().connects == 1  # resynced on the same connection
+
+
+def user_channel(venue: StreamVenue, window: MarketWindow) -> UserChannel:
+    channel = UserChannel(venue.ws("/ws/user"), CREDS, markets=[window.condition_id])
+    venue.start(channel)
+    wait_until(lambda: channel.connected, what="user channel")
+    return channel
+
+
+def trade_statuses(events: list[object]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for event in events:
+        if isinstance(event, TradeEvent):
+            out.setdefault(event.trade_id, []).append(event.status)
+    return out
+
+
+def buy_now(venue: StreamVenue, window: MarketWindow, coid: str) -> None:
+    book = venue.client.book(window.up_token)
+    assert book is not None
+    venue.client.place(order(coid, window.up_token, "BUY", book.best_ask, "10", "FAK"))
+
+
+def test_user_channel_delivers_each_trade_once_per_status(stream_venue: StreamVenue) -> None:
+    window = live_window(stream_venue.client)
+    channel = user_channel(stream_venue, window)
+    events: list[object] = []
+    buy_now(stream_venue, window, "c-1")
+
+    def settled() -> bool:
+        events.extend(channel.drain())
+        statuses = trade_statuses(events)
+        return bool(statuses) and all(s[-1] == "CONFIRMED" for s in statuses.values())
+
+    wait_until(settled, what="trades confirmed")
+    for statuses in trade_statuses(events).values():
+        assert statuses == ["MATCHED", "MINED", "CONFIRMED"]
+    kinds = [getattr(e, "kind", None) for e in events if not isinstance(e, TradeEvent)]
+    assert kinds[0] == "PLACEMENT" and "UPDATE" in kinds
+    fills, _ = stream_venue.client.fills_since(None)
+    assert {f.fill_id.split(":")[0] for f in fills} == set(trade_statuses(events))
+
+
+def test_failed_trade_is_reported_and_reversed_at_the_venue(stream_venue: StreamVenue) -> None:
+    window = live_window(stream_venue.client)
+    channel = user_channel(stream_venue, window)
+    stream_venue.faults.fail_trades(100)
+    events: list[object] = []
+    buy_now(stream_venue, window, "c-fail")
+
+    def failed() -> bool:
+        events.extend(channel.drain())
+        statuses = trade_statuses(events)
+        return bool(statuses) and all(s[-1] == "FAILED" for s in statuses.values())
+
+    wait_until(failed, what="trades failed")
+    for statuses in trade_statuses(events).values():
+        assert statuses == ["MATCHED", "RETRYING", "FAILED"]
+    account = stream_venue.client._get("/paper/account", auth=True)
+    assert account["positions"] == {}  # the shares are gone again
+    assert Decimal(account["cash"]) == 0
+
+
+def test_price_stream_is_the_reference_process(stream_venue: StreamVenue) -> None:
+    window = live_window(stream_venue.client)
+    stream = PriceStream(stream_venue.ws("/ws/live-data"), ["btc", "eth"])
+    stream_venue.start(stream)
+    wait_until(lambda: stream.last("btc") is not None, what="a btc price")
+    for _ in range(2):
+        stream_venue.clock.advance(1)
+        now = int(stream_venue.client.server_time())
+        wait_until(lambda n=now: (p := stream.last("btc")) is not None and p.ts == n, what="tick")
+        point = stream.last("btc")
+        reference = stream_venue.client.reference_price("btc")
+        assert point is not None and point.price == reference.price
+    assert window.start_price is not None
+    start = stream.price_at("btc", window.start_ts)
+    assert start is not None and start.price == Decimal(window.start_price)
