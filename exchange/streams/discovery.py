@@ -106,6 +106,9 @@ class Discovery:
         self._found[slug] = window
         return window
 
+    def close(self) -> None:
+        self.http.close()
+
     def missing(self) -> list[Miss]:
         return sorted(self._missing.values(), key=lambda m: m.slug)
 
