@@ -24,6 +24,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 logger = logging.getLogger(__name__)
+#: The `websockets` library logs every frame at DEBUG, the user channel's credentials
+#: included: its logger stays at INFO whatever the application's level.
+wire_logger = logging.getLogger("exchange.streams.wire")
+wire_logger.setLevel(logging.INFO)
 
 Send = Callable[[str], Awaitable[None]]
 
@@ -75,7 +79,9 @@ async def _session(options: StreamOptions, handler: StreamHandler) -> None:
     """One connection. Returns after a healthy session, raises StreamDown after a short one."""
     opened = time.monotonic()
     try:
-        async with connect(options.url, open_timeout=options.open_timeout_s) as ws:
+        async with connect(
+            options.url, open_timeout=options.open_timeout_s, logger=wire_logger
+        ) as ws:
 
             async def send(text: str) -> None:
                 await ws.send(text)

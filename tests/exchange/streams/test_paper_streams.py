@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
+import pytest
+
 from exchange import MarketWindow
+from exchange.auth import ApiCredentials
 from exchange.streams import MarketChannel, PriceStream, TradeEvent, UserChannel
 from tests.exchange.helpers import live_window, order
 from tests.exchange.streams.conftest import CREDS, StreamVenue, wait_until
@@ -172,3 +176,32 @@ def test_price_stream_is_the_reference_process(stream_venue: StreamVenue) -> Non
     assert window.start_price is not None
     start = stream.price_at("btc", window.start_ts)
     assert start is not None and start.price == Decimal(window.start_price)
+
+
+def test_credentials_never_reach_a_log(
+    stream_venue: StreamVenue, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    window = live_window(stream_venue.client)
+    channel = user_channel(stream_venue, window)
+    buy_now(stream_venue, window, "c-log")
+    wait_until(lambda: bool(channel.drain()), what="an event")
+    assert caplog.records  # debug logging was on
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert CREDS.secret not in text and CREDS.passphrase not in text
+    assert '"auth"' not in text  # not even the start of the subscription frame
+
+
+def test_wrong_credentials_are_refused(stream_venue: StreamVenue) -> None:
+    window = live_window(stream_venue.client)
+    bad = ApiCredentials(CREDS.api_key, CREDS.secret, "not-the-passphrase")
+    channel = UserChannel(
+        stream_venue.ws("/ws/user", backoff_initial_s=0.05), bad, markets=[window.condition_id]
+    )
+    stream_venue.start(channel)
+    wait_until(lambda: channel.connects >= 2, what="refused, then tried again")
+    buy_now(stream_venue, window, "c-bad")
+    good = user_channel(stream_venue, window)
+    buy_now(stream_venue, window, "c-good")
+    wait_until(lambda: bool(good.drain()), what="events for the right credentials")
+    assert channel.drain() == []
