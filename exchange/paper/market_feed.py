@@ -6,7 +6,7 @@ and, once per venue second (books change per second), sends:
 - `book`: the full snapshot, when a token is first seen open (or re-subscribed);
 - `price_change`: one message per market with the level changes since the
   last message, each entry carrying the token's best bid/ask after it and the
-  `hash` of the book after it (`exchange.streams.books.book_digest`);
+  `hash` of the token's book after the message (`exchange.streams.books.book_digest`);
 - `last_trade_price`: for each new trade in a subscribed token;
 - with `custom_feature_enabled`: `best_bid_ask` when a token's best prices
   move, `new_market` when a window opens, `market_resolved` when one settles.
@@ -21,13 +21,14 @@ import json
 import math
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from exchange.paper import views
 from exchange.paper.engine import PaperEngine
 from exchange.paper.models import PaperWindow
 from exchange.paper.stream_faults import StreamFaults
 from exchange.streams.books import book_digest
+from exchange.types import Outcome
 
 Levels = dict[Decimal, Decimal]
 Message = dict[str, Any]
@@ -61,6 +62,7 @@ class MarketSession:
         self.trades_seen: set[str] = set()
         self.listed: set[str] | None = None
         self.ended: set[str] = set()  # tokens whose window ended, resolution not yet sent
+        self.refs: dict[str, tuple[str, Outcome]] = {}  # token -> (slug, outcome), once known
         self.step: int | None = None
         self.fresh = True  # tokens subscribed since the last collect
 
@@ -90,8 +92,13 @@ class MarketSession:
             messages = self._custom_market_news(now) if self.custom else []
             changes: dict[str, list[Message]] = {}
             after: list[Message] = []  # best_bid_ask follows the price changes it sums up
+            windows = self._windows(list(self.tokens))
             for token in list(self.tokens):
-                messages.extend(self._token_news(token, now, changes, after))
+                found = windows.get(token)
+                if found is None or not found[0].is_open(now):
+                    messages.extend(self._closed(token, found[0] if found else None))
+                else:
+                    messages.extend(self._token_news(token, *found, now, changes, after))
             after.extend(self._last_trades(now))
         for market, entries in changes.items():
             if self.faults.take_skip():
@@ -106,15 +113,35 @@ class MarketSession:
             )
         return messages + after
 
+    def _windows(self, tokens: list[str]) -> dict[str, tuple[PaperWindow, Outcome]]:
+        """Each token's window and outcome: refs cached once known, windows in one pipeline."""
+        store = self.engine.store
+        unknown = [t for t in tokens if t not in self.refs]
+        if unknown:
+            raw = cast(list[str | None], store.redis.hmget(store.keys.tokens, unknown))
+            for token, ref in zip(unknown, raw, strict=True):
+                if ref and "|" in ref:
+                    slug, outcome = ref.rsplit("|", 1)
+                    self.refs[token] = (slug, "Up" if outcome == "Up" else "Down")
+        known = [t for t in tokens if t in self.refs]
+        slugs = sorted({self.refs[t][0] for t in known})
+        by_slug = {w.slug: w for w in store.windows(slugs)}
+        return {
+            t: (by_slug[self.refs[t][0]], self.refs[t][1])
+            for t in known
+            if self.refs[t][0] in by_slug
+        }
+
     def _token_news(
-        self, token: str, now: float, changes: dict[str, list[Message]], after: list[Message]
+        self,
+        token: str,
+        window: PaperWindow,
+        outcome: Outcome,
+        now: float,
+        changes: dict[str, list[Message]],
+        after: list[Message],
     ) -> list[Message]:
-        window = self._open_window(token, now)
-        if window is None:
-            return self._closed(token)
-        ref = self.engine.store.token_ref(token)
-        assert ref is not None
-        book = self.engine.books.book(window, ref[1], math.floor(now))
+        book = self.engine.books.book(window, outcome, math.floor(now))
         snapshot = views.book_json(book, self.engine.config, now)
         bids, asks = levels_of(snapshot["bids"]), levels_of(snapshot["asks"])
         self.markets[token] = window.condition_id
@@ -140,6 +167,7 @@ class MarketSession:
         self, token: str, old: tuple[Levels, Levels], new: tuple[Levels, Levels]
     ) -> list[Message]:
         bids, asks = dict(old[0]), dict(old[1])
+        digest = book_digest(*new)  # every entry carries the hash of the book after the message
         entries = []
         for side, levels, target in (("BUY", bids, new[0]), ("SELL", asks, new[1])):
             for price, size in level_changes(levels, target):
@@ -153,26 +181,19 @@ class MarketSession:
                         "price": str(price),
                         "size": str(size),
                         "side": side,
-                        "hash": book_digest(bids, asks),
+                        "hash": digest,
                         "best_bid": str(max(bids)) if bids else "0",
                         "best_ask": str(min(asks)) if asks else "1",
                     }
                 )
         return entries
 
-    def _open_window(self, token: str, now: float) -> PaperWindow | None:
-        ref = self.engine.store.token_ref(token)
-        window = self.engine.store.window(ref[0]) if ref else None
-        return window if window is not None and window.is_open(now) else None
-
-    def _closed(self, token: str) -> list[Message]:
+    def _closed(self, token: str, window: PaperWindow | None) -> list[Message]:
         """A token whose window is not open (not yet, or over): resolution news once, if asked."""
         if self.sent.pop(token, None) is not None and self.custom:
             self.ended.add(token)
         if token not in self.ended:
             return []
-        ref = self.engine.store.token_ref(token)
-        window = self.engine.store.window(ref[0]) if ref else None
         if window is None or not window.closed:
             return []
         self.ended.discard(token)

@@ -64,7 +64,7 @@ class MarketChannel:
         self.custom_features = custom_features
         self.on_change = on_change
         self.store = BookStore(verify_hash=verify_hash)
-        self.lifecycle: deque[dict[str, Any]] = deque(maxlen=MAX_LIFECYCLE_EVENTS)
+        self._lifecycle: deque[dict[str, Any]] = deque(maxlen=MAX_LIFECYCLE_EVENTS)
         self._lock = threading.Lock()
         self._wanted: set[str] = set()
         self._subscribed: set[str] = set()
@@ -88,6 +88,13 @@ class MarketChannel:
     def book(self, token_id: str) -> StreamedBook | None:
         with self._lock:
             return self.store.view(token_id, self.stale_after_s, self.connected)
+
+    def lifecycle_events(self) -> list[dict[str, Any]]:
+        """`new_market` / `market_resolved` messages since the last call (custom feature only)."""
+        with self._lock:
+            events = list(self._lifecycle)
+            self._lifecycle.clear()
+        return events
 
     def status(self) -> MarketChannelStatus:
         with self._lock:
@@ -150,7 +157,7 @@ class MarketChannel:
         elif isinstance(event, MarketTickSizeChangeEvent):
             self.store.set_tick_size(event.payload.asset_id, event.payload.new_tick_size)
         elif event.type in ("new_market", "market_resolved"):
-            self.lifecycle.append(item)
+            self._lifecycle.append(item)
         else:
             self.store.touch(getattr(event.payload, "asset_id", ""))
 
