@@ -85,21 +85,22 @@ class MarketSession:
     # -- collecting ----------------------------------------------------------
     def collect(self) -> list[Message]:
         engine = self.engine
-        with engine.lock:
+        with engine.lock:  # Redis reads only; the books are computed outside the lock
             now = engine.advance()
             self.step = math.floor(now)
             self.fresh = False
             messages = self._custom_market_news(now) if self.custom else []
-            changes: dict[str, list[Message]] = {}
-            after: list[Message] = []  # best_bid_ask follows the price changes it sums up
             windows = self._windows(list(self.tokens))
-            for token in list(self.tokens):
-                found = windows.get(token)
-                if found is None or not found[0].is_open(now):
-                    messages.extend(self._closed(token, found[0] if found else None))
-                else:
-                    messages.extend(self._token_news(token, *found, now, changes, after))
-            after.extend(self._last_trades(now))
+            trades = self._last_trades(now)
+        changes: dict[str, list[Message]] = {}
+        after: list[Message] = []  # best_bid_ask follows the price changes it sums up
+        for token in list(self.tokens):
+            found = windows.get(token)
+            if found is None or not found[0].is_open(now):
+                messages.extend(self._closed(token, found[0] if found else None))
+            else:
+                messages.extend(self._token_news(token, *found, now, changes, after))
+        after.extend(trades)
         for market, entries in changes.items():
             if self.faults.take_skip():
                 continue
