@@ -6,6 +6,7 @@ from exchange.streams import Discovery, MarketChannel, PriceStream, StreamHub, U
 from exchange.streams.books import BookStore, StreamedBook, book_digest
 from exchange.streams.connection import StreamOptions
 from exchange.streams.discovery import DiscoveredWindow, Discovery, Miss
+from exchange.streams.feeds import FeedConfig, LiveFeeds
 from exchange.streams.hub import StreamHub
 from exchange.streams.market import MarketChannel, MarketChannelStatus
 from exchange.streams.prices import BINANCE, CHAINLINK, PricePoint, PriceStream
@@ -17,6 +18,8 @@ __all__ = [
     "BookStore",
     "DiscoveredWindow",
     "Discovery",
+    "FeedConfig",
+    "LiveFeeds",
     "MarketChannel",
     "MarketChannelStatus",
     "Miss",

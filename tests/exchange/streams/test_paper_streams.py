@@ -9,7 +9,14 @@ import pytest
 
 from exchange import MarketWindow
 from exchange.auth import ApiCredentials
-from exchange.streams import MarketChannel, PriceStream, TradeEvent, UserChannel
+from exchange.streams import (
+    FeedConfig,
+    LiveFeeds,
+    MarketChannel,
+    PriceStream,
+    TradeEvent,
+    UserChannel,
+)
 from tests.exchange.helpers import live_window, order
 from tests.exchange.streams.conftest import CREDS, StreamVenue, wait_until
 
@@ -205,3 +212,32 @@ def test_wrong_credentials_are_refused(stream_venue: StreamVenue) -> None:
     buy_now(stream_venue, window, "c-good")
     wait_until(lambda: bool(good.drain()), what="events for the right credentials")
     assert channel.drain() == []
+
+
+def test_live_feeds_bundle_the_three_streams(stream_venue: StreamVenue) -> None:
+    window = live_window(stream_venue.client)
+    base = stream_venue.url.replace("http://", "ws://")
+    config = FeedConfig(
+        market_url=base + "/ws/market",
+        user_url=base + "/ws/user",
+        price_url=base + "/ws/live-data",
+        credentials=CREDS,
+        assets=("btc",),
+        verify_hash=True,
+    )
+    feeds = LiveFeeds(config).start()
+    try:
+        assert feeds.market is not None and feeds.user is not None and feeds.prices is not None
+        feeds.user.set_markets([window.condition_id])
+        feeds.market.set_tokens([window.up_token])
+        wait_until(
+            lambda: (
+                feeds.market is not None and in_step(stream_venue, feeds.market, window.up_token)
+            )
+        )
+        wait_until(lambda: feeds.prices is not None and feeds.prices.last("btc") is not None)
+        wait_until(lambda: feeds.user is not None and feeds.user.connected)
+        buy_now(stream_venue, window, "c-feeds")
+        wait_until(lambda: feeds.user is not None and bool(feeds.user.drain()), what="user event")
+    finally:
+        feeds.stop()
