@@ -158,6 +158,7 @@ class UserSession:
             ]
             loaded = [json.loads(raw) for raw in self.store.trades_json(trade_ids)]
         trades = [t for t in loaded if t.get("owner") == self.owner]
+        self.done.update(t["id"] for t in loaded if t.get("owner") != self.owner)
         placed = [o for o in orders if o.order_id not in self.orders]
         messages = [
             self._order_event(o, "PLACEMENT", now) for o in placed if self._wanted(o.market)
