@@ -241,3 +241,49 @@ def test_live_feeds_bundle_the_three_streams(stream_venue: StreamVenue) -> None:
         wait_until(lambda: feeds.user is not None and bool(feeds.user.drain()), what="user event")
     finally:
         feeds.stop()
+
+
+def test_tokens_follow_the_leases(stream_venue: StreamVenue) -> None:
+    channel, window = streaming(stream_venue)
+    channel.set_tokens([window.down_token])
+    wait_until(lambda: channel.book(window.up_token) is None, what="up token dropped")
+    stream_venue.clock.advance(1)
+    wait_until(lambda: in_step(stream_venue, channel, window.down_token), what="down book")
+    channel.set_tokens([window.up_token, window.down_token])
+    wait_until(lambda: in_step(stream_venue, channel, window.up_token), what="up book again")
+    assert channel.status().connects == 1
+
+
+def test_custom_feature_lifecycle_events(stream_venue: StreamVenue) -> None:
+    window = live_window(stream_venue.client)
+    channel = MarketChannel(stream_venue.ws("/ws/market"), custom_features=True)
+    channel.set_tokens([window.up_token, window.down_token])
+    stream_venue.start(channel)
+    wait_until(lambda: channel.book(window.up_token) is not None, what="book")
+    events: list[dict[str, object]] = []
+
+    def seen(kind: str) -> bool:
+        events.extend(channel.lifecycle_events())
+        return any(e["event_type"] == kind for e in events)
+
+    stream_venue.clock.advance(window.end_ts - stream_venue.client.server_time() + 1)
+    wait_until(lambda: seen("market_resolved"), what="market_resolved")
+    wait_until(lambda: seen("new_market"), what="new_market")
+    resolved = next(e for e in events if e["event_type"] == "market_resolved")
+    assert resolved["market"] == window.condition_id
+    assert resolved["winning_asset_id"] in (window.up_token, window.down_token)
+    assert channel.status().dropped_messages == 0  # every message parsed by the SDK's models
+
+
+def test_pong_keeps_a_quiet_connection_open(stream_venue: StreamVenue) -> None:
+    quiet = MarketChannel(
+        stream_venue.ws("/ws/market", ping_interval_s=0.05, silence_timeout_s=0.5)
+    )
+    quiet.set_tokens(["1"])  # a token the venue does not know: no book traffic, only PONGs
+    stream_venue.start(quiet)
+    wait_until(lambda: quiet.status().connected, what="connected")
+    deaf = MarketChannel(stream_venue.ws("/ws/market", ping_interval_s=5.0, silence_timeout_s=0.5))
+    deaf.set_tokens(["1"])
+    stream_venue.start(deaf)
+    wait_until(lambda: deaf.status().connects >= 3, what="reconnects without PONGs")
+    assert quiet.status().connects == 1
