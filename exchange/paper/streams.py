@@ -37,6 +37,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from exchange.auth import DEFAULT_OWNER, ApiCredentials
 from exchange.paper.engine import PaperEngine
+from exchange.paper.gamma import router as gamma_router
 from exchange.paper.market_feed import MarketSession
 from exchange.paper.stream_faults import StreamFaults
 from exchange.paper.user_feed import TradeLifecycle, UserSession
@@ -359,8 +360,6 @@ def stream_faults(request: Request, body: FaultRequest) -> StreamStatus:
 
 def install_streams(app: Any, engine: PaperEngine, faults: StreamFaults | None = None) -> None:
     """Attach the streams, the Gamma routes and the fault switch to a paper venue app."""
-    from exchange.paper.gamma import router as gamma_router
-
     app.state.stream_faults = faults or StreamFaults()
     app.state.trade_lifecycle = TradeLifecycle(engine, app.state.stream_faults)
     app.include_router(router)

@@ -10,7 +10,6 @@ polymarket-client's `parse_rtds_event`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
@@ -128,7 +127,6 @@ class PriceStream:
                 points.append(point)
             if self.on_price is not None:
                 self.on_price(point)
-        await asyncio.sleep(0)
 
     def _parse(self, item: Any) -> PricePoint | None:
         try:

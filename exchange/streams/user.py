@@ -7,7 +7,8 @@ runner through `drain()`:
 - `OrderEvent` once per (order id, PLACEMENT | UPDATE | CANCELLATION, matched size);
 - `TradeEvent` once per (trade id, status). A trade's status only moves
   forward: MATCHED -> MINED -> CONFIRMED, or MATCHED -> RETRYING -> FAILED (a
-  FAILED trade is not a fill); an older status arriving late is dropped.
+  FAILED trade is not a fill; a RETRYING one may still be MINED); an older
+  status arriving late, or anything after CONFIRMED / FAILED, is dropped.
 
 The credentials go in the subscription frame only; they are never logged.
 """
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 #: How far along its settlement a trade status is; a trade never goes back.
 STATUS_RANK = {"MATCHED": 0, "MINED": 1, "RETRYING": 1, "CONFIRMED": 2, "FAILED": 2}
+FINAL = ("CONFIRMED", "FAILED")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class TradeEvent:
 
     @property
     def final(self) -> bool:
-        return self.status in ("CONFIRMED", "FAILED")
+        return self.status in FINAL
 
 
 UserEvent = OrderEvent | TradeEvent
@@ -194,15 +196,9 @@ class UserChannel:
         p = parsed.payload
         status = str(p.status)
         rank = STATUS_RANK.get(status, -1)
-        known = self._trade_rank.get(p.id)
-        if known is not None and (rank < known or self._trade_status.get(p.id) == status):
-            return None  # a repeat, or an older status arriving late
-        if (
-            known is not None
-            and rank == known
-            and self._trade_status[p.id] in ("CONFIRMED", "FAILED")
-        ):
-            return None
+        known, last = self._trade_rank.get(p.id), self._trade_status.get(p.id)
+        if known is not None and (rank < known or last == status or last in FINAL):
+            return None  # a repeat, an older status arriving late, or after the end
         self._trade_rank[p.id] = rank
         self._trade_status[p.id] = status
         makers = tuple(

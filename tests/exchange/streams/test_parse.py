@@ -206,3 +206,11 @@ def test_exchange_price_update() -> None:
     point = stream.last("sol")
     assert point is not None and point.price == D("189.55")
     assert stream.last("eth") is None
+
+
+def test_a_retried_trade_may_still_settle() -> None:
+    channel, _ = opened_user()
+    for status in ("MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"):
+        run(channel.on_message(samples.TRADE | {"status": status}))
+    statuses = [e.status for e in channel.drain() if isinstance(e, TradeEvent)]
+    assert statuses == ["MATCHED", "RETRYING", "MINED", "CONFIRMED"]  # nothing after the end
