@@ -10,6 +10,7 @@ from exchange.paper.errors import install_handlers
 from exchange.paper.queries import OwnerQueries
 from exchange.paper.ratelimit import RateLimiter
 from exchange.paper.routes import router
+from exchange.paper.streams import install_streams
 
 
 def create_app(config: PaperConfig) -> FastAPI:
@@ -26,4 +27,5 @@ def create_app(config: PaperConfig) -> FastAPI:
     app.state.credentials = {c.api_key: c for c in config.credentials}
     install_handlers(app)
     app.include_router(router)
+    install_streams(app, engine)
     return app

@@ -10,11 +10,13 @@ from fastapi import FastAPI
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8790
+#: uvicorn's websocket protocol on the `websockets` sans-I/O core (its legacy one is deprecated).
+WS_PROTOCOL = "websockets-sansio"
 
 
 def serve(app: FastAPI, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve until interrupted (Ctrl-C / SIGTERM)."""
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, ws=WS_PROTOCOL)
 
 
 class BackgroundServer:
@@ -24,7 +26,9 @@ class BackgroundServer:
     """
 
     def __init__(self, app: FastAPI, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", access_log=False, ws=WS_PROTOCOL
+        )
         self.server = uvicorn.Server(config)
         self.url = f"http://{host}:{port}"
         self._thread = threading.Thread(target=self.server.run, name="paper-venue", daemon=True)

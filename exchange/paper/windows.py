@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from exchange.paper.config import PaperConfig
 from exchange.paper.models import PaperWindow
 from exchange.paper.prices import PriceProcess
 from exchange.paper.store import VenueStore
-from exchange.slugs import window_slug, window_start
+from exchange.slugs import parse_slug, window_slug, window_start
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,28 @@ class WindowSchedule:
                 logger.info("window %s opens at %s", slug, window.start_price)
         tx.commit()
         self._known.update(missing)
+
+    def describe(self, slug: str, now: float) -> PaperWindow | None:
+        """The window of `slug` as stored, or as it will be (no start price before it starts).
+
+        None for a slug of no configured series or not on the series' grid.
+        """
+        parts = parse_slug(slug)
+        series = next(
+            (
+                s
+                for s in self.series
+                if parts is not None and (s.asset, s.interval) == (parts.asset, parts.interval)
+            ),
+            None,
+        )
+        if parts is None or series is None or parts.start_ts % series.length:
+            return None
+        stored = self.store.window(slug)
+        if stored is not None:
+            return stored
+        window = self._new_window(slug)
+        return window if window.start_ts <= now else replace(window, start_price="")
 
     def _new_window(self, slug: str) -> PaperWindow:
         asset, _, interval, start_text = slug.split("-")
