@@ -79,6 +79,11 @@ def embedded_socket_path(home: Path) -> Path:
     return embedded_paths(home).socket
 
 
+def embedded_running(home: Path) -> bool:
+    """True when the embedded Redis of `home` answers on its socket (starts nothing)."""
+    return _probe(embedded_paths(home).socket) is _State.READY
+
+
 def ensure_embedded_redis(home: Path, timeout: float = START_TIMEOUT) -> Path:
     """Start the embedded Redis of `home` unless it already runs; return its socket path."""
     paths = embedded_paths(home)
