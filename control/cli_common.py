@@ -65,7 +65,9 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def require_redis(settings: Settings, what: str, *, start_embedded: bool = True) -> redis.Redis:
+def require_redis(
+    settings: Settings, what: str, *, start_embedded: bool = True, client_name: str | None = None
+) -> redis.Redis:
     """A client for the bot's Redis that answered a PING, else a one-line error naming `what`.
 
     `start_embedded=False`: a reading command; it does not start the home's embedded Redis.
@@ -79,7 +81,7 @@ def require_redis(settings: Settings, what: str, *, start_embedded: bool = True)
             "nothing to read (reading commands do not start it). Start the bot "
             "(`neverblink demo`, `neverblink run`) or `neverblink redis`, or pass --redis-url"
         )
-    client = connect(settings, start_embedded=start_embedded)
+    client = connect(settings, start_embedded=start_embedded, client_name=client_name)
     if not redis_available(client, timeout=2.0):
         client.close()
         raise OperatorError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from control.cli_common import settings_options
+from control.cli_common import require_redis, settings_options
 from state_store.settings import Settings
 
 DEFAULT_PORT = 8790  # exchange.paper.server.DEFAULT_PORT; kept here so --help imports nothing heavy
@@ -43,11 +43,12 @@ def venue_command(
 ) -> None:
     """Serve the paper CLOB venue (Polymarket REST dialect) until interrupted."""
     from exchange.paper import PaperConfig, create_app, serve
-    from state_store.connection import connect
 
+    what = "cannot start the paper venue (it keeps its books in Redis)"
+    client = require_redis(settings, what, client_name=f"venue-{name}")
     try:
         config = PaperConfig(
-            redis=connect(settings, client_name=f"venue-{name}"),
+            redis=client,
             name=name,
             seed=seed,
             speed=speed,

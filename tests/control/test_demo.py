@@ -107,3 +107,29 @@ def test_the_summary_line_reads_status_json_and_redis(
     assert line.startswith("[demo 01:05] r1 tick 7 (2 mkts) | orders 3 fills 0")
     assert "r9" not in line and "last reload live c79571db ok" in line
     assert "realized PnL +0.00 over 0 settled" in line
+
+
+def test_the_summary_line_shows_pause_degraded_and_rejected_reloads(
+    tmp_path: Path, fake_redis: redis.Redis
+) -> None:
+    settings = Settings(tmp_path, None, "default", tmp_path / "strategies")
+    now = time.time()
+    status = {
+        "runners": {
+            "r1": {"tick": 7, "markets": ["a"], "heartbeat": now, "paused": True},
+            "r2": {"tick": 9, "markets": [], "heartbeat": now, "degraded": True},
+        },
+        "reloads": [
+            {"ts": now - 600, "kind": "live", "ok": True, "generation": "0ld0ld0ld"},
+            {"ts": now, "kind": "rejected", "ok": False, "generation": "badbadbad",
+             "error": "SyntaxError: '(' was never closed (momentum.py, line 40)"},
+        ],
+    }  # fmt: skip
+    settings.status_file.write_text(json.dumps(status))
+    line = summary_line(settings, fake_redis, 5, since=now - 60)
+    assert "r1 tick 7 (1 mkts) PAUSED" in line
+    assert "r2 tick 9 (0 mkts) DEGRADED (Redis lost: no new orders)" in line
+    assert "last reload rejected badbadba REJECTED: SyntaxError: '(' was never closed" in line
+    status["reloads"] = status["reloads"][:1]  # only an earlier run's reload
+    settings.status_file.write_text(json.dumps(status))
+    assert "reload" not in summary_line(settings, fake_redis, 5, since=now - 60)
