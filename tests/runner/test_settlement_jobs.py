@@ -133,7 +133,7 @@ def test_jobs_of_an_earlier_venue_are_retargeted_and_then_settle(
 ) -> None:
     """A second demo in the same home: the first run's jobs name a venue URL that is gone."""
     store = Store(real_redis, "default")
-    window = [w for w in clocked.record_live(store) if w.interval == "5m"][0]
+    window = next(w for w in clocked.record_live(store) if w.interval == "5m")
     store.close_window(window.market)
     clocked.end(window)
     gone = jobs.JobTarget(target.home, target.redis_url, target.bot, "http://127.0.0.1:9")
