@@ -57,6 +57,15 @@ def settings_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def checked_redis_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """Click callback: a --redis-url that cannot be a Redis URL is a one-line error."""
+    try:
+        check_redis_url(value)
+    except ValueError as exc:
+        raise OperatorError(f"bad Redis URL: {exc}") from exc
+    return value
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
 
 
