@@ -31,6 +31,13 @@ DEFAULT_PORT = 8790  # exchange.paper.server.DEFAULT_PORT; kept here so --help i
     help="Length of the 5m windows in venue seconds (15m windows: 3x) [default: 300]",
 )
 @click.option("--vol", type=float, default=0.6, show_default=True, help="Annualised volatility")
+@click.option(
+    "--start-ts",
+    type=float,
+    default=None,
+    help="Venue time (unix seconds) of a venue's first start [default: now]; "
+    "a venue that ran before in this Redis continues its own timeline",
+)
 def venue_command(
     settings: Settings,
     port: int,
@@ -40,6 +47,7 @@ def venue_command(
     speed: float,
     window_seconds: int | None,
     vol: float,
+    start_ts: float | None,
 ) -> None:
     """Serve the paper CLOB venue (Polymarket REST dialect) until interrupted."""
     from exchange.paper import PaperConfig, create_app, serve
@@ -54,6 +62,7 @@ def venue_command(
             speed=speed,
             window_seconds=window_seconds,
             vol=vol,
+            start_ts=start_ts,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc

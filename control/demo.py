@@ -221,7 +221,9 @@ class Demo:
         """Wait until Mission Control answers (the banner must not send anyone to a dead URL)."""
         if "serve" not in self.sup.children:
             return False
-        alive = lambda: "serve" in self.sup.running()  # noqa: E731
+        def alive() -> bool:
+            return "serve" in self.sup.running()
+
         url = f"http://127.0.0.1:{self.opts.port}/healthz"
         return wait_http(url, SERVE_READY_S, alive) and alive()
 

@@ -15,6 +15,7 @@ import redis
 from exchange.venue import Venue
 from runner.strategy_call import StrategyCaller
 from runner.tick_timing import TickDurations
+from runner.venue_clock import VenueClock
 from state_store.desired import DesiredState
 from state_store.settings import Settings
 from state_store.store import Lease, Store
@@ -68,3 +69,4 @@ class Runtime:
     last_desired: DesiredState | None = None
     fill_cursor: str | None = None  # cache of nb:{B}:cursor:fills, for degraded mode
     unpublished: list[dict[str, Any]] = field(default_factory=list)  # manifest, Redis down
+    venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status

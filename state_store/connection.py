@@ -124,7 +124,7 @@ def check_redis_url(url: str | None) -> None:
         )
     else:
         try:
-            parse_url(url)
+            parse_url(url)  # type: ignore[no-untyped-call]
         except ValueError as exc:
             raise ValueError(f"{mask_url(url)}: {exc}") from None
 
