@@ -221,6 +221,7 @@ class Demo:
         """Wait until Mission Control answers (the banner must not send anyone to a dead URL)."""
         if "serve" not in self.sup.children:
             return False
+
         def alive() -> bool:
             return "serve" in self.sup.running()
 
