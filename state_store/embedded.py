@@ -105,7 +105,11 @@ def ensure_embedded_redis(home: Path, timeout: float = START_TIMEOUT) -> Path:
                 f"embedded redis for {paths.directory} exited during start-up; "
                 f"last log lines:\n{_log_tail(paths)}"
             )
-    logger.info("embedded redis ready at %s", paths.socket)
+    logger.warning(
+        "started the embedded redis of %s (pid %s, socket %s); it keeps running after this "
+        "process: `neverblink redis stop --home %s` stops it",
+        paths.directory.parent, _read_pid(paths.pidfile), paths.socket, paths.directory.parent,
+    )  # fmt: skip
     return paths.socket
 
 

@@ -41,10 +41,13 @@ def test_control_and_reading_commands_never_start_it(home: Path, strategies: Pat
     assert json.loads((home / "control.json").read_text())["config"] == {"alpha": {"size": 7}}
 
 
-def test_redis_status_and_stop(home: Path, strategies: Path) -> None:
+def test_redis_status_and_stop(
+    home: Path, strategies: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     down = cli(home, strategies, "redis", "status")
     assert down.exit_code == 3 and "not running" in down.output
     ensure_embedded_redis(home)  # what `neverblink run` / `demo` do on first use
+    assert f"`neverblink redis stop --home {home}` stops it" in caplog.text  # and say so
     up = cli(home, strategies, "redis", "status")
     assert up.exit_code == 0 and "embedded Redis runs" in up.output, up.output
     paused = cli(home, strategies, "ctl", "pause")
