@@ -57,7 +57,7 @@ ALL = list(leaf_commands())
 WITH_SETTINGS = [c for c in ALL if takes(c, "--home")]
 
 
-def invoke(path: str, *args: str, cwd: Path | None = None) -> Result:
+def invoke(path: str, *args: str) -> Result:
     argv = [*path.split(), *REQUIRED.get(path, []), *args]
     env = {"NEVERBLINK_REDIS_URL": "", "NEVERBLINK_HOME": ""}
     return CliRunner().invoke(main, argv, env=env)
