@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from control.cli_errors import one_line_errors
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class NeverblinkGroup(click.Group):
+    """The top-level group: every command's operational failures become one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with one_line_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=NeverblinkGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """neverblink: a trading bot runtime that never restarts to ship code."""
 

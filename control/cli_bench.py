@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from control.cli_common import json_option, print_json
+from control.cli_common import checked_redis_url, json_option, print_json
 
 
 def _report(result: dict[str, Any], as_json: bool) -> None:
@@ -28,6 +28,7 @@ def bench_group() -> None:
 @click.option(
     "--redis-url",
     envvar="NEVERBLINK_BENCH_REDIS_URL",
+    callback=checked_redis_url,
     help="Run against this Redis (only nb:{bench}:* keys are touched) "
     "[default: a private redis-server on a free loopback port]",
 )

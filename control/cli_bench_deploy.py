@@ -6,7 +6,7 @@ import click
 import redis
 
 from control.cli_bench import bench_group
-from control.cli_common import json_option, print_json
+from control.cli_common import checked_redis_url, json_option, print_json
 
 
 @bench_group.command("deploy")
@@ -16,6 +16,7 @@ from control.cli_common import json_option, print_json
 @click.option(
     "--redis-url",
     envvar="NEVERBLINK_BENCH_REDIS_URL",
+    callback=checked_redis_url,
     help="Run against this Redis (the bot's keys are overwritten) "
     "[default: a private redis-server on a free loopback port]",
 )

@@ -36,7 +36,8 @@ def demo_command(
     runs: the runners load the new version at a tick boundary and keep trading.
     Ctrl-C stops everything (runners first, so they release their leases).
     """
-    from control.demo import DemoOptions, run_demo
+    from control.cli_errors import OperatorError
+    from control.demo import DemoError, DemoOptions, run_demo
 
     if replicas < 1 or tick_s <= 0 or speed <= 0 or venue_vol <= 0:
         raise click.UsageError("need --replicas >= 1 and --tick, --speed, --venue-vol > 0")
@@ -47,7 +48,11 @@ def demo_command(
         settings, replicas=replicas, tick_s=tick_s, speed=speed, venue_vol=venue_vol, port=port,
         venue_port=venue_port, duration=duration, verbose=verbose,
     )  # fmt: skip
-    raise SystemExit(run_demo(opts, lambda line: click.echo(line)))
+    try:
+        code = run_demo(opts, lambda line: click.echo(line))
+    except DemoError as exc:
+        raise OperatorError(str(exc)) from exc
+    raise SystemExit(code)
 
 
 COMMANDS = [demo_command]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from control.cli_common import json_option, print_json, settings_options
+from control.cli_common import checked_redis_url, json_option, print_json, settings_options
 from state_store.settings import Settings
 
 COLUMNS = ["step", "command", "who", "outcome", "version", "paused", "orders", "fills"]
@@ -23,6 +23,7 @@ COLUMNS += ["pending", "positions", "config in force", "notes"]
 @click.option("--seed", default=0, show_default=True, help="Paper venue seed")
 @click.option(
     "--sandbox-redis",
+    callback=checked_redis_url,
     help="Redis URL for the dry run (fresh bot id, keys deleted afterwards) "
     "[default: a private redis-server on a free loopback port]",
 )

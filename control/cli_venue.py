@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from control.cli_common import settings_options
+from control.cli_common import require_redis, settings_options
 from state_store.settings import Settings
 
 DEFAULT_PORT = 8790  # exchange.paper.server.DEFAULT_PORT; kept here so --help imports nothing heavy
@@ -31,6 +31,13 @@ DEFAULT_PORT = 8790  # exchange.paper.server.DEFAULT_PORT; kept here so --help i
     help="Length of the 5m windows in venue seconds (15m windows: 3x) [default: 300]",
 )
 @click.option("--vol", type=float, default=0.6, show_default=True, help="Annualised volatility")
+@click.option(
+    "--start-ts",
+    type=float,
+    default=None,
+    help="Venue time (unix seconds) of a venue's first start [default: now]; "
+    "a venue that ran before in this Redis continues its own timeline",
+)
 def venue_command(
     settings: Settings,
     port: int,
@@ -40,19 +47,22 @@ def venue_command(
     speed: float,
     window_seconds: int | None,
     vol: float,
+    start_ts: float | None,
 ) -> None:
     """Serve the paper CLOB venue (Polymarket REST dialect) until interrupted."""
     from exchange.paper import PaperConfig, create_app, serve
-    from state_store.connection import connect
 
+    what = "cannot start the paper venue (it keeps its books in Redis)"
+    client = require_redis(settings, what, client_name=f"venue-{name}")
     try:
         config = PaperConfig(
-            redis=connect(settings, client_name=f"venue-{name}"),
+            redis=client,
             name=name,
             seed=seed,
             speed=speed,
             window_seconds=window_seconds,
             vol=vol,
+            start_ts=start_ts,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from control.cli_common import settings_options
+from control.cli_common import require_redis, settings_options
 from control.cli_run import DEFAULT_VENUE_URL
 from state_store.settings import Settings
 
@@ -46,6 +46,7 @@ def worker_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if reconcile_every < 0:
         raise click.BadParameter("must be >= 0", param_hint="--reconcile-every")
+    require_redis(settings, "cannot start the rq worker (its queue is in Redis)").close()
     conn = jobs.rq_connection(settings)
     queue = jobs.queue_for(conn, settings.bot)
     if reconcile_every > 0:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -27,17 +28,23 @@ import redis
 
 from control.demo_summary import summary_line
 from control.supervise import ChildSpec, Echo, Supervisor
-from state_store.connection import connect, redis_available
+from runner.jobs import retarget_jobs, rq_connection
+from state_store.connection import connect, describe_target, redis_available
 from state_store.embedded import embedded_socket_path, ensure_embedded_redis, stop_embedded_redis
 from state_store.private_redis import free_port
 from state_store.settings import Settings
 
 POLL_S = 0.2
 VENUE_READY_S = 30.0
+SERVE_READY_S = 30.0
 STOP_TIMEOUT_S = 20.0
 ACCESS_LOG = re.compile(r'"(GET|POST|PATCH|PUT|DELETE) [^"]*" \d{3}|HTTP Request: ')
 # rq's per-job INFO lines; its warnings and errors still show
 RQ_CHATTER = re.compile(r"(?i)^(?!.*(error|exception|traceback|fail|abandon|kill)).* rq\.\w+ ")
+
+
+class DemoError(RuntimeError):
+    """The demo cannot run; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,16 @@ def ensure_strategies(folder: Path, echo: Echo) -> None:
 def start_redis(settings: Settings, echo: Echo) -> bool:
     """Make sure the bot's Redis answers; True when the demo started the embedded one."""
     if settings.redis_url:
+        client = connect(settings)
+        try:
+            if not redis_available(client, 2.0):
+                raise DemoError(
+                    f"Redis at {describe_target(settings)} does not answer; the demo keeps "
+                    "everything in it. Check --redis-url / NEVERBLINK_REDIS_URL, or leave it "
+                    "unset to use the home's embedded Redis"
+                )
+        finally:
+            client.close()
         return False
     socket_path = embedded_socket_path(settings.home)
     probe = redis.Redis(unix_socket_path=str(socket_path))
@@ -123,6 +140,18 @@ def start_redis(settings: Settings, echo: Echo) -> bool:
     if not running:
         echo(f"[demo] embedded Redis started on {socket_path}")
     return not running
+
+
+def check_port_free(port: int) -> None:
+    """Mission Control's port must be free: a second demo would show the first one's dashboard."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise DemoError(
+                f"port {port} for Mission Control is taken ({exc.strerror}); is another demo "
+                "running? Stop it, or pass --port"
+            ) from None
 
 
 def wait_http(url: str, timeout: float, alive: Callable[[], bool]) -> bool:
@@ -144,6 +173,7 @@ class Demo:
         self.stop = threading.Event()
         self.sup = Supervisor(opts.settings.home / "logs", echo, opts.verbose)
         self.started_redis = False
+        self.started_at = time.time()
 
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         if self.stop.is_set():  # a second Ctrl-C: no more waiting
@@ -154,10 +184,12 @@ class Demo:
     def run(self) -> int:
         s = self.opts.settings
         ensure_strategies(s.strategies, self.echo)
+        check_port_free(self.opts.port)
         self.started_redis = start_redis(s, self.echo)
+        self.started_at = time.time()
         try:
             self._start_children()
-            self._banner()
+            self._banner(self._mission_control_up())
             self._supervise()
         finally:
             self._shutdown()
@@ -171,14 +203,40 @@ class Demo:
             if spec.name == "venue":
                 alive = lambda: "venue" in self.sup.running()  # noqa: E731
                 if not wait_http(venue_url + "/time", VENUE_READY_S, alive):
-                    raise RuntimeError(f"the paper venue did not answer on {venue_url}")
+                    log = self.opts.settings.home / "logs" / "venue.log"
+                    raise DemoError(f"the paper venue did not answer on {venue_url}; see {log}")
+                self._retarget_jobs(venue_url)
 
-    def _banner(self) -> None:
+    def _retarget_jobs(self, venue_url: str) -> None:
+        """Jobs an earlier run left waiting go to this run's venue, not the earlier one's."""
+        conn = rq_connection(self.opts.settings)
+        try:
+            moved = retarget_jobs(conn, self.opts.settings.bot, venue_url)
+        finally:
+            conn.close()
+        if moved:
+            self.echo(f"[demo] {moved} waiting job(s) of an earlier run now use this venue")
+
+    def _mission_control_up(self) -> bool:
+        """Wait until Mission Control answers (the banner must not send anyone to a dead URL)."""
+        if "serve" not in self.sup.children:
+            return False
+
+        def alive() -> bool:
+            return "serve" in self.sup.running()
+
+        url = f"http://127.0.0.1:{self.opts.port}/healthz"
+        return wait_http(url, SERVE_READY_S, alive) and alive()
+
+    def _banner(self, mission_control: bool) -> None:
         s = self.opts.settings
         lines = [f"[demo] bot {s.bot!r}, home {s.home}, strategies {s.strategies}"]
-        if "serve" in self.sup.children:
+        if mission_control:
             lines.append(f"[demo] Mission Control: http://127.0.0.1:{self.opts.port}/")
             lines.append(f"[demo] API token: {s.api_token()}")
+        elif "serve" in self.sup.children:
+            log = s.home / "logs" / "serve.log"
+            lines.append(f"[demo] Mission Control did not start; see {log}")
         lines.append(f"[demo] logs in {s.home / 'logs'}; Ctrl-C stops everything")
         for line in lines:
             self.echo(line)
@@ -197,7 +255,9 @@ class Demo:
                 self.sup.poll()
                 if time.monotonic() >= next_summary:
                     next_summary += self.opts.summary_every_s
-                    self.echo(summary_line(self.opts.settings, client, time.monotonic() - started))
+                    elapsed = time.monotonic() - started
+                    line = summary_line(self.opts.settings, client, elapsed, self.started_at)
+                    self.echo(line)
                 self.stop.wait(POLL_S)
         finally:
             client.close()

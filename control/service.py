@@ -97,7 +97,8 @@ class ControlService:
     ) -> None:
         self.settings = settings
         self.keys = Keys(settings.bot)
-        self._factory = client_factory or (lambda: connect(settings))
+        # A control command never starts the embedded Redis (who does: README, "Redis").
+        self._factory = client_factory or (lambda: connect(settings, start_embedded=False))
         self._client: redis.Redis | None = None
         self.probe_timeout = probe_timeout
         self.redis_problem = ""  # why the last probe found Redis unreachable
@@ -115,6 +116,8 @@ class ControlService:
             self.redis_problem = ""
             return self._client
         self.redis_problem = f"{describe_target(self.settings)} does not answer"
+        if not self.settings.redis_url:
+            self.redis_problem += " (not running; control commands do not start it)"
         return None
 
     def close(self) -> None:
@@ -204,7 +207,7 @@ class ControlService:
             append_jsonl(self.settings.audit_file, entry)
         text = (
             f"{change.summary} (version {new.version}). Redis unreachable: wrote control.json "
-            "only; runners obey it at their next tick"
+            f"only; runners obey it at their next tick ({self.redis_problem or 'no answer'})"
         )
         warnings = tuple(at.warnings)
         return ControlResult(at.spec.name, new, base.version, "file", text, warnings, entry)

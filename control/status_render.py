@@ -39,8 +39,7 @@ def _yes(value: Any) -> str:
 def control_lines(status: dict[str, Any]) -> list[str]:
     c = status["control"]
     if status["plane"] == "redis":
-        sync = "in sync" if c["in_sync"] else f"control.json at version {c['file_version']}"
-        where = f"redis, {sync}"
+        where = f"redis, {_sync(c)}"
     else:
         where = f"control.json only: Redis unreachable ({escape(status.get('redis_problem', ''))})"
     bot = escape(status["bot"])
@@ -56,6 +55,17 @@ def control_lines(status: dict[str, Any]) -> list[str]:
         lines.append(f"[red]control.json invalid:[/red] {escape(c['file_error'])}")
     lines += [f"[yellow]note:[/yellow] {escape(n)}" for n in status.get("notes", [])]
     return lines
+
+
+def _sync(c: dict[str, Any]) -> str:
+    """How control.json stands against Redis, in words (no "version None")."""
+    if c["in_sync"]:
+        return "in sync"
+    if c["file_version"] is None:
+        if c.get("redis_version") is None:
+            return "no command given yet: the default state"
+        return "control.json not written yet"
+    return f"control.json at version {c['file_version']}"
 
 
 def make_console() -> Console:

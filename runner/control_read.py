@@ -42,5 +42,23 @@ def read_desired(rt: Runtime, redis_up: bool = True) -> DesiredState:
         # never step back; a hand edit must bump the version to win (as on convergence)
         desired = rt.last_desired
     rt.last_desired = desired
-    rt.paused = not desired.entries_allowed
+    paused = not desired.entries_allowed
+    if paused != rt.paused:
+        log_entries_change(rt.config.replica, desired, paused)
+    rt.paused = paused
     return desired
+
+
+def log_entries_change(replica: str, desired: DesiredState, paused: bool) -> None:
+    """One line when entries stop or resume, naming the command's version and author."""
+    who = desired.updated_by or "?"
+    if not paused:
+        log.info("runner %s resumed: new entries allowed (control version %d by %s)",
+                 replica, desired.version, who)  # fmt: skip
+        return
+    why = (
+        "killed: flattening, no new entries until resume"
+        if desired.killed
+        else "paused: no new entries; open orders and positions stay"
+    )
+    log.warning("runner %s %s (control version %d by %s)", replica, why, desired.version, who)

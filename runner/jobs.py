@@ -50,6 +50,7 @@ FAILURE_TTL_S = 7 * 86400
 JOB_TIMEOUT_S = 120
 _ID_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 DEAD_STATUSES = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+VENUE_ARG = 3  # position of venue_url in every job's args (JobTarget.args())
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,31 @@ def schedule_reconcile(conn: redis.Redis, target: JobTarget, every_s: int, slot:
         (*target.args(), every_s), job_id=job_id, result_ttl=max(every_s * 4, 60),
         failure_ttl=FAILURE_TTL_S, description=f"reconcile bot {target.bot}",
     )  # fmt: skip
+
+
+def retarget_jobs(conn: redis.Redis, bot: str, venue_url: str) -> int:
+    """Point the bot's waiting jobs (queued, scheduled, deferred) at `venue_url`; how many moved.
+
+    A job carries the venue URL it was enqueued with. A new paper venue on another
+    port (a second `neverblink demo` in the same home) would otherwise get the
+    previous run's settlement and reconciliation jobs retried against a dead URL.
+    """
+    queue = queue_for(conn, bot)
+    ids = set(queue.get_job_ids())
+    ids |= set(queue.scheduled_job_registry.get_job_ids())
+    ids |= set(queue.deferred_job_registry.get_job_ids())
+    ours = {f"{__name__}.{f.__name__}" for f in (settle_job, reconcile_job)}
+    moved = 0
+    for job in Job.fetch_many(sorted(ids), connection=conn):
+        if job is None or job.func_name not in ours:
+            continue
+        args = list(job.args)
+        if len(args) > VENUE_ARG and args[VENUE_ARG] != venue_url:
+            args[VENUE_ARG] = venue_url
+            job.args = tuple(args)
+            job.save()
+            moved += 1
+    return moved
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from exchange.errors import VenueError, VenueUnavailable
 from exchange.venue import Venue
 from runner.strategy_call import StrategyCaller
 from runner.tick_timing import TickDurations
+from runner.venue_clock import VenueClock
 from state_store.desired import DesiredState
 from state_store.settings import Settings
 from state_store.store import Lease, Store
@@ -105,6 +106,7 @@ class Runtime:
     unpublished: list[dict[str, Any]] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
     halt: Halt | None = None  # an operational error in force: no new orders
+    venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

@@ -55,6 +55,7 @@ def run_tick(rt: Runtime) -> TickReport:
     clear_if_operator_acted(rt, desired)
     reloads = rewire(rt, desired)
     now = rt.venue.server_time()
+    rt.venue_clock.observe(now, time.time())
     windows = mk.live_windows(rt.venue.list_windows(), now)
     mk.record_windows(rt.store, windows)
     replicas = mk.live_replicas(rt.store, rt.config.replica)
@@ -263,6 +264,7 @@ def status_section(rt: Runtime) -> dict[str, Any]:
         },
         "strategies": sorted(code.strategies) if code else [],
         "markets": sorted(rt.leases),
+        "venue_clock": rt.venue_clock.to_json(),
         "strategy_errors": dict(c.strategy_errors),
         "overruns": dict(c.overruns),
         "last_errors": dict(c.last_errors),

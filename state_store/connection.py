@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -81,22 +82,25 @@ def connect(
     decode_responses: bool = True,
     client_name: str | None = None,
     socket_timeout: float = SOCKET_TIMEOUT,
+    start_embedded: bool = True,
 ) -> redis.Redis:
-    """A client for the Redis of `settings`, starting the embedded Redis if none is configured."""
+    """A client for the Redis of `settings`, starting the embedded Redis if none is configured.
+
+    `start_embedded=False` (reading and control commands): a client for the embedded
+    Redis's socket whether or not it runs; it fails on use while nothing listens.
+    """
     options = _client_options(decode_responses, client_name, socket_timeout)
     url = settings.redis_url
     if not url:
-        socket_path = ensure_embedded_redis(settings.home)
+        if start_embedded:
+            socket_path = ensure_embedded_redis(settings.home)
+        else:
+            socket_path = embedded_socket_path(settings.home)
         return redis.Redis(unix_socket_path=str(socket_path), **options)
-    scheme = urlsplit(url).scheme.lower()
-    if scheme == SENTINEL_SCHEME:
+    check_redis_url(url)
+    if urlsplit(url).scheme.lower() == SENTINEL_SCHEME:
         return _connect_sentinel(parse_sentinel_url(url), options)
-    if scheme in DIRECT_SCHEMES:
-        return redis.Redis.from_url(url, **options)
-    raise ValueError(
-        f"unsupported Redis URL scheme {scheme!r} in {mask_url(url)}: use redis://, "
-        "rediss://, unix:// or redis+sentinel://"
-    )
+    return redis.Redis.from_url(url, **options)
 
 
 def describe_target(settings: Settings) -> str:
@@ -104,6 +108,25 @@ def describe_target(settings: Settings) -> str:
     if not settings.redis_url:
         return f"embedded redis at {embedded_socket_path(settings.home)}"
     return mask_url(settings.redis_url)
+
+
+def check_redis_url(url: str | None) -> None:
+    """Raise ValueError naming the problem when `url` cannot be a Redis URL (None: embedded)."""
+    if not url:
+        return
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == SENTINEL_SCHEME:
+        parse_sentinel_url(url)
+    elif scheme not in DIRECT_SCHEMES:
+        raise ValueError(
+            f"unsupported Redis URL scheme {scheme!r} in {mask_url(url)}: use redis://, "
+            "rediss://, unix:// or redis+sentinel://"
+        )
+    else:
+        try:
+            parse_url(url)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            raise ValueError(f"{mask_url(url)}: {exc}") from None
 
 
 def redis_available(client: redis.Redis, timeout: float = AVAILABLE_TIMEOUT) -> bool:

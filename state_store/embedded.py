@@ -79,6 +79,11 @@ def embedded_socket_path(home: Path) -> Path:
     return embedded_paths(home).socket
 
 
+def embedded_running(home: Path) -> bool:
+    """True when the embedded Redis of `home` answers on its socket (starts nothing)."""
+    return _probe(embedded_paths(home).socket) is _State.READY
+
+
 def ensure_embedded_redis(home: Path, timeout: float = START_TIMEOUT) -> Path:
     """Start the embedded Redis of `home` unless it already runs; return its socket path."""
     paths = embedded_paths(home)
@@ -100,7 +105,11 @@ def ensure_embedded_redis(home: Path, timeout: float = START_TIMEOUT) -> Path:
                 f"embedded redis for {paths.directory} exited during start-up; "
                 f"last log lines:\n{_log_tail(paths)}"
             )
-    logger.info("embedded redis ready at %s", paths.socket)
+    logger.warning(
+        "started the embedded redis of %s (pid %s, socket %s); it keeps running after this "
+        "process: `neverblink redis stop --home %s` stops it",
+        paths.directory.parent, _read_pid(paths.pidfile), paths.socket, paths.directory.parent,
+    )  # fmt: skip
     return paths.socket
 
 

@@ -6,6 +6,7 @@ unreachable and the answer comes from status.json / control.json.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from decimal import Decimal
@@ -134,17 +135,26 @@ def _outcome(kinds: set[str]) -> str:
 
 
 def state_report(service: ControlService) -> dict[str, Any]:
-    """Open and unsettled windows with their position, pending orders and time left; PnL."""
+    """Open and unsettled windows with their position, pending orders and time left; PnL.
+
+    Time left is on the venue's clock (`venue_time`, `venue_rate`: as the freshest
+    runner read it, carried forward to now); the wall clock until a runner has read it.
+    """
     now = time.time()
     client = service.client()
     if client is not None:
         try:
-            return {"plane": "redis", "server_time": round(now, 3), **_redis_state(client, service)}
+            clock = venue_clock(_clock_readings(service, client), now)
+            return {
+                "plane": "redis", "server_time": round(now, 3), **_clock_fields(clock),
+                **_redis_state(client, service, clock["time"] if clock else now),
+            }  # fmt: skip
         except REDIS_UNAVAILABLE as exc:
             service.redis_problem = str(exc)
     return {
         "plane": "file",
         "server_time": round(now, 3),
+        **_clock_fields(venue_clock(_clock_readings(service, None), now)),
         "note": file_note(service, "positions and orders live only in Redis: unknown; "
                           "nothing was read"),
         "windows": None,
@@ -153,11 +163,10 @@ def state_report(service: ControlService) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _redis_state(client: redis.Redis, service: ControlService) -> dict[str, Any]:
+def _redis_state(client: redis.Redis, service: ControlService, now: float) -> dict[str, Any]:
     store = Store(client, service.settings.bot)
     live = sorted(set(store.open_markets()) | set(store.unsettled_markets()))
     snaps = store.snapshot(live)
-    now = time.time()
     windows = [_window_row(s, now) for s in snaps.values() if s.window is not None]
     windows.sort(key=lambda w: (w["end_ts"], w["market"]))
     return {
@@ -165,6 +174,52 @@ def _redis_state(client: redis.Redis, service: ControlService) -> dict[str, Any]
         "pending_orders": [order_row(o) for o in store.pending_orders()],
         "pnl": pnl(store.positions()),
     }
+
+
+def venue_clock(readings: list[dict[str, Any]], now: float) -> dict[str, float] | None:
+    """The venue's time at wall time `now` from the freshest runner reading; None without one."""
+    if not readings:
+        return None
+    best = max(readings, key=lambda r: float(r["wall_time"]))
+    rate = float(best.get("rate") or 1.0)
+    venue_now = float(best["venue_time"]) + (now - float(best["wall_time"])) * rate
+    return {"time": round(venue_now, 3), "rate": rate}
+
+
+def _clock_fields(clock: dict[str, float] | None) -> dict[str, float | None]:
+    return {
+        "venue_time": clock["time"] if clock else None,
+        "venue_rate": clock["rate"] if clock else None,
+    }
+
+
+def _clock_readings(service: ControlService, client: redis.Redis | None) -> list[dict[str, Any]]:
+    """Each runner's last reading of the venue clock (runner hashes, else status.json)."""
+    raw: list[Any] = []
+    if client is not None:
+        keys = service.keys
+        replicas = sorted(cast(set[str], client.smembers(keys.runners)))
+        pipe = client.pipeline(transaction=False)
+        for replica in replicas:
+            pipe.hget(keys.runner(replica), "venue_clock")
+        raw = [_json_or_none(v) for v in pipe.execute()]
+    else:
+        status = read_json(service.settings.status_file)
+        runners = status.get("runners") if isinstance(status, dict) else None
+        if isinstance(runners, dict):
+            raw = [s.get("venue_clock") for s in runners.values() if isinstance(s, dict)]
+    fields = ("venue_time", "wall_time")
+    return [
+        r for r in raw
+        if isinstance(r, dict) and all(isinstance(r.get(f), int | float) for f in fields)
+    ]  # fmt: skip
+
+
+def _json_or_none(value: Any) -> Any:
+    try:
+        return json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _window_row(snap: MarketSnapshot, now: float) -> dict[str, Any]:

@@ -12,7 +12,15 @@ const COMMANDS = {
   kill: { title: "Kill the bot?", text: "Flatten, then no entries until an explicit resume." },
 };
 
-const view = { status: null, statusAt: 0, state: null, stateAt: 0, skew: 0, privateReads: false, config: null };
+const view = { status: null, statusAt: 0, state: null, stateAt: 0, skew: 0, venue: null, privateReads: false, config: null };
+
+// Window times are on the venue's clock, which may run faster than the wall clock (the
+// demo's paper venue runs 10x): carry the server's last venue reading forward at its rate.
+function venueNow() {
+  const wall = Date.now() / 1000;
+  if (!view.venue) return wall + view.skew;
+  return view.venue.time + (wall - view.venue.at) * view.venue.rate;
+}
 let source = null;
 
 // -- small helpers ------------------------------------------------------------------
@@ -236,6 +244,7 @@ function renderState(state) {
   view.state = state;
   view.stateAt = Date.now();
   view.skew = state.server_time ? state.server_time - Date.now() / 1000 : 0;
+  view.venue = state.venue_time ? { time: state.venue_time, rate: state.venue_rate || 1, at: Date.now() / 1000 } : null;
   const pnl = state.pnl;
   $("kpi-pnl").textContent = pnl ? money(pnl.realized) : "–";
   $("kpi-pnl").className = `kpi-value mono ${pnl && Number(pnl.realized) < 0 ? "neg" : "pos"}`;
@@ -252,7 +261,7 @@ function renderState(state) {
     return h("tr", { "data-market": w.market },
       h("td", { class: "mono" }, w.market),
       h("td", {}, tag(w.status, w.status === "open" ? "ok" : "warn")),
-      h("td", { class: "num", "data-end": w.end_ts }, duration(w.end_ts - (Date.now() / 1000 + view.skew))),
+      h("td", { class: "num", "data-end": w.end_ts }, duration(w.end_ts - venueNow())),
       h("td", { class: "num" }, w.position.up_shares),
       h("td", { class: "num" }, w.position.down_shares),
       h("td", { class: "num" }, money(w.position.cash)),
@@ -263,7 +272,7 @@ function renderState(state) {
 }
 
 function tickClocks() {
-  const now = Date.now() / 1000 + view.skew;
+  const now = venueNow();
   for (const cell of document.querySelectorAll("#windows [data-end]")) {
     cell.textContent = duration(Number(cell.dataset.end) - now);
   }

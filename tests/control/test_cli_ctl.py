@@ -185,3 +185,12 @@ def test_settings_from_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 0, result.output
     assert "written to redis + control.json" in result.output
     assert settings.control_file.exists()
+
+
+def test_status_before_any_command_says_so(settings: Settings) -> None:
+    fresh = ctl(settings, "status")
+    assert fresh.exit_code == 0, fresh.output
+    assert "no command given yet: the default state" in fresh.output
+    assert "None" not in fresh.output.split("\n")[0]
+    ctl(settings, "pause")
+    assert "redis, in sync" in ctl(settings, "status").output

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import redis
 from click.testing import CliRunner
@@ -41,7 +42,71 @@ def test_state_table_is_readable(real_redis: redis.Redis, redis_url: str) -> Non
     seed(real_redis)
     result = CliRunner().invoke(main, ["state", "--redis-url", redis_url])
     assert result.exit_code == 0, result.output
-    assert "Positions" in result.output and "btc-updown-5m" in result.output
+    assert "Open positions" in result.output and "btc 5m 16:00-16:05" in result.output
+
+
+def settle_one(client: redis.Redis) -> None:
+    """A second window, 5 minutes later, with a fill; the first one settled (Up wins)."""
+    store = Store(client, "default")
+    later = make_window("btc-updown-5m-1764000300", 1764000300.0)
+    store.open_window(later)
+    lease = store.claim_lease(later.market, "r1", 10_000)
+    assert lease is not None
+    intent = Intent("entry", later.market, "Down", "BUY", Decimal("0.3"), Decimal("5"))
+    coid, _ = store.create_order("pair_arb", intent, later, lease)
+    store.apply_fill(Fill("f2", coid, later.market, "Down", "BUY", Decimal("0.3"), Decimal("5")))
+    store.close_window("btc-updown-5m-1764000000")
+    store.settle_window("btc-updown-5m-1764000000", "Up", "97100")
+
+
+def test_state_fits_80_columns_and_tells_markets_apart(
+    real_redis: redis.Redis, redis_url: str
+) -> None:
+    seed(real_redis)
+    settle_one(real_redis)
+    result = CliRunner().invoke(main, ["state", "--redis-url", redis_url], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.output
+    assert "…" not in result.output, result.output  # nothing cut
+    windows = result.output.split("Open windows")[1].split("Open positions")[0]
+    assert "btc 5m 16:05-16:10" in windows  # the open window, by its own times
+    assert "16:00-16:05" not in windows  # settled: in the history (--all) only
+    assert "1764000" not in result.output  # no raw epochs
+    # the first window's position settled today: 4 Up at 0.4 paid 4 -> +2.40
+    assert "PnL today (UTC) +2.40 over 1 settled" in result.output
+    assert "1 open windows | 1 open positions (cost 1.50) | 1 pending orders" in result.output
+
+
+def test_state_all_adds_the_settled_history_with_human_times(
+    real_redis: redis.Redis, redis_url: str
+) -> None:
+    seed(real_redis)
+    settle_one(real_redis)
+    args = ["state", "--all", "--redis-url", redis_url]
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    history = result.output.split("Settled windows")[1]
+    assert "btc-updown-5m-1764000000" in history and "2025-11-24 16:00-16:05" in history
+    assert "Up" in history and "+2.40" in history
+    assert max(len(line) for line in result.output.splitlines()) <= 80, result.output
+
+
+def test_state_json_has_the_summary(real_redis: redis.Redis, redis_url: str) -> None:
+    seed(real_redis)
+    settle_one(real_redis)
+    result = CliRunner().invoke(main, ["state", "--json", "--redis-url", redis_url])
+    summary = json.loads(result.output)["summary"]
+    assert summary["pnl_today"] == "2.4" and summary["settled_total"] == 1
+    assert summary["open_positions"] == 1 and summary["pending_orders"] == 1
+
+
+def test_state_does_not_start_the_embedded_redis(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    result = CliRunner().invoke(main, ["state", "--home", str(home)])
+    assert result.exit_code == 1
+    assert "embedded Redis" in result.output and "not running" in result.output
+    assert not (home / "redis" / "redis.sock").exists()
 
 
 def test_state_of_another_bot_is_empty(real_redis: redis.Redis, redis_url: str) -> None:

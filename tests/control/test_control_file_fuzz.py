@@ -149,6 +149,7 @@ def runner(path: Path, client: Any = None) -> Any:
         control_error="",
         last_desired=LAST_GOOD,
         paused=True,
+        config=SimpleNamespace(replica="r1"),
     )
 
 

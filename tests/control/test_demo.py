@@ -60,19 +60,28 @@ def leftovers(home: Path) -> list[psutil.Process]:
     return found
 
 
-@pytest.mark.chaos
-@pytest.mark.timeout(120)
-def test_demo_starts_everything_trades_and_stops_cleanly(tmp_path: Path) -> None:
-    home, strategies = tmp_path / "home", tmp_path / "strategies"
-    strategies.mkdir()
-    (strategies / "always.py").write_text(always_buy("demo"))
+def run_demo(home: Path, strategies: Path, seconds: int) -> str:
+    port = free_port()
     args = [
         sys.executable, "-m", "control", "demo", "--home", str(home), "--strategies",
-        str(strategies), "--duration", "20", "--port", str(free_port()),
+        str(strategies), "--duration", str(seconds), "--port", str(port),
     ]  # fmt: skip
     run = subprocess.run(args, capture_output=True, text=True, timeout=100)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
+    # the URL is printed once Mission Control listens, not before
+    listening = out.index(f"Uvicorn running on http://127.0.0.1:{port}")
+    assert listening < out.index(f"[demo] Mission Control: http://127.0.0.1:{port}/"), out
+    return out
+
+
+@pytest.mark.chaos
+@pytest.mark.timeout(200)
+def test_demo_starts_everything_trades_and_stops_cleanly(tmp_path: Path) -> None:
+    home, strategies = tmp_path / "home", tmp_path / "strategies"
+    strategies.mkdir()
+    (strategies / "always.py").write_text(always_buy("demo"))
+    out = run_demo(home, strategies, 20)
     for line in ("[demo] embedded Redis started", "[demo] stopped", "[demo 00:"):
         assert line in out, out
     for replica in ("r1", "r2"):  # SIGTERM: the tick finished, the leases released
@@ -88,6 +97,12 @@ def test_demo_starts_everything_trades_and_stops_cleanly(tmp_path: Path) -> None
     finally:
         client.close()
         stop_embedded_redis(home)
+    # a second demo in the same home: the first run's waiting jobs (at least the next
+    # reconciliation) go to this run's venue, none is tried against the first run's URL
+    again = run_demo(home, strategies, 12)
+    assert "waiting job(s) of an earlier run now use this venue" in again, again
+    assert "ConnectError" not in again and "Traceback" not in again, again
+    assert leftovers(home) == [], again
 
 
 def test_the_summary_line_reads_status_json_and_redis(
@@ -107,3 +122,29 @@ def test_the_summary_line_reads_status_json_and_redis(
     assert line.startswith("[demo 01:05] r1 tick 7 (2 mkts) | orders 3 fills 0")
     assert "r9" not in line and "last reload live c79571db ok" in line
     assert "realized PnL +0.00 over 0 settled" in line
+
+
+def test_the_summary_line_shows_pause_degraded_and_rejected_reloads(
+    tmp_path: Path, fake_redis: redis.Redis
+) -> None:
+    settings = Settings(tmp_path, None, "default", tmp_path / "strategies")
+    now = time.time()
+    status = {
+        "runners": {
+            "r1": {"tick": 7, "markets": ["a"], "heartbeat": now, "paused": True},
+            "r2": {"tick": 9, "markets": [], "heartbeat": now, "degraded": True},
+        },
+        "reloads": [
+            {"ts": now - 600, "kind": "live", "ok": True, "generation": "0ld0ld0ld"},
+            {"ts": now, "kind": "rejected", "ok": False, "generation": "badbadbad",
+             "error": "SyntaxError: '(' was never closed (momentum.py, line 40)"},
+        ],
+    }  # fmt: skip
+    settings.status_file.write_text(json.dumps(status))
+    line = summary_line(settings, fake_redis, 5, since=now - 60)
+    assert "r1 tick 7 (1 mkts) PAUSED" in line
+    assert "r2 tick 9 (0 mkts) DEGRADED (Redis lost: no new orders)" in line
+    assert "last reload rejected badbadba REJECTED: SyntaxError: '(' was never closed" in line
+    status["reloads"] = status["reloads"][:1]  # only an earlier run's reload
+    settings.status_file.write_text(json.dumps(status))
+    assert "reload" not in summary_line(settings, fake_redis, 5, since=now - 60)

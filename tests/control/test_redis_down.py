@@ -53,6 +53,7 @@ def runner_view(settings: Settings, client: redis.Redis | None = None) -> Any:
         settings=settings,
         client=client,
         store=SimpleNamespace(keys=keys),
+        config=SimpleNamespace(replica="r1"),
         control_error="",
         last_desired=None,
         paused=False,

@@ -126,3 +126,24 @@ def test_runners_enqueue_one_job_per_closed_window_and_settle_inline_without_wor
     settled = store.window(window.market)
     assert settled is not None and settled.status == WindowStatus.SETTLED
     assert store.unsettled_markets() == []
+
+
+def test_jobs_of_an_earlier_venue_are_retargeted_and_then_settle(
+    real_redis: redis.Redis, conn: redis.Redis, clocked: ClockedVenue, target: jobs.JobTarget
+) -> None:
+    """A second demo in the same home: the first run's jobs name a venue URL that is gone."""
+    store = Store(real_redis, "default")
+    window = next(w for w in clocked.record_live(store) if w.interval == "5m")
+    store.close_window(window.market)
+    clocked.end(window)
+    gone = jobs.JobTarget(target.home, target.redis_url, target.bot, "http://127.0.0.1:9")
+    jobs.ensure_settlement_jobs(conn, gone, [window.market], delay_s=0)
+    jobs.seed_reconcile(conn, gone, 3600)
+    assert jobs.retarget_jobs(conn, "default", clocked.url) == 3  # settle + 2 reconcile slots
+    assert jobs.retarget_jobs(conn, "default", clocked.url) == 0  # already there
+    assert jobs.retarget_jobs(conn, "other-bot", "http://x") == 0  # another bot's queue
+    job = Job.fetch(jobs.settle_job_id("default", window.market), connection=conn)
+    assert job.args[jobs.VENUE_ARG] == clocked.url
+    run_worker(conn)
+    done = Job.fetch(jobs.settle_job_id("default", window.market), connection=conn)
+    assert done.get_status() == JobStatus.FINISHED and done.return_value() == "settled"

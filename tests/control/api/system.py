@@ -88,11 +88,15 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
-def start_venue(tmp: Path, redis_url: str) -> tuple[Proc, str]:
+def start_venue(
+    tmp: Path, redis_url: str, *clock: str, window_seconds: int = 60
+) -> tuple[Proc, str]:
+    """The paper venue; `clock`: more venue flags (e.g. --speed 10 --start-ts T)."""
     port = free_port()
     args = python(
         "-m", "control", "venue", "--port", str(port), "--redis-url", redis_url,
-        "--home", str(tmp / "venue-home"), "--window-seconds", "60", "--seed", "5",
+        "--home", str(tmp / "venue-home"), "--window-seconds", str(window_seconds),
+        "--seed", "5", *clock,
     )  # fmt: skip
     proc = Proc(args, tmp / "venue.log").start()
     url = f"http://127.0.0.1:{port}"

@@ -1,24 +1,31 @@
 """The dashboard in a real browser (Debian's chromium, driven by Playwright) on a live system.
 
 A private redis-server, the paper venue, two runner replicas and `neverblink
-serve` as real processes; the test enters the token, pauses the bot and sees
-both runners report paused, resumes, edits a strategy and sees the reload
-go live and be promoted on both replicas in the timeline, sets a config
-override, and saves the screenshot used by the docs (docs/dashboard.png).
+serve` as real processes. The venue's clock runs 10x and hours ahead of the
+wall clock, as after a while of `neverblink demo`: every window's time left
+must still fit in the window. The test enters the token, pauses the bot and
+sees both runners report paused, resumes, edits a strategy and sees the
+reload go live and be promoted on both replicas in the timeline, sets a
+config override, and saves the screenshot used by the docs
+(docs/dashboard.png: every run rewrites it, so CI regenerates it from the
+code; a checkout whose docs/ is not writable gets it in the tmp dir).
 Every wait is bounded (Playwright's expect timeouts); nothing asserts timing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from control.params import read_catalog
 from tests.control.api.conftest import TOKEN
 from tests.control.api.system import (
     REPO,
@@ -36,8 +43,8 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 DOCS_SCREENSHOT = REPO / "docs" / "dashboard.png"
-#: Set to 1 to refresh docs/dashboard.png from this run (otherwise it goes to the tmp dir).
-UPDATE_DOCS = os.environ.get("NEVERBLINK_UPDATE_SCREENSHOT") == "1"
+#: the venue: 10x, 5m windows of 300 venue seconds, its clock 6 hours ahead of the wall clock
+VENUE_SPEED, WINDOW_S, AHEAD_S = 10, 300, 6 * 3600
 GIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 CONFIRMED = re.compile(r"^(live|promoted)$")
 WAIT_MS = 30_000  # an upper bound for each wait, never a pause
@@ -53,7 +60,8 @@ def system(tmp_path: Path, redis_url: str) -> Iterator[dict[str, object]]:
     procs: list[Proc] = []
     home, strategies = tmp_path / "home", copy_strategies(tmp_path / "strategies")
     try:
-        venue, venue_url = start_venue(tmp_path, redis_url)
+        clock = ("--speed", str(VENUE_SPEED), "--start-ts", str(time.time() + AHEAD_S))
+        venue, venue_url = start_venue(tmp_path, redis_url, *clock, window_seconds=WINDOW_S)
         procs.append(venue)
         for replica in ("r1", "r2"):
             procs.append(start_runner(tmp_path, replica, redis_url, venue_url, strategies, home))
@@ -81,6 +89,7 @@ def test_dashboard_pauses_runners_and_shows_a_reload(system: dict[str, object]) 
             runners = page.locator("#runners tbody tr[data-replica]")
             expect(runners).to_have_count(2, timeout=WAIT_MS)
             expect(page.locator("#stream")).to_have_text("live", timeout=WAIT_MS)
+            assert_time_left_fits_the_windows(page)
 
             enter_token(page)
             command(page, "pause", "paused")
@@ -110,12 +119,55 @@ def test_dashboard_pauses_runners_and_shows_a_reload(system: dict[str, object]) 
             expect(reloaded).to_have_attribute("data-git", GIT_SHA, timeout=WAIT_MS)
 
             set_override(page)
-            shot = DOCS_SCREENSHOT if UPDATE_DOCS else Path(str(system["tmp"])) / "dashboard.png"
+            assert_time_left_fits_the_windows(page)
+            assert_defaults_are_the_code_s(page)
+            shot = screenshot_path(Path(str(system["tmp"])))
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
             assert errors == []
         finally:
             browser.close()
+
+
+def screenshot_path(tmp: Path) -> Path:
+    """docs/dashboard.png when this checkout can write it (CI does), else the tmp dir."""
+    if os.access(DOCS_SCREENSHOT.parent, os.W_OK):
+        return DOCS_SCREENSHOT
+    return tmp / "dashboard.png"
+
+
+def seconds(text: str) -> int:
+    """The dashboard's duration ("42s", "4m 05s", "6h 3m") in seconds."""
+    total = 0
+    for number, unit in re.findall(r"(\d+)([hms])", text):
+        total += int(number) * {"h": 3600, "m": 60, "s": 1}[unit]
+    return total
+
+
+def assert_time_left_fits_the_windows(page: Page) -> None:
+    """Time left is on the venue's clock: never more than the window's own length."""
+    rows = page.locator("#windows tbody tr[data-market]")
+    expect(rows.first).to_be_visible(timeout=WAIT_MS)
+    cells = page.eval_on_selector_all(
+        "#windows tbody tr[data-market]",
+        "rows => rows.map(r => [r.dataset.market, r.querySelector('[data-end]').textContent])",
+    )
+    assert cells
+    for market, left in cells:
+        length = WINDOW_S * (3 if "-15m-" in market else 1)
+        assert re.fullmatch(r"(\d+h )?(\d+m )?\d+[ms]|\d+h \d+m", left), (market, left)
+        assert seconds(left) <= length, f"{market}: {left} left in a window of {length} s"
+
+
+def assert_defaults_are_the_code_s(page: Page) -> None:
+    """The parameter table (and so the docs screenshot) shows the repository's PARAMS."""
+    catalog = read_catalog(REPO / "strategies")
+    expected = {f"{n}.{k}": json.dumps(v) for n, p in catalog.params.items() for k, v in p.items()}
+    shown = page.eval_on_selector_all(
+        "#config tr[data-param]",
+        "rows => rows.map(r => [r.dataset.param, r.children[2].textContent])",
+    )
+    assert dict(shown) == expected
 
 
 def enter_token(page: Page) -> None:
@@ -147,10 +199,12 @@ def set_override(page: Page) -> None:
 
 
 def edit_strategy(strategies: Path) -> None:
-    """A deploy: change a PARAMS default and commit it (the runners pick it up on their own)."""
+    """A deploy: change momentum.py and commit it (the runners pick it up on their own).
+
+    The change leaves PARAMS alone, so the screenshot's parameter table shows the
+    defaults the code has.
+    """
     path = strategies / "momentum.py"
     source = path.read_text()
-    changed = source.replace('"size": 5,', '"size": 6,')
-    assert changed != source, "momentum.py no longer has the PARAMS line this test edits"
-    path.write_text(changed)
-    commit(strategies, "momentum: size 6")
+    path.write_text(source + "\n# deployed by the dashboard test\n")
+    commit(strategies, "momentum: a deploy")

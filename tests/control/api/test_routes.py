@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 import redis
 from starlette.testclient import TestClient
 
+from runner.status import heartbeat
 from state_store.desired import read_control_file
+from state_store.keys import Keys
 from state_store.settings import Settings
 from tests.control.api.conftest import AUTH
-from tests.control.api.helpers import GEN_A, GEN_B, beat, publish_history, trade
+from tests.control.api.helpers import (
+    GEN_A,
+    GEN_B,
+    beat,
+    publish_history,
+    runner_section,
+    trade,
+)
 
 
 @pytest.mark.parametrize(
@@ -161,6 +171,26 @@ def test_state_shows_windows_with_positions_orders_and_pnl(
     assert window["pending_orders"][0]["filled"] == "4"
     assert state["pnl"]["fills"] == 1 and state["pnl"]["open_positions"] == 1
     assert state["pnl"]["open_cash"] == "-2.2"
+
+
+def test_time_left_is_on_the_venue_clock_the_runners_read(
+    client: TestClient, real_redis: redis.Redis, settings: Settings
+) -> None:
+    """A venue 6 h ahead running 10x (the demo after a while): time left is venue time."""
+    trade(real_redis, settings.bot)  # a window ending 240 s after the wall clock's now
+    assert client.get("/api/state").json()["venue_time"] is None  # no runner read it yet
+    now = time.time()
+    section = {**runner_section("r1", 5), "venue_clock": {
+        "venue_time": now - 100, "wall_time": now - 10, "rate": 10.0,
+    }}  # fmt: skip
+    heartbeat(real_redis, Keys(settings.bot), "r1", section, 10_000)
+    state = client.get("/api/state").json()
+    # carried forward: (now - 100) + 10 s x 10 = now (+ the request's own few ms x 10)
+    assert now <= state["venue_time"] < now + 5 and state["venue_rate"] == 10.0
+    assert 235 < state["windows"][0]["time_left_s"] <= 240
+    section["venue_clock"] = {"venue_time": now + 6 * 3600, "wall_time": now, "rate": 10.0}
+    heartbeat(real_redis, Keys(settings.bot), "r1", section, 10_000)
+    assert client.get("/api/state").json()["windows"][0]["time_left_s"] == 0  # long over
 
 
 def test_healthz_and_openapi(client: TestClient) -> None:
