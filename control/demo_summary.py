@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Any
 
 import redis
 
-from state_store.files import read_json
 from state_store.settings import Settings
+from state_store.status import StatusFile, read_status_file
 from state_store.store import Store
 
 STALE_S = 30.0
@@ -21,26 +20,23 @@ STALE_S = 30.0
 
 def summary_line(settings: Settings, client: redis.Redis, elapsed_s: float) -> str:
     clock = time.strftime("%M:%S", time.gmtime(elapsed_s))
-    status = read_json(settings.status_file)
-    status = status if isinstance(status, dict) else {}
+    status = read_status_file(settings.status_file)
     parts = [runners_part(status), positions_part(settings, client), reload_part(status)]
     return f"[demo {clock}] " + " | ".join(p for p in parts if p)
 
 
-def runners_part(status: dict[str, Any]) -> str:
-    runners = status.get("runners")
-    if not isinstance(runners, dict) or not runners:
+def runners_part(status: StatusFile) -> str:
+    if not status.runners:
         return "no runner has reported yet"
     cells, orders, fills = [], 0, 0
-    for replica, section in sorted(runners.items()):
-        if not isinstance(section, dict) or section.get("stopped"):
+    for replica, section in sorted(status.runners.items()):
+        if section.stopped:
             continue
-        if time.time() - float(section.get("heartbeat") or 0) > STALE_S:
+        if time.time() - section.heartbeat > STALE_S:
             continue  # a replica of an earlier run that did not stop cleanly
-        markets = section.get("markets") or []
-        cells.append(f"{replica} tick {section.get('tick', '?')} ({len(markets)} mkts)")
-        orders += int(section.get("orders_created") or 0)
-        fills += int(section.get("fills_applied") or 0)
+        cells.append(f"{replica} tick {section.tick} ({len(section.markets)} mkts)")
+        orders += section.orders_created
+        fills += section.fills_applied
     if not cells:
         return "no runner is ticking"
     return ", ".join(cells) + f" | orders {orders} fills {fills} (since the runners started)"
@@ -61,12 +57,10 @@ def positions_part(settings: Settings, client: redis.Redis) -> str:
     )
 
 
-def reload_part(status: dict[str, Any]) -> str:
-    reloads = status.get("reloads")
-    if not isinstance(reloads, list) or not reloads:
+def reload_part(status: StatusFile) -> str:
+    if not status.reloads:
         return ""
-    last = reloads[-1] if isinstance(reloads[-1], dict) else {}
-    when = time.strftime("%H:%M:%S", time.localtime(float(last.get("ts") or 0)))
-    verdict = "ok" if last.get("ok") else f"FAILED: {str(last.get('error', ''))[:60]}"
-    generation = str(last.get("generation", ""))[:8]
-    return f"last reload {last.get('kind', '?')} {generation} {verdict} at {when}"
+    last = status.reloads[-1]
+    when = time.strftime("%H:%M:%S", time.localtime(last.ts))
+    verdict = "ok" if last.ok else f"FAILED: {last.error[:60]}"
+    return f"last reload {last.kind or '?'} {last.generation[:8]} {verdict} at {when}"

@@ -20,8 +20,8 @@ from runner.control_read import redis_reachable
 from runner.degraded import degraded_tick, recover
 from runner.markets import release_all
 from runner.runtime import Runtime
-from runner.status import write_status_file
 from runner.tick import publish_status, run_tick, status_section
+from state_store.status import write_status_file
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class Loop:
         except REDIS_DOWN:
             log.warning("redis unreachable at shutdown: leases expire on their own")
         rt.leases = {}
-        section = {**status_section(rt), "stopped": True}
+        section = status_section(rt).model_copy(update={"stopped": True})
         write_status_file(rt.settings.status_file, rt.config.replica, section, [])
         rt.caller.close()
         rt.reloader.close()

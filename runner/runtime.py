@@ -16,6 +16,7 @@ from exchange.venue import Venue
 from runner.strategy_call import StrategyCaller
 from runner.tick_timing import TickDurations
 from state_store.desired import DesiredState
+from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
 from state_store.store import Lease, Store
 
@@ -67,4 +68,4 @@ class Runtime:
     seen_reload_seq: int = -1
     last_desired: DesiredState | None = None
     fill_cursor: str | None = None  # cache of nb:{B}:cursor:fills, for degraded mode
-    unpublished: list[dict[str, Any]] = field(default_factory=list)  # manifest, Redis down
+    unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down

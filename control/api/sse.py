@@ -34,16 +34,24 @@ import anyio
 import redis
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from control.api import views
 from control.api.auth import stream_access
 from control.api.config import ApiConfig
 from control.api.errors import ApiError
+from control.reports import StatusReport
 from control.service import ControlService
-from runner.manifest import from_stream_fields
+from state_store.manifest import ManifestEntry, after
 
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 RETRY_MS = 2000
+EVENT_STREAM = {
+    "type": "string",
+    "description": "text/event-stream: events hello, status (GET /api/status), control "
+    "(its `control`), reload (a manifest entry), timeline (GET /api/reloads), state "
+    "(GET /api/state), orders (its `pending_orders`), fills ({new, total}); data is JSON",
+}
 
 router = APIRouter()
 
@@ -54,7 +62,8 @@ class Event:
     data: Any
 
     def encode(self, event_id: int) -> bytes:
-        payload = json.dumps(self.data, separators=(",", ":"), default=str)
+        data = self.data.model_dump(mode="json") if isinstance(self.data, BaseModel) else self.data
+        payload = json.dumps(data, separators=(",", ":"), default=str)
         return f"id: {event_id}\nevent: {self.name}\ndata: {payload}\n\n".encode()
 
 
@@ -78,24 +87,23 @@ class Poller:
 
     def poll(self) -> list[Event]:
         status = views.status_report(self.service)
-        if status.get("plane") != self.plane:
+        if status.plane != self.plane:
             self._reset()
-            self.plane = str(status.get("plane"))
+            self.plane = status.plane
         events = self._status(status)
         events += self._reloads()
         events += self._state()
         return events
 
-    def _status(self, status: dict[str, Any]) -> list[Event]:
+    def _status(self, status: StatusReport) -> list[Event]:
         events = []
         fp = _fingerprint(status, ("server_time", "heartbeat_age_s"))
         if fp != self.status_fp:
             self.status_fp = fp
             events.append(Event("status", status))
-        control = status.get("control") or {}
-        if control.get("version") != self.version:
-            self.version = control.get("version")
-            events.append(Event("control", control))
+        if status.control.version != self.version:
+            self.version = status.control.version
+            events.append(Event("control", status.control))
         return events
 
     def _reloads(self) -> list[Event]:
@@ -111,23 +119,23 @@ class Poller:
         self.timeline_sent = True
         return [*events, Event("timeline", views.reloads_report(self.service))]
 
-    def _stream_entries(self) -> list[dict[str, Any]]:
+    def _stream_entries(self) -> list[ManifestEntry]:
         client = self.service.client()
         if client is None:
             return []
-        key = self.service.keys.reloads
+        keys = self.service.keys
         try:
             if self.cursor is None:
-                last = cast(Any, client.xrevrange(key, count=1))
+                last = cast(Any, client.xrevrange(keys.reloads, count=1))
                 self.cursor = last[0][0] if last else "0-0"
                 return []
-            rows = cast(Any, client.xrange(key, min=f"({self.cursor}", count=500))
+            entries = after(client, keys, self.cursor, 500)
         except REDIS_DOWN as exc:
             self.service.redis_problem = str(exc)
             return []
-        if rows:
-            self.cursor = rows[-1][0]
-        return [{"id": rid, **from_stream_fields(fields)} for rid, fields in rows]
+        if entries:
+            self.cursor = entries[-1].id
+        return entries
 
     def _state(self) -> list[Event]:
         state = views.state_report(self.service)
@@ -136,14 +144,15 @@ class Poller:
             return []
         self.state_fp = fp
         events = [Event("state", state)]
-        pending = state.get("pending_orders")
+        pending = state.pending_orders
         if pending is not None:
-            orders_fp = _fingerprint(pending, ())
+            orders = [o.model_dump(mode="json") for o in pending]
+            orders_fp = _fingerprint(orders, ())
             if orders_fp != self.orders_fp:
                 self.orders_fp = orders_fp
-                events.append(Event("orders", pending))
-        total = (state.get("pnl") or {}).get("fills")
-        if isinstance(total, int):
+                events.append(Event("orders", orders))
+        if state.pnl is not None:
+            total = state.pnl.fills
             if self.fills is not None and total > self.fills:
                 events.append(Event("fills", {"new": total - self.fills, "total": total}))
             self.fills = total
@@ -151,6 +160,8 @@ class Poller:
 
 
 def _fingerprint(data: Any, volatile: tuple[str, ...]) -> str:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
     return json.dumps(_strip(data, volatile), sort_keys=True, default=str)
 
 
@@ -162,8 +173,8 @@ def _strip(data: Any, volatile: tuple[str, ...]) -> Any:
     return data
 
 
-def _entry_key(entry: dict[str, Any]) -> tuple[Any, ...]:
-    return (entry.get("ts"), entry.get("replica"), entry.get("kind"), entry.get("generation"))
+def _entry_key(entry: ManifestEntry) -> tuple[Any, ...]:
+    return (entry.ts, entry.replica, entry.kind, entry.generation)
 
 
 async def event_stream(
@@ -215,7 +226,7 @@ class StreamSlots:
     summary="Server-sent events: status, control, reloads, state, orders, fills",
     response_class=StreamingResponse,
     dependencies=[Depends(stream_access)],
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {"schema": EVENT_STREAM}}}},
 )
 async def events(request: Request) -> StreamingResponse:
     config: ApiConfig = request.app.state.api_config

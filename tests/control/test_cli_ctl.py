@@ -8,10 +8,10 @@ import time
 import pytest
 import redis
 from click.testing import CliRunner, Result
+from runner.status import heartbeat, write_status_file
 
 from control.cli import main
 from runner.manifest import publish
-from runner.status import heartbeat, write_status_file
 from state_store.keys import Keys
 from state_store.settings import Settings
 from tests.control.conftest import dead_url

@@ -6,8 +6,9 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
-from control.service import ControlService
 from runner.status import write_status_file
+
+from control.service import ControlService
 from state_store.settings import Settings
 
 

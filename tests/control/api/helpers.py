@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import redis
+from runner.status import heartbeat
 
 from runner.manifest import publish
-from runner.status import heartbeat
 from state_store.keys import Keys
 from state_store.models import Fill, Intent, Window
 from state_store.store import Store

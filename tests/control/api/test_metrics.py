@@ -69,6 +69,7 @@ def test_tick_duration_histogram_per_replica(
     client: TestClient, real_redis: redis.Redis, settings: Settings
 ) -> None:
     from runner.status import heartbeat
+
     from runner.tick_timing import TickDurations
     from tests.control.api.helpers import runner_section
 

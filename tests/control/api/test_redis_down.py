@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import redis
+from runner.status import write_status_file
 from starlette.testclient import TestClient
 
-from runner.status import write_status_file
 from state_store.desired import read_control_file
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
