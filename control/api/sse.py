@@ -61,9 +61,13 @@ class Event:
     name: str
     data: Any
 
+    @classmethod
+    def of(cls, name: str, data: Any) -> Event:
+        """An event whose data is `data` as JSON (a model is dumped as its schema says)."""
+        return cls(name, data.model_dump(mode="json") if isinstance(data, BaseModel) else data)
+
     def encode(self, event_id: int) -> bytes:
-        data = self.data.model_dump(mode="json") if isinstance(self.data, BaseModel) else self.data
-        payload = json.dumps(data, separators=(",", ":"), default=str)
+        payload = json.dumps(self.data, separators=(",", ":"), default=str)
         return f"id: {event_id}\nevent: {self.name}\ndata: {payload}\n\n".encode()
 
 
@@ -100,10 +104,10 @@ class Poller:
         fp = _fingerprint(status, ("server_time", "heartbeat_age_s"))
         if fp != self.status_fp:
             self.status_fp = fp
-            events.append(Event("status", status))
+            events.append(Event.of("status", status))
         if status.control.version != self.version:
             self.version = status.control.version
-            events.append(Event("control", status.control))
+            events.append(Event.of("control", status.control))
         return events
 
     def _reloads(self) -> list[Event]:
@@ -115,9 +119,9 @@ class Poller:
             self.seen.update(_entry_key(e) for e in new)
         if self.timeline_sent and not new:
             return []
-        events = [Event("reload", e) for e in new] if self.timeline_sent else []
+        events = [Event.of("reload", e) for e in new] if self.timeline_sent else []
         self.timeline_sent = True
-        return [*events, Event("timeline", views.reloads_report(self.service))]
+        return [*events, Event.of("timeline", views.reloads_report(self.service))]
 
     def _stream_entries(self) -> list[ManifestEntry]:
         client = self.service.client()
@@ -143,14 +147,14 @@ class Poller:
         if fp == self.state_fp:
             return []
         self.state_fp = fp
-        events = [Event("state", state)]
+        events = [Event.of("state", state)]
         pending = state.pending_orders
         if pending is not None:
             orders = [o.model_dump(mode="json") for o in pending]
             orders_fp = _fingerprint(orders, ())
             if orders_fp != self.orders_fp:
                 self.orders_fp = orders_fp
-                events.append(Event("orders", orders))
+                events.append(Event.of("orders", orders))
         if state.pnl is not None:
             total = state.pnl.fills
             if self.fills is not None and total > self.fills:
