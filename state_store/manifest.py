@@ -137,7 +137,3 @@ def _entries(rows: Any) -> list[ManifestEntry]:
         except ValueError:  # not an entry this version can read: skip it, keep the rest
             continue
     return out
-
-
-def merge_recent(existing: list[ManifestEntry], new: list[ManifestEntry]) -> list[ManifestEntry]:
-    return [*existing, *new][-STATUS_RELOADS:]

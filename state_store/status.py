@@ -9,10 +9,10 @@ values as JSON. It expires when the runner stops beating.
     {"runners": {"<replica>": <section>, ...}, "reloads": [<manifest entry>, ...]}
 
 Each runner replaces only its own section (and appends its reload entries)
-under the file lock. Readers are tolerant: a section or entry this version
-cannot read (written by another version mid-upgrade) is skipped, never fatal;
-missing fields take their defaults, unknown ones are ignored, and top-level
-keys this version does not know are kept on rewrite.
+under the file lock, keeping everything else as it was written. Readers are
+tolerant: a section or entry this version cannot read (written by another
+version mid-upgrade) is skipped, never fatal; missing fields take their
+defaults and unknown ones are ignored.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from state_store.files import read_json, update_json_locked
 from state_store.keys import Keys
-from state_store.manifest import ManifestEntry, merge_recent
+from state_store.manifest import STATUS_RELOADS, ManifestEntry
 
 
 class _Record(BaseModel):
@@ -181,14 +181,20 @@ def read_status_file(path: Path) -> StatusFile:
 def write_status_file(
     path: Path, replica: str, section: RunnerStatus, new_reloads: list[ManifestEntry]
 ) -> None:
-    """Replace this replica's section (and append reload entries), keeping the others."""
+    """Replace this replica's section and append reload entries, under the file lock.
+
+    Other replicas' sections, older entries and unknown keys are kept as they were
+    written (by whichever version wrote them): a writer owns only its own section.
+    """
 
     def change(current: Any) -> dict[str, Any]:
-        status = StatusFile.from_file(current)
-        runners = {**status.runners, replica: section}
-        reloads = merge_recent(status.reloads, new_reloads)
-        extra = status.model_extra or {}
-        return StatusFile(runners=runners, reloads=reloads, **extra).to_file()
+        data = current if isinstance(current, dict) else {}
+        runners = data.get("runners")
+        runners = {**(runners if isinstance(runners, dict) else {}), replica: section.to_file()}
+        reloads = data.get("reloads")
+        reloads = [*(reloads if isinstance(reloads, list) else []),
+                   *(e.to_file() for e in new_reloads)][-STATUS_RELOADS:]  # fmt: skip
+        return {**data, "runners": runners, "reloads": reloads}
 
     update_json_locked(path, change)
 

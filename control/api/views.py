@@ -1,4 +1,4 @@
-"""The JSON the read routes (and the event stream) answer, built from ControlService reads.
+"""The reports the read routes (and the event stream) answer, built from ControlService reads.
 
 Every report names its `plane`: "redis", or "file" with a `note` when Redis is
 unreachable and the answer comes from status.json / control.json.

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from state_store.keys import Keys
-from state_store.manifest import STATUS_RELOADS, ManifestEntry, after, merge_recent, publish, recent
+from state_store.manifest import ManifestEntry, after, publish, recent
 
 KEYS = Keys("default")
 LIVE = ManifestEntry(
@@ -80,9 +80,3 @@ def test_an_unreadable_stream_entry_is_skipped(real_redis: redis.Redis) -> None:
     real_redis.xadd(KEYS.reloads, {"kind": "live", "modules": "{not json"})
     publish(real_redis, KEYS, [REJECTED])
     assert [e.kind for e in recent(real_redis, KEYS, 10)] == ["live", "rejected"]
-
-
-def test_status_json_keeps_the_newest_entries() -> None:
-    many = [LIVE.model_copy(update={"tick": t}) for t in range(STATUS_RELOADS + 5)]
-    kept = merge_recent(many[:10], many[10:])
-    assert kept == many[-STATUS_RELOADS:]

@@ -10,7 +10,7 @@ from typing import Any
 import redis
 
 from state_store.keys import Keys
-from state_store.manifest import ManifestEntry
+from state_store.manifest import STATUS_RELOADS, ManifestEntry
 from state_store.status import (
     RunnerCode,
     RunnerStatus,
@@ -110,7 +110,8 @@ def test_status_json_of_the_previous_version_is_read(tmp_path: Path) -> None:
     assert status.reloads == [ManifestEntry.model_validate(OLD_ENTRY)]
 
 
-def test_what_cannot_be_read_is_skipped_and_what_is_unknown_is_kept(tmp_path: Path) -> None:
+def test_what_cannot_be_read_is_skipped_and_kept_as_written(tmp_path: Path) -> None:
+    """A writer replaces its own section only: another version's data survives verbatim."""
     path = tmp_path / "status.json"
     future = {**OLD_SECTION, "venue_down_since": 12.0}  # a field of a newer version
     path.write_text(json.dumps({
@@ -120,10 +121,20 @@ def test_what_cannot_be_read_is_skipped_and_what_is_unknown_is_kept(tmp_path: Pa
     }))  # fmt: skip
     write_status_file(path, "r1", SECTION, [ENTRY])
     data = json.loads(path.read_text())
-    assert sorted(data["runners"]) == ["r0", "r1"]
+    assert data["runners"]["r0"] == future and data["runners"]["worse"] == [1]
     assert data["written_by"] == "a newer neverblink"
-    assert [e["replica"] for e in data["reloads"]] == ["r0", "r1"]
-    assert read_status_file(path).runners["r1"] == SECTION
+    assert data["reloads"][:3] == [OLD_ENTRY, "junk", {"ts": "never"}]
+    status = read_status_file(path)
+    assert sorted(status.runners) == ["r0", "r1"] and status.runners["r1"] == SECTION
+    assert [e.replica for e in status.reloads] == ["r0", "r1"]
+
+
+def test_status_json_keeps_the_newest_entries(tmp_path: Path) -> None:
+    path = tmp_path / "status.json"
+    entries = [ENTRY.model_copy(update={"tick": t}) for t in range(STATUS_RELOADS + 5)]
+    write_status_file(path, "r1", SECTION, entries[:10])
+    write_status_file(path, "r1", SECTION, entries[10:])
+    assert read_status_file(path).reloads == entries[-STATUS_RELOADS:]
 
 
 def test_an_absent_or_broken_status_json_reads_empty(tmp_path: Path) -> None:
