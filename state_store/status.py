@@ -126,12 +126,14 @@ class RunnerStatus(_Record):
 
 
 def _scalar_kinds(annotation: Any) -> set[Any]:
-    kinds = set(get_args(annotation)) if get_origin(annotation) in (Union, UnionType) else {
-        annotation
-    }  # fmt: skip
-    return kinds - {type(None)}
+    """The types a field holds, without None (`float | None` -> {float})."""
+    union = get_origin(annotation) in (Union, UnionType)
+    return (set(get_args(annotation)) if union else {annotation}) - {type(None)}
 
 
+# How each hash field is decoded, derived from the annotations so a new field needs no
+# codec change: text fields as they are, nested ones (models, lists, dicts) from JSON,
+# numbers and booleans by pydantic; an empty non-text field is None (its default).
 _FIELD_KINDS = {n: _scalar_kinds(f.annotation) for n, f in RunnerStatus.model_fields.items()}
 _TEXT = frozenset(n for n, kinds in _FIELD_KINDS.items() if kinds == {str})
 _NESTED = frozenset(n for n, kinds in _FIELD_KINDS.items() if not kinds <= {str, int, float, bool})
@@ -140,7 +142,7 @@ _NESTED = frozenset(n for n, kinds in _FIELD_KINDS.items() if not kinds <= {str,
 class StatusFile(BaseModel):
     """`<home>/status.json`: every runner's section and the recent reload manifest."""
 
-    model_config = ConfigDict(extra="allow")  # keys of a newer version survive a rewrite
+    model_config = ConfigDict(extra="allow")  # top-level keys of another version are kept
 
     runners: dict[str, RunnerStatus] = Field(default_factory=dict)
     reloads: list[ManifestEntry] = Field(default_factory=list)
