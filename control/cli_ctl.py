@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from pydantic import BaseModel
 
 from control.cli_common import json_option, print_json, settings_options
 from control.commands import Refused, UsageError, parse_assignments
@@ -20,6 +21,7 @@ from control.service import ControlResult, ControlService
 from state_store.settings import Settings
 
 EXIT_REFUSED = 1
+R = TypeVar("R", bound=BaseModel)
 
 
 @contextmanager
@@ -140,9 +142,9 @@ def status_command(settings: Settings, as_json: bool) -> None:
     _print(status, as_json, print_status)
 
 
-def _print(data: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:
+def _print(data: R, as_json: bool, render: Callable[[R], None]) -> None:
     if as_json:
-        print_json(data)
+        print_json(data.model_dump(mode="json"))
     else:
         render(data)
 

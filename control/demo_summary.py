@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Any
 
 import redis
 
-from state_store.files import read_json
 from state_store.settings import Settings
+from state_store.status import RunnerStatus, StatusFile, read_status_file
 from state_store.store import Store
 
 STALE_S = 30.0
@@ -27,38 +26,36 @@ def summary_line(
 ) -> str:
     """The line; reloads older than `since` (an earlier run in the same home) are left out."""
     clock = time.strftime("%M:%S", time.gmtime(elapsed_s))
-    status = read_json(settings.status_file)
-    status = status if isinstance(status, dict) else {}
+    status = read_status_file(settings.status_file)
     parts = [runners_part(status), positions_part(settings, client), reload_part(status, since)]
     return f"[demo {clock}] " + " | ".join(p for p in parts if p)
 
 
-def runners_part(status: dict[str, Any]) -> str:
-    runners = status.get("runners")
-    if not isinstance(runners, dict) or not runners:
+def runners_part(status: StatusFile) -> str:
+    if not status.runners:
         return "no runner has reported yet"
     cells, orders, fills = [], 0, 0
-    for replica, section in sorted(runners.items()):
-        if not isinstance(section, dict) or section.get("stopped"):
+    for replica, section in sorted(status.runners.items()):
+        if section.stopped:
             continue
-        if time.time() - float(section.get("heartbeat") or 0) > STALE_S:
+        if time.time() - section.heartbeat > STALE_S:
             continue  # a replica of an earlier run that did not stop cleanly
-        markets = section.get("markets") or []
-        tick = section.get("tick", "?")
-        cells.append(f"{replica} tick {tick} ({len(markets)} mkts){_flags(section)}")
-        orders += int(section.get("orders_created") or 0)
-        fills += int(section.get("fills_applied") or 0)
+        cells.append(
+            f"{replica} tick {section.tick} ({len(section.markets)} mkts){_flags(section)}"
+        )
+        orders += section.orders_created
+        fills += section.fills_applied
     if not cells:
         return "no runner is ticking"
     return ", ".join(cells) + f" | orders {orders} fills {fills} (since the runners started)"
 
 
-def _flags(section: dict[str, Any]) -> str:
+def _flags(section: RunnerStatus) -> str:
     """What an operator must not miss about a replica: no new entries, or no Redis."""
     flags = []
-    if section.get("paused"):
+    if section.paused:
         flags.append(" PAUSED")
-    if section.get("degraded"):
+    if section.degraded:
         flags.append(" DEGRADED (Redis lost: no new orders)")
     return "".join(flags)
 
@@ -78,16 +75,12 @@ def positions_part(settings: Settings, client: redis.Redis) -> str:
     )
 
 
-def reload_part(status: dict[str, Any], since: float = 0.0) -> str:
-    reloads = status.get("reloads")
-    if not isinstance(reloads, list):
-        return ""
-    reloads = [r for r in reloads if isinstance(r, dict) and float(r.get("ts") or 0) >= since]
+def reload_part(status: StatusFile, since: float = 0.0) -> str:
+    reloads = [r for r in status.reloads if r.ts >= since]
     if not reloads:
         return ""
     last = reloads[-1]
-    when = time.strftime("%H:%M:%S", time.localtime(float(last.get("ts") or 0)))
-    failed = str(last.get("kind") or "failed").replace("_", " ").upper()
-    verdict = "ok" if last.get("ok") else f"{failed}: {str(last.get('error', ''))[:60]}"
-    generation = str(last.get("generation", ""))[:8]
-    return f"last reload {last.get('kind', '?')} {generation} {verdict} at {when}"
+    when = time.strftime("%H:%M:%S", time.localtime(last.ts))
+    failed = (last.kind or "failed").replace("_", " ").upper()
+    verdict = "ok" if last.ok else f"{failed}: {last.error[:60]}"
+    return f"last reload {last.kind or '?'} {last.generation[:8]} {verdict} at {when}"

@@ -23,6 +23,7 @@ from typing import Any
 from control.commands import REGISTRY, ControlError
 from control.replay_sandbox import Sandbox, SandboxOptions, sandbox
 from state_store.audit import AuditEntry
+from state_store.manifest import ManifestEntry
 
 MAX_RECORDING_BYTES = 50_000_000
 
@@ -177,9 +178,9 @@ def _observe(box: Sandbox, step: Step) -> Step:
     return step
 
 
-def _describe_reload(entry: dict[str, Any]) -> str:
-    text = f"{entry.get('kind')} {str(entry.get('generation', ''))[:12]}"
-    error = str(entry.get("error") or "")
+def _describe_reload(entry: ManifestEntry) -> str:
+    text = f"{entry.kind} {entry.generation[:12]}"
+    error = entry.error
     return f"{text} ({error.splitlines()[0][:80]})" if error else text
 
 

@@ -23,6 +23,7 @@ import redis
 
 from control.service import ControlService
 from state_store.keys import Keys, VenueKeys
+from state_store.manifest import ManifestEntry
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
 
@@ -50,7 +51,7 @@ class Sandbox:
     runtime: Any  # runner.runtime.Runtime
     service: ControlService
     redis_where: str
-    initial_events: list[dict[str, Any]]
+    initial_events: list[ManifestEntry]
 
     def settle_reloader(self, attempts_before: int) -> None:
         """Wait (wall time, bounded) until a requested reload pass has finished."""

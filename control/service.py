@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import filelock
 import redis
@@ -33,6 +33,7 @@ import redis
 from control import status_view
 from control.commands import Change, CommandSpec, Refused, lookup
 from control.params import Catalog, read_catalog
+from control.reports import CommandReport, ConfigReport, Plane, StatusReport
 from state_store.audit import AuditEntry, append_jsonl, current_user, high_water, hostname
 from state_store.connection import connect, describe_target, redis_available
 from state_store.converge import converge_locked
@@ -46,7 +47,6 @@ from state_store.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Plane = Literal["redis", "file"]
 ClientFactory = Callable[[], redis.Redis]
 PROBE_TIMEOUT_S = 0.5
 MAX_CAS_ATTEMPTS = 100
@@ -64,16 +64,19 @@ class ControlResult:
     warnings: tuple[str, ...] = ()
     audit: AuditEntry | None = None
 
+    def report(self) -> CommandReport:
+        return CommandReport(
+            command=self.command,
+            state=self.state,
+            old_version=self.old_version,
+            version=self.state.version,
+            plane=self.plane,
+            message=self.message,
+            warnings=list(self.warnings),
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "command": self.command,
-            "state": self.state.to_file(),
-            "old_version": self.old_version,
-            "version": self.state.version,
-            "plane": self.plane,
-            "message": self.message,
-            "warnings": list(self.warnings),
-        }
+        return self.report().model_dump(mode="json", exclude_none=True)
 
 
 @dataclass
@@ -260,13 +263,13 @@ class ControlService:
                 self.redis_problem = str(exc)
         return newer(None, found.state), "file", notes
 
-    def config_get(self, strategy: str | None = None) -> dict[str, Any]:
+    def config_get(self, strategy: str | None = None) -> ConfigReport:
         """Per strategy: PARAMS defaults, overrides in force, effective values."""
         state, plane, notes = self.desired()
         catalog = read_catalog(self.settings.strategies)
         return status_view.config_report(state, catalog, strategy, plane, notes)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StatusReport:
         """Runners, code, positions, orders, reloads and control state (see control.status_view)."""
         client = self.client()
         state, plane, notes = self._desired(client)

@@ -12,6 +12,17 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from control.reports import (
+    ConfigReport,
+    ControlBlock,
+    OrderRow,
+    PositionRow,
+    RunnerRow,
+    StatusReport,
+)
+from state_store.audit import AuditEntry
+from state_store.manifest import ManifestEntry
+
 
 def table(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
     table = Table(title=title, title_justify="left")
@@ -36,36 +47,36 @@ def _yes(value: Any) -> str:
     return "yes" if value else "no"
 
 
-def control_lines(status: dict[str, Any]) -> list[str]:
-    c = status["control"]
-    if status["plane"] == "redis":
+def control_lines(status: StatusReport) -> list[str]:
+    c = status.control
+    if status.plane == "redis":
         where = f"redis, {_sync(c)}"
     else:
-        where = f"control.json only: Redis unreachable ({escape(status.get('redis_problem', ''))})"
-    bot = escape(status["bot"])
+        where = f"control.json only: Redis unreachable ({escape(status.redis_problem)})"
+    bot = escape(status.bot)
     lines = [
-        f"bot [bold]{bot}[/bold]  control version [bold]{c['version']}[/bold] ({where})",
-        f"paused {_yes(c['paused'])}  killed {_yes(c['killed'])}  "
-        f"entries {'allowed' if c['entries_allowed'] else '[red]blocked[/red]'}  "
-        f"reload_seq {c['reload_seq']}{_paren(c['reload_module'])}"
-        f"  flatten_seq {c['flatten_seq']}",
-        f"updated by {escape(c['updated_by'] or '-')} at {_when(c['updated_at']) or '-'}",
+        f"bot [bold]{bot}[/bold]  control version [bold]{c.version}[/bold] ({where})",
+        f"paused {_yes(c.paused)}  killed {_yes(c.killed)}  "
+        f"entries {'allowed' if c.entries_allowed else '[red]blocked[/red]'}  "
+        f"reload_seq {c.reload_seq}{_paren(c.reload_module)}"
+        f"  flatten_seq {c.flatten_seq}",
+        f"updated by {escape(c.updated_by or '-')} at {_when(c.updated_at) or '-'}",
     ]
-    if c.get("file_error"):
-        lines.append(f"[red]control.json invalid:[/red] {escape(c['file_error'])}")
-    lines += [f"[yellow]note:[/yellow] {escape(n)}" for n in status.get("notes", [])]
+    if c.file_error:
+        lines.append(f"[red]control.json invalid:[/red] {escape(c.file_error)}")
+    lines += [f"[yellow]note:[/yellow] {escape(n)}" for n in status.notes]
     return lines
 
 
-def _sync(c: dict[str, Any]) -> str:
+def _sync(c: ControlBlock) -> str:
     """How control.json stands against Redis, in words (no "version None")."""
-    if c["in_sync"]:
+    if c.in_sync:
         return "in sync"
-    if c["file_version"] is None:
-        if c.get("redis_version") is None:
+    if c.file_version is None:
+        if c.redis_version is None:
             return "no command given yet: the default state"
         return "control.json not written yet"
-    return f"control.json at version {c['file_version']}"
+    return f"control.json at version {c.file_version}"
 
 
 def make_console() -> Console:
@@ -74,102 +85,101 @@ def make_console() -> Console:
     return console if console.is_terminal else Console(width=max(console.width, 160))
 
 
-def print_status(status: dict[str, Any], console: Console | None = None) -> None:
+def print_status(status: StatusReport, console: Console | None = None) -> None:
     out = console or make_console()
     for line in control_lines(status):
         out.print(line, highlight=False)
-    config = status["control"]["config"]
+    config = status.control.config
     rows = [(s, k, v) for s, kv in sorted(config.items()) for k, v in sorted(kv.items())]
     if rows:
         out.print(table("Config overrides", ["strategy", "key", "value"], rows))
-    out.print(_runners(status["runners"]))
-    if status["positions"] is None:
+    out.print(_runners(status.runners))
+    if status.positions is None or status.pending_orders is None:
         out.print("positions and pending orders: unknown while Redis is unreachable")
     else:
-        out.print(_positions(status["positions"]))
-        out.print(_orders(status["pending_orders"]))
-    out.print(_reloads(status["reloads"]))
-    out.print(_audit(status["audit"]))
+        out.print(_positions(status.positions))
+        out.print(_orders(status.pending_orders))
+    out.print(_reloads(status.reloads))
+    out.print(_audit(status.audit))
 
 
-def _runners(runners: list[dict[str, Any]]) -> Table:
+def _runners(runners: list[RunnerRow]) -> Table:
     columns = ["replica", "alive", "pid", "tick", "heartbeat", "paused", "degraded"]
     columns += ["generation", "git sha", "markets", "control error", "trading problem"]
     rows = [
         (
-            r["replica"], _yes(r["alive"]), r["pid"], r["tick"],
-            f"{r['heartbeat_age_s']}s ago" if r["heartbeat_age_s"] is not None else "",
-            _yes(r["paused"]), _yes(r["degraded"]), str(r["generation"])[:12],
-            str(r["git_sha"])[:10] + ("+dirty" if r["git_dirty"] else ""),
-            len(r["markets"]), r["control_error"], _problem(r),
+            r.replica, _yes(r.alive), r.pid, r.tick,
+            f"{r.heartbeat_age_s}s ago" if r.heartbeat_age_s is not None else "",
+            _yes(r.paused), _yes(r.degraded), r.generation[:12],
+            r.git_sha[:10] + ("+dirty" if r.git_dirty else ""),
+            len(r.markets), r.control_error, _problem(r),
         )
         for r in runners
     ]  # fmt: skip
     return table("Runners", columns, rows)
 
 
-def _problem(runner: dict[str, Any]) -> str:
+def _problem(runner: RunnerRow) -> str:
     """Why a runner places no orders although entries are allowed: a halt, a silent venue."""
     problems = []
-    if runner.get("operational_error"):
-        since = _when(runner.get("operational_error_since"))
-        problems.append(f"HALTED since {since}: {runner['operational_error']}")
-    if runner.get("venue_unresponsive_since") is not None:
-        since = _when(runner["venue_unresponsive_since"])
-        problems.append(f"venue unresponsive since {since}: {runner.get('venue_error', '')}")
+    if runner.operational_error:
+        since = _when(runner.operational_error_since)
+        problems.append(f"HALTED since {since}: {runner.operational_error}")
+    if runner.venue_unresponsive_since is not None:
+        since = _when(runner.venue_unresponsive_since)
+        problems.append(f"venue unresponsive since {since}: {runner.venue_error}")
     return "; ".join(problems)
 
 
-def _positions(positions: list[dict[str, Any]]) -> Table:
+def _positions(positions: list[PositionRow]) -> Table:
     columns = ["market", "up_shares", "down_shares", "cash", "realized_pnl"]
-    return table("Positions", columns, ([p.get(c) for c in columns] for p in positions))
+    return table("Positions", columns, ([getattr(p, c) for c in columns] for p in positions))
 
 
-def _orders(orders: list[dict[str, Any]]) -> Table:
+def _orders(orders: list[OrderRow]) -> Table:
     columns = ["client_order_id", "market", "strategy", "outcome", "side", "price", "size"]
     columns += ["filled", "status"]
-    return table("Pending orders", columns, ([o.get(c) for c in columns] for o in orders))
+    return table("Pending orders", columns, ([getattr(o, c) for c in columns] for o in orders))
 
 
-def _reloads(reloads: list[dict[str, Any]]) -> Table:
+def _reloads(reloads: list[ManifestEntry]) -> Table:
     columns = ["when", "kind", "ok", "generation", "modules", "replica", "tick", "error"]
     rows = (
         (
-            _when(e.get("ts")), e.get("kind"), _yes(e.get("ok")), str(e.get("generation"))[:12],
-            ",".join(e.get("modules") or []), e.get("replica"), e.get("tick"),
-            str(e.get("error") or "")[:80],
+            _when(e.ts), e.kind, _yes(e.ok), e.generation[:12], ",".join(e.modules), e.replica,
+            e.tick, e.error[:80],
         )
         for e in reloads
     )  # fmt: skip
     return table("Recent reloads", columns, rows)
 
 
-def _audit(entries: list[dict[str, Any]]) -> Table:
+def _audit(entries: list[AuditEntry]) -> Table:
     columns = ["when", "who", "command", "args", "version", "plane"]
     rows = (
         (
-            _when(e["ts"]), e["who"], e["command"],
-            json.dumps(e["args"], sort_keys=True) if e["args"] else "",
-            f"{e['old_version']} -> {e['new_version']}", e["plane"],
+            _when(e.ts), e.who, e.command,
+            json.dumps(e.args, sort_keys=True) if e.args else "",
+            f"{e.old_version} -> {e.new_version}", e.plane,
         )
         for e in entries
     )  # fmt: skip
     return table("Recent control changes", columns, rows)
 
 
-def print_config(report: dict[str, Any], console: Console | None = None) -> None:
+def print_config(report: ConfigReport, console: Console | None = None) -> None:
     out = console or make_console()
-    out.print(f"config at control version {report['version']} ({report['plane']})")
+    out.print(f"config at control version {report.version} ({report.plane})")
     rows = []
-    for name, info in report["strategies"].items():
-        for key, default in info["defaults"].items():
-            override = info["overrides"].get(key)
+    for name, info in report.strategies.items():
+        for key, default in info.defaults.items():
+            override = info.overrides.get(key)
             rows.append((name, key, default, "" if override is None else override,
-                         info["effective"][key]))  # fmt: skip
-        rows += [(name, key, "", info["overrides"][key], "(unknown key)")
-                 for key in info["unknown_overrides"]]  # fmt: skip
+                         info.effective[key]))  # fmt: skip
+        rows += [(name, key, "", info.overrides[key], "(unknown key)")
+                 for key in info.unknown_overrides]  # fmt: skip
     out.print(table("Parameters", ["strategy", "key", "default", "override", "in force"], rows))
-    for problem in report["problems"]:
+    for problem in report.problems:
         out.print(f"[yellow]note:[/yellow] {escape(problem)}", highlight=False)
-    if report["orphan_overrides"]:
-        out.print(f"overrides for unknown strategies: {', '.join(report['orphan_overrides'])}")
+    if report.orphan_overrides:
+        out.print(f"overrides for unknown strategies: {', '.join(report.orphan_overrides)}")

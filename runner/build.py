@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from exchange.client import ClobClient
-from runner.manifest import manifest_entry, publish
+from runner.manifest import manifest_entry
 from runner.published import sync_published
 from runner.quarantine import RedisQuarantine
 from runner.reload import Reloader
@@ -13,6 +13,7 @@ from runner.runtime import RunnerConfig, Runtime
 from runner.strategy_call import StrategyCaller
 from state_store.connection import connect
 from state_store.errors import REDIS_UNAVAILABLE
+from state_store.manifest import publish
 from state_store.settings import Settings
 from state_store.store import Store
 
@@ -50,7 +51,7 @@ def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> R
         rt.degraded = True
         rt.unpublished.extend(entries)  # published when Redis is back
     for entry in entries:
-        log.info("code %s %s %s", entry["kind"], entry["generation"], entry["error"])
+        log.info("code %s %s %s", entry.kind, entry.generation, entry.error)
     return rt
 
 

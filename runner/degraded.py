@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from exchange.errors import VenueError
 from runner import journal
 from runner.control_read import read_desired
 from runner.health import halt, venue_answered, venue_failed
-from runner.manifest import manifest_entry, publish
+from runner.manifest import manifest_entry
 from runner.orders import apply_venue_fills
 from runner.runtime import Runtime
-from runner.status import write_status_file
 from runner.tick import status_section
 from state_store.errors import OperationalError
+from state_store.manifest import ManifestEntry, publish
+from state_store.status import write_status_file
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def degraded_tick(rt: Runtime, *, finishes_tick: bool = False) -> None:
     read_desired(rt, redis_up=False)
     events = [*rt.reloader.drain_events(), *rt.reloader.at_tick_boundary(rt.tick)]
     rt.reloader.poll()
-    reloads: list[dict[str, Any]] = [manifest_entry(e, rt.config.replica) for e in events]
+    reloads: list[ManifestEntry] = [manifest_entry(e, rt.config.replica) for e in events]
     path = journal.journal_path(rt.settings.home, rt.settings.bot, rt.config.replica)
     try:
         _, journal_cursor = journal.read(path)

@@ -25,10 +25,10 @@ from runner.degraded import degraded_tick, recover
 from runner.health import audit_halt, halt, venue_answered, venue_failed
 from runner.markets import release_all
 from runner.runtime import Runtime
-from runner.status import write_status_file
 from runner.tick import publish_status, run_tick, status_section
 from state_store.connection import redis_available
 from state_store.errors import REDIS_UNAVAILABLE, OperationalError
+from state_store.status import write_status_file
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class Loop:
         except REDIS_UNAVAILABLE:
             log.warning("redis unreachable at shutdown: leases expire on their own")
         rt.leases = {}
-        section = {**status_section(rt), "stopped": True}
+        section = status_section(rt).model_copy(update={"stopped": True})
         write_status_file(rt.settings.status_file, rt.config.replica, section, [])
         rt.caller.close()
         rt.reloader.close()

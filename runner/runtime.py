@@ -18,6 +18,7 @@ from runner.strategy_call import StrategyCaller
 from runner.tick_timing import TickDurations
 from runner.venue_clock import VenueClock
 from state_store.desired import DesiredState
+from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
 from state_store.store import Lease, Store
 
@@ -103,7 +104,7 @@ class Runtime:
     seen_reload_seq: int = -1
     last_desired: DesiredState | None = None
     fill_cursor: str | None = None  # cache of nb:{B}:cursor:fills, for degraded mode
-    unpublished: list[dict[str, Any]] = field(default_factory=list)  # manifest, Redis down
+    unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
     halt: Halt | None = None  # an operational error in force: no new orders
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status

@@ -19,17 +19,18 @@ from runner import markets as mk
 from runner.control_read import read_desired
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
-from runner.manifest import manifest_entry, publish
+from runner.manifest import manifest_entry
 from runner.memory import current_memory, read_memories, remember
 from runner.published import sync_published
 from runner.runtime import Runtime
-from runner.status import heartbeat, write_status_file
 from runner.strategy_call import StrategyOutcome
 from runner.view_builder import market_view, strategy_view
 from state_store.converge import converge
 from state_store.desired import DesiredState
 from state_store.errors import OperationalError
+from state_store.manifest import ManifestEntry, publish
 from state_store.models import MarketSnapshot, Window
+from state_store.status import RunnerCode, RunnerStatus, heartbeat, write_status_file
 from state_store.view import MarketView
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class TickReport:
     outcomes: list[StrategyOutcome] = field(default_factory=list)
     created: int = 0
     fills: int = 0
-    reloads: list[dict[str, Any]] = field(default_factory=list)
+    reloads: list[ManifestEntry] = field(default_factory=list)
 
 
 def run_tick(rt: Runtime) -> TickReport:
@@ -88,7 +89,7 @@ def poll_fills(rt: Runtime) -> int:
     return fills
 
 
-def rewire(rt: Runtime, desired: DesiredState) -> list[dict[str, Any]]:
+def rewire(rt: Runtime, desired: DesiredState) -> list[ManifestEntry]:
     """Switch to a validated new code version at this tick boundary."""
     if desired.reload_seq != rt.seen_reload_seq:
         if rt.seen_reload_seq >= 0:
@@ -220,7 +221,7 @@ def repair_stuck(
                 log.warning("repairing %s failed, next tick: %s", order.client_order_id, exc)
 
 
-def feedback(rt: Runtime, outcomes: list[StrategyOutcome]) -> list[dict[str, Any]]:
+def feedback(rt: Runtime, outcomes: list[StrategyOutcome]) -> list[ManifestEntry]:
     """Count strategy failures; let the reloader judge a version on probation."""
     failures = {}
     for outcome in outcomes:
@@ -239,50 +240,50 @@ def feedback(rt: Runtime, outcomes: list[StrategyOutcome]) -> list[dict[str, Any
     return [manifest_entry(e, rt.config.replica) for e in events]
 
 
-def status_section(rt: Runtime) -> dict[str, Any]:
+def status_section(rt: Runtime) -> RunnerStatus:
     code = rt.reloader.current
     c = rt.counters
-    return {
-        "replica": rt.config.replica,
-        "pid": rt.pid,
-        "tick": rt.tick,
-        "last_tick_at": round(rt.last_tick_at, 3),
-        "heartbeat": round(time.time(), 3),
-        "paused": rt.paused,
-        "degraded": rt.degraded,
-        "control_error": rt.control_error,
-        "operational_error": rt.halt.reason if rt.halt else "",
-        "operational_error_since": _rounded(rt.halt.since if rt.halt else None),
-        "venue_unresponsive_since": _rounded(rt.venue_health.unresponsive_since),
-        "venue_error": rt.venue_health.error,
-        "code": {
-            "generation": code.generation if code else "",
-            "files": dict(code.files) if code else {},
-            "git_sha": code.git_sha if code else "",
-            "git_dirty": code.git_dirty if code else False,
-            "on_probation": bool(rt.reloader.on_probation),
-        },
-        "strategies": sorted(code.strategies) if code else [],
-        "markets": sorted(rt.leases),
-        "venue_clock": rt.venue_clock.to_json(),
-        "strategy_errors": dict(c.strategy_errors),
-        "overruns": dict(c.overruns),
-        "last_errors": dict(c.last_errors),
-        "orders_created": c.orders_created,
-        "fills_applied": c.fills_applied,
-        "tick_seconds": c.tick_durations.to_json(),
-        "loop_errors": c.loop_errors,
-        "last_loop_error": c.last_loop_error,
-        "venue_errors": c.venue_errors,
-        "last_venue_error": c.last_venue_error,
-    }
+    return RunnerStatus(
+        replica=rt.config.replica,
+        pid=rt.pid,
+        tick=rt.tick,
+        last_tick_at=round(rt.last_tick_at, 3),
+        heartbeat=round(time.time(), 3),
+        paused=rt.paused,
+        degraded=rt.degraded,
+        control_error=rt.control_error,
+        operational_error=rt.halt.reason if rt.halt else "",
+        operational_error_since=_rounded(rt.halt.since if rt.halt else None),
+        venue_unresponsive_since=_rounded(rt.venue_health.unresponsive_since),
+        venue_error=rt.venue_health.error,
+        code=RunnerCode(
+            generation=code.generation if code else "",
+            files=dict(code.files) if code else {},
+            git_sha=code.git_sha if code else "",
+            git_dirty=code.git_dirty if code else False,
+            on_probation=bool(rt.reloader.on_probation),
+        ),
+        strategies=sorted(code.strategies) if code else [],
+        markets=sorted(rt.leases),
+        venue_clock=rt.venue_clock.to_json(),
+        strategy_errors=dict(c.strategy_errors),
+        overruns=dict(c.overruns),
+        last_errors=dict(c.last_errors),
+        orders_created=c.orders_created,
+        fills_applied=c.fills_applied,
+        tick_seconds=c.tick_durations.to_record(),
+        loop_errors=c.loop_errors,
+        last_loop_error=c.last_loop_error,
+        venue_errors=c.venue_errors,
+        last_venue_error=c.last_venue_error,
+    )
 
 
 def _rounded(ts: float | None) -> float | None:
     return None if ts is None else round(ts, 3)
 
 
-def publish_status(rt: Runtime, reloads: list[dict[str, Any]]) -> None:
+def publish_status(rt: Runtime, reloads: list[ManifestEntry]) -> None:
     rt.last_tick_at = time.time()
     section = status_section(rt)
     if not rt.degraded:

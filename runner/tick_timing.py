@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from state_store.status import TickSeconds
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -23,11 +24,11 @@ class TickDurations:
             if seconds <= upper:
                 self.counts[i] += 1
 
-    def to_json(self) -> dict[str, Any]:
+    def to_record(self) -> TickSeconds:
         """Cumulative counts per upper bound (`le`), as Prometheus histograms count."""
-        return {
-            "buckets": [[upper, count] for upper, count in zip(BUCKETS, self.counts, strict=True)],
-            "count": self.total,
-            "sum": round(self.sum_s, 6),
-            "last": round(self.last_s, 6),
-        }
+        return TickSeconds(
+            buckets=list(zip(BUCKETS, self.counts, strict=True)),
+            count=self.total,
+            sum=round(self.sum_s, 6),
+            last=round(self.last_s, 6),
+        )

@@ -10,7 +10,6 @@ how much venue time is left in a window without asking the venue itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 MIN_SPAN_S = 1.0  # wall seconds between two readings before a rate is measured
 
@@ -31,7 +30,7 @@ class VenueClock:
             return 1.0
         return (self.last[1] - self.first[1]) / (self.last[0] - self.first[0])
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, float]:
         """`{venue_time, wall_time, rate}` of the last reading; {} before the first one."""
         if self.last is None:
             return {}

@@ -14,11 +14,11 @@ import json
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import redis
+from pydantic import BaseModel, ConfigDict, Field
 
 from state_store.keys import Keys
 
@@ -26,55 +26,41 @@ STREAM_MAXLEN = 100_000  # approximate cap of the Redis copy; audit.jsonl keeps 
 TAIL_BYTES = 256 * 1024  # how much of audit.jsonl the version high-water mark looks at
 
 
-@dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(BaseModel):
     """Who changed what, from which version to which, on which plane."""
 
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
     ts: float
-    who: str
+    who: str = ""
     command: str
-    old_version: int
-    new_version: int
-    plane: str  # "redis" or "file"
-    change_id: str
-    args: Mapping[str, Any] = field(default_factory=dict)
+    old_version: int = 0
+    new_version: int = 0
+    plane: str = ""  # "redis" or "file"
+    change_id: str = ""
+    args: dict[str, Any] = Field(default_factory=dict)
     host: str = ""
     bot: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["args"] = dict(self.args)
-        return data
+        """The JSON object of one audit.jsonl line."""
+        return self.model_dump(mode="json")
 
     def to_stream(self) -> dict[str, str]:
+        """Flat stream fields: text, with `args` as JSON."""
         data = self.to_json()
         data["args"] = json.dumps(data["args"], sort_keys=True)
         return {k: str(v) for k, v in data.items()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AuditEntry:
-        """Raise ValueError/TypeError/KeyError for a malformed entry."""
-        args = data.get("args") or {}
-        if not isinstance(args, Mapping):
-            raise ValueError(f"args must be an object, got {args!r}")
-        return cls(
-            ts=float(data["ts"]),
-            who=str(data.get("who", "")),
-            command=str(data["command"]),
-            old_version=int(data.get("old_version", 0)),
-            new_version=int(data.get("new_version", 0)),
-            plane=str(data.get("plane", "")),
-            change_id=str(data.get("change_id", "")),
-            args=dict(args),
-            host=str(data.get("host", "")),
-            bot=str(data.get("bot", "")),
-        )
+        """ValueError for a malformed entry."""
+        return cls.model_validate({**data, "args": data.get("args") or {}})
 
     @classmethod
     def from_stream(cls, fields: Mapping[str, str]) -> AuditEntry:
-        data: dict[str, Any] = dict(fields)
-        data["args"] = json.loads(fields.get("args") or "{}")
-        return cls.from_json(data)
+        """ValueError for malformed fields."""
+        return cls.from_json({**fields, "args": json.loads(fields.get("args") or "{}")})
 
 
 def current_user() -> str:

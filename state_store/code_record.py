@@ -21,28 +21,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, cast
 
 import redis
+from pydantic import BaseModel, ConfigDict
 
 from state_store.keys import Keys
 
-_JSON_FIELDS = ("files", "modules", "strategies", "validated_at", "marked_at", "git_dirty")
+_JSON_FIELDS = ("files", "modules", "strategies")
 
 
-@dataclass(frozen=True)
-class CodeRecord:
+class CodeRecord(BaseModel):
+    """One published code generation (see the module doc for each field)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
     generation: str
     seq: int
-    git_sha: str
-    git_dirty: bool
-    files: Mapping[str, str]
-    modules: tuple[str, ...]
-    strategies: tuple[str, ...]
-    validated_at: float
+    git_sha: str = ""
+    git_dirty: bool = False
+    files: dict[str, str]
+    modules: tuple[str, ...] = ()
+    strategies: tuple[str, ...] = ()
+    validated_at: float = 0.0
     marked_at: float = 0.0
     trigger: str = ""
     watcher: str = ""
@@ -53,7 +55,7 @@ class CodeRecord:
             "generation": self.generation,
             "git_sha": self.git_sha,
             "git_dirty": "1" if self.git_dirty else "0",
-            "files": json.dumps(dict(self.files), sort_keys=True),
+            "files": json.dumps(self.files, sort_keys=True),
             "modules": json.dumps(list(self.modules)),
             "strategies": json.dumps(list(self.strategies)),
             "validated_at": f"{self.validated_at:.3f}",
@@ -66,50 +68,27 @@ class CodeRecord:
     def from_fields(cls, fields: Mapping[str, str]) -> CodeRecord:
         """ValueError when a field is missing or malformed."""
         try:
-            return cls(
-                generation=fields["generation"],
-                seq=int(fields["seq"]),
-                git_sha=fields.get("git_sha", ""),
-                git_dirty=fields.get("git_dirty") == "1",
-                files=MappingProxyType(_str_map(json.loads(fields["files"]))),
-                modules=tuple(json.loads(fields.get("modules") or "[]")),
-                strategies=tuple(json.loads(fields.get("strategies") or "[]")),
-                validated_at=float(fields.get("validated_at") or 0),
-                marked_at=float(fields.get("marked_at") or 0),
-                trigger=fields.get("trigger", ""),
-                watcher=fields.get("watcher", ""),
-            )
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+            data: dict[str, Any] = {k: v for k, v in fields.items() if k not in _JSON_FIELDS}
+            data["files"] = json.loads(fields["files"])
+            for key in ("modules", "strategies"):
+                data[key] = json.loads(fields.get(key) or "[]")
+            data["git_dirty"] = fields.get("git_dirty") == "1"
+            for key in ("validated_at", "marked_at"):
+                data[key] = fields.get(key) or 0
+            return cls.model_validate(data)
+        except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"code record: {exc!r}") from exc
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            **{k: v for k, v in self.to_fields().items() if k not in _JSON_FIELDS},
-            "seq": self.seq,
-            "git_dirty": self.git_dirty,
-            "files": dict(self.files),
-            "modules": list(self.modules),
-            "strategies": list(self.strategies),
-            "validated_at": self.validated_at,
-            "marked_at": self.marked_at,
-        }
+        """The JSON document of code.json."""
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_json(cls, data: Any) -> CodeRecord:
         """ValueError when `data` is not a record."""
         if not isinstance(data, dict):
             raise ValueError("code.json: not an object")
-        fields = {
-            k: json.dumps(v) if isinstance(v, dict | list) else str(v) for k, v in data.items()
-        }
-        fields["git_dirty"] = "1" if data.get("git_dirty") is True else "0"
-        return cls.from_fields(fields)
-
-
-def _str_map(data: Any) -> dict[str, str]:
-    if not isinstance(data, dict):
-        raise TypeError("files is not an object")
-    return {str(k): str(v) for k, v in data.items()}
+        return cls.model_validate(data)
 
 
 def read_record(client: redis.Redis, keys: Keys) -> CodeRecord | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -13,6 +12,7 @@ from control.api import metrics, pages, routes, sse
 from control.api.config import ApiConfig
 from control.api.errors import install_handlers
 from control.api.middleware import BodyLimit, SecurityHeaders
+from control.api.responses import Health
 from control.service import ControlService
 from state_store.settings import Settings
 
@@ -61,12 +61,12 @@ def _middleware(app: FastAPI, config: ApiConfig) -> None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
 
 
-def _healthz(request: Request) -> dict[str, Any]:
+def _healthz(request: Request) -> Health:
     service: ControlService = request.app.state.service
     config: ApiConfig = request.app.state.api_config
-    return {
-        "ok": True,
-        "bot": service.settings.bot,
-        "redis": service.client() is not None,
-        "private_reads": config.private_reads,
-    }
+    return Health(
+        ok=True,
+        bot=service.settings.bot,
+        redis=service.client() is not None,
+        private_reads=config.private_reads,
+    )

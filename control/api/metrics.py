@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
 
 import redis
 from fastapi import APIRouter, Depends, Request
@@ -27,8 +26,11 @@ from prometheus_client.registry import Collector
 
 from control.api import views
 from control.api.auth import read_access
+from control.reports import ControlBlock, RunnerRow, StatusReport
 from control.service import ControlService
 from state_store.errors import REDIS_UNAVAILABLE
+from state_store.keys import Keys
+from state_store.manifest import after
 
 RELOAD_KINDS = ("live", "promoted", "rejected", "rolled_back", "deferred")
 BATCH = 1000
@@ -44,14 +46,14 @@ class ReloadCounts:
         self.kinds: Counter[str] = Counter()
         self.lock = threading.Lock()
 
-    def advance(self, client: redis.Redis, key: str) -> None:
+    def advance(self, client: redis.Redis, keys: Keys) -> None:
         with self.lock:
             while True:
-                rows = cast(Any, client.xrange(key, min=f"({self.cursor}", count=BATCH))
-                for stream_id, fields in rows:
-                    self.kinds[str(fields.get("kind", ""))] += 1
-                    self.cursor = stream_id
-                if len(rows) < BATCH:
+                entries = after(client, keys, self.cursor, BATCH)
+                for entry in entries:
+                    self.kinds[entry.kind] += 1
+                    self.cursor = entry.id or self.cursor
+                if len(entries) < BATCH:
                     return
 
 
@@ -66,18 +68,18 @@ class NeverblinkCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         status = views.status_report(self.service)
         up = GaugeMetricFamily("neverblink_redis_up", "1 when Redis answered this scrape")
-        up.add_metric([], 1.0 if status.get("plane") == "redis" else 0.0)
+        up.add_metric([], 1.0 if status.plane == "redis" else 0.0)
         yield up
-        yield from _control_metrics(status.get("control") or {})
-        yield from _runner_metrics(status.get("runners") or [])
+        yield from _control_metrics(status.control)
+        yield from _runner_metrics(status.runners)
         yield from _trading_metrics(status)
-        yield from self._reload_metrics(status.get("plane") == "redis")
+        yield from self._reload_metrics(status.plane == "redis")
 
     def _reload_metrics(self, redis_up: bool) -> Iterator[Metric]:
         client = self.service.client() if redis_up else None
         if client is not None:
             try:
-                self.reloads.advance(client, self.service.keys.reloads)
+                self.reloads.advance(client, self.service.keys)
             except REDIS_UNAVAILABLE as exc:  # keep the counts we have
                 self.service.redis_problem = str(exc)
         kinds = self.reloads.kinds
@@ -99,14 +101,14 @@ class NeverblinkCollector(Collector):
         yield rollbacks
 
 
-def _control_metrics(control: dict[str, Any]) -> Iterator[Metric]:
+def _control_metrics(control: ControlBlock) -> Iterator[Metric]:
     for name, help_text, value in (
-        ("neverblink_control_version", "Version of the desired state in force", "version"),
-        ("neverblink_paused", "1 when the desired state pauses entries", "paused"),
-        ("neverblink_killed", "1 when the desired state is killed", "killed"),
+        ("neverblink_control_version", "Version of the desired state in force", control.version),
+        ("neverblink_paused", "1 when the desired state pauses entries", control.paused),
+        ("neverblink_killed", "1 when the desired state is killed", control.killed),
     ):
         gauge = GaugeMetricFamily(name, help_text)
-        gauge.add_metric([], float(control.get(value) or 0))
+        gauge.add_metric([], float(value))
         yield gauge
 
 
@@ -132,42 +134,44 @@ RUNNER_COUNTERS = (
 )  # fmt: skip
 
 
-def _runner_metrics(runners: list[dict[str, Any]]) -> Iterator[Metric]:
+def _runner_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
     for name, help_text, field in RUNNER_GAUGES:
         gauge = GaugeMetricFamily(name, help_text, labels=["replica"])
         for row in runners:
-            if row.get(field) is not None:
-                gauge.add_metric([str(row.get("replica"))], float(row[field]))
+            value = getattr(row, field)
+            if value is not None:
+                gauge.add_metric([row.replica], float(value))
         yield gauge
     for name, help_text, field in RUNNER_ALERTS:
         gauge = GaugeMetricFamily(name, help_text, labels=["replica"])
         for row in runners:
-            gauge.add_metric([str(row.get("replica"))], 1.0 if row.get(field) else 0.0)
+            gauge.add_metric([row.replica], 1.0 if getattr(row, field) else 0.0)
         yield gauge
     for name, help_text, field in RUNNER_COUNTERS:
         counter = CounterMetricFamily(name, help_text, labels=["replica"])
         for row in runners:
-            if isinstance(row.get(field), int | float):
-                counter.add_metric([str(row.get("replica"))], float(row[field]))
+            value = getattr(row, field)
+            if value is not None:
+                counter.add_metric([row.replica], float(value))
         yield counter
     yield _tick_histogram(runners)
     degraded = GaugeMetricFamily("neverblink_degraded", "1 when any runner is degraded")
-    degraded.add_metric([], 1.0 if any(r.get("degraded") for r in runners) else 0.0)
+    degraded.add_metric([], 1.0 if any(r.degraded for r in runners) else 0.0)
     yield degraded
 
 
-def _trading_metrics(status: dict[str, Any]) -> Iterator[Metric]:
-    pending, positions = status.get("pending_orders"), status.get("positions")
+def _trading_metrics(status: StatusReport) -> Iterator[Metric]:
+    pending, positions = status.pending_orders, status.positions
     if pending is not None:
         gauge = GaugeMetricFamily("neverblink_pending_orders", "Orders not in a terminal state")
         gauge.add_metric([], float(len(pending)))
         yield gauge
     if positions is not None:
         fills = CounterMetricFamily("neverblink_fills", "Fills applied to positions")
-        fills.add_metric([], float(sum(int(p.get("fill_count") or 0) for p in positions)))
+        fills.add_metric([], float(sum(p.fill_count for p in positions)))
         yield fills
         pnl = GaugeMetricFamily("neverblink_realized_pnl", "Realized PnL of settled markets")
-        pnl.add_metric([], sum(float(p.get("realized_pnl") or 0) for p in positions))
+        pnl.add_metric([], sum(float(p.realized_pnl) for p in positions))
         yield pnl
 
 
@@ -184,17 +188,16 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _tick_histogram(runners: list[dict[str, Any]]) -> Metric:
+def _tick_histogram(runners: list[RunnerRow]) -> Metric:
     """Tick durations per replica, from the cumulative buckets each runner reports."""
     family = HistogramMetricFamily(
         "neverblink_tick_duration_seconds", "Duration of runner ticks", labels=["replica"]
     )
     for row in runners:
-        timing = row.get("tick_seconds") or {}
-        buckets = timing.get("buckets")
-        if not isinstance(buckets, list) or not buckets:
+        timing = row.tick_seconds
+        if not timing.buckets:
             continue
-        pairs = [(str(float(le)), float(count)) for le, count in buckets]
-        pairs.append(("+Inf", float(timing.get("count", 0))))
-        family.add_metric([str(row.get("replica"))], pairs, float(timing.get("sum", 0.0)))
+        pairs = [(str(float(le)), float(count)) for le, count in timing.buckets]
+        pairs.append(("+Inf", float(timing.count)))
+        family.add_metric([row.replica], pairs, timing.sum)
     return family

@@ -10,7 +10,9 @@ from control.api import views
 from control.api.auth import read_access, require_token
 from control.api.errors import ApiError
 from control.api.models import ConfigPatch, Name, ReloadBody
+from control.api.responses import ReloadsReport, StateReport
 from control.commands import Refused
+from control.reports import CommandReport, ConfigReport, StatusReport
 from control.service import ControlResult, ControlService
 
 Actor = Annotated[str, Depends(require_token)]
@@ -37,71 +39,73 @@ def service_of(request: Request) -> ControlService:
 Service = Annotated[ControlService, Depends(service_of)]
 
 
-def answer(result: ControlResult, service: ControlService) -> dict[str, Any]:
+def answer(result: ControlResult, service: ControlService) -> CommandReport:
     """The service's result, plus a note when it could only write control.json."""
-    body = result.to_json()
+    report = result.report()
     if result.plane == "file":
-        body["note"] = views.file_note(service, "wrote control.json alone; runners obey it")
-    return body
+        note = views.file_note(service, "wrote control.json alone; runners obey it")
+        report = report.model_copy(update={"note": note})
+    return report
 
 
 @router.post("/pause", responses=ERRORS, summary="Stop new entries")
-def pause(service: Service, actor: Actor) -> dict[str, Any]:
+def pause(service: Service, actor: Actor) -> CommandReport:
     return answer(service.apply("pause", {}, actor=actor), service)
 
 
 @router.post("/resume", responses=ERRORS, summary="Allow entries again (clears a kill)")
-def resume(service: Service, actor: Actor) -> dict[str, Any]:
+def resume(service: Service, actor: Actor) -> CommandReport:
     return answer(service.apply("resume", {}, actor=actor), service)
 
 
 @router.post("/reload", responses=ERRORS, summary="Ask runners to reload strategy code")
 def reload(
     service: Service, actor: Actor, body: Annotated[ReloadBody | None, Body()] = None
-) -> dict[str, Any]:
+) -> CommandReport:
     args = {"module": body.module} if body is not None and body.module else {}
     return answer(service.apply("reload", args, actor=actor), service)
 
 
 @router.post("/flatten", responses=ERRORS, summary="Cancel pending orders, close positions")
-def flatten(service: Service, actor: Actor) -> dict[str, Any]:
+def flatten(service: Service, actor: Actor) -> CommandReport:
     return answer(service.apply("flatten", {}, actor=actor), service)
 
 
 @router.post("/kill", responses=ERRORS, summary="Flatten, then no entries until resume")
-def kill(service: Service, actor: Actor) -> dict[str, Any]:
+def kill(service: Service, actor: Actor) -> CommandReport:
     return answer(service.apply("kill", {}, actor=actor), service)
 
 
 @router.patch("/config", responses=ERRORS, summary="Override strategy PARAMS")
-def config_set(service: Service, actor: Actor, body: ConfigPatch) -> dict[str, Any]:
+def config_set(service: Service, actor: Actor, body: ConfigPatch) -> CommandReport:
     result = service.apply("config_set", {"values": body.as_values()}, actor=actor)
     return answer(result, service)
 
 
 @reads.get("/config", responses=READ_ERRORS, summary="PARAMS defaults, overrides, effective")
-def config_get(service: Service, strategy: Name | None = None) -> dict[str, Any]:
+def config_get(service: Service, strategy: Name | None = None) -> ConfigReport:
     try:
         report = service.config_get(strategy)
     except Refused as exc:
         raise ApiError(404, str(exc)) from exc
-    if report.get("plane") == "file":
-        report["note"] = views.file_note(service, "overrides from control.json")
+    if report.plane == "file":
+        note = views.file_note(service, "overrides from control.json")
+        report = report.model_copy(update={"note": note})
     return report
 
 
 @reads.get("/status", responses=READ_ERRORS, summary="Runners, code, control, reloads")
-def status(service: Service) -> dict[str, Any]:
+def status(service: Service) -> StatusReport:
     return views.status_report(service)
 
 
 @reads.get("/reloads", responses=READ_ERRORS, summary="The reload manifest, by generation")
 def reloads(
     service: Service, limit: Annotated[int, Query(ge=1, le=500)] = views.RELOADS_LIMIT
-) -> dict[str, Any]:
+) -> ReloadsReport:
     return views.reloads_report(service, limit)
 
 
 @reads.get("/state", responses=READ_ERRORS, summary="Windows, positions, orders, PnL")
-def state(service: Service) -> dict[str, Any]:
+def state(service: Service) -> StateReport:
     return views.state_report(service)

@@ -33,16 +33,24 @@ from typing import Any, cast
 import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from control.api import views
 from control.api.auth import stream_access
 from control.api.config import ApiConfig
 from control.api.errors import ApiError
+from control.reports import StatusReport
 from control.service import ControlService
-from runner.manifest import from_stream_fields
 from state_store.errors import REDIS_UNAVAILABLE
+from state_store.manifest import ManifestEntry, after
 
 RETRY_MS = 2000
+EVENT_STREAM = {
+    "type": "string",
+    "description": "text/event-stream: events hello, status (GET /api/status), control "
+    "(its `control`), reload (a manifest entry), timeline (GET /api/reloads), state "
+    "(GET /api/state), orders (its `pending_orders`), fills ({new, total}); data is JSON",
+}
 
 router = APIRouter()
 
@@ -51,6 +59,11 @@ router = APIRouter()
 class Event:
     name: str
     data: Any
+
+    @classmethod
+    def of(cls, name: str, data: Any) -> Event:
+        """An event whose data is `data` as JSON (a model is dumped as its schema says)."""
+        return cls(name, data.model_dump(mode="json") if isinstance(data, BaseModel) else data)
 
     def encode(self, event_id: int) -> bytes:
         payload = json.dumps(self.data, separators=(",", ":"), default=str)
@@ -77,24 +90,23 @@ class Poller:
 
     def poll(self) -> list[Event]:
         status = views.status_report(self.service)
-        if status.get("plane") != self.plane:
+        if status.plane != self.plane:
             self._reset()
-            self.plane = str(status.get("plane"))
+            self.plane = status.plane
         events = self._status(status)
         events += self._reloads()
         events += self._state()
         return events
 
-    def _status(self, status: dict[str, Any]) -> list[Event]:
+    def _status(self, status: StatusReport) -> list[Event]:
         events = []
         fp = _fingerprint(status, ("server_time", "heartbeat_age_s"))
         if fp != self.status_fp:
             self.status_fp = fp
-            events.append(Event("status", status))
-        control = status.get("control") or {}
-        if control.get("version") != self.version:
-            self.version = control.get("version")
-            events.append(Event("control", control))
+            events.append(Event.of("status", status))
+        if status.control.version != self.version:
+            self.version = status.control.version
+            events.append(Event.of("control", status.control))
         return events
 
     def _reloads(self) -> list[Event]:
@@ -106,27 +118,27 @@ class Poller:
             self.seen.update(_entry_key(e) for e in new)
         if self.timeline_sent and not new:
             return []
-        events = [Event("reload", e) for e in new] if self.timeline_sent else []
+        events = [Event.of("reload", e) for e in new] if self.timeline_sent else []
         self.timeline_sent = True
-        return [*events, Event("timeline", views.reloads_report(self.service))]
+        return [*events, Event.of("timeline", views.reloads_report(self.service))]
 
-    def _stream_entries(self) -> list[dict[str, Any]]:
+    def _stream_entries(self) -> list[ManifestEntry]:
         client = self.service.client()
         if client is None:
             return []
-        key = self.service.keys.reloads
+        keys = self.service.keys
         try:
             if self.cursor is None:
-                last = cast(Any, client.xrevrange(key, count=1))
+                last = cast(Any, client.xrevrange(keys.reloads, count=1))
                 self.cursor = last[0][0] if last else "0-0"
                 return []
-            rows = cast(Any, client.xrange(key, min=f"({self.cursor}", count=500))
+            entries = after(client, keys, self.cursor, 500)
         except REDIS_UNAVAILABLE as exc:
             self.service.redis_problem = str(exc)
             return []
-        if rows:
-            self.cursor = rows[-1][0]
-        return [{"id": rid, **from_stream_fields(fields)} for rid, fields in rows]
+        if entries:
+            self.cursor = entries[-1].id
+        return entries
 
     def _state(self) -> list[Event]:
         state = views.state_report(self.service)
@@ -134,15 +146,16 @@ class Poller:
         if fp == self.state_fp:
             return []
         self.state_fp = fp
-        events = [Event("state", state)]
-        pending = state.get("pending_orders")
+        events = [Event.of("state", state)]
+        pending = state.pending_orders
         if pending is not None:
-            orders_fp = _fingerprint(pending, ())
+            orders = [o.model_dump(mode="json") for o in pending]
+            orders_fp = _fingerprint(orders, ())
             if orders_fp != self.orders_fp:
                 self.orders_fp = orders_fp
-                events.append(Event("orders", pending))
-        total = (state.get("pnl") or {}).get("fills")
-        if isinstance(total, int):
+                events.append(Event.of("orders", orders))
+        if state.pnl is not None:
+            total = state.pnl.fills
             if self.fills is not None and total > self.fills:
                 events.append(Event("fills", {"new": total - self.fills, "total": total}))
             self.fills = total
@@ -150,6 +163,8 @@ class Poller:
 
 
 def _fingerprint(data: Any, volatile: tuple[str, ...]) -> str:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
     return json.dumps(_strip(data, volatile), sort_keys=True, default=str)
 
 
@@ -161,8 +176,8 @@ def _strip(data: Any, volatile: tuple[str, ...]) -> Any:
     return data
 
 
-def _entry_key(entry: dict[str, Any]) -> tuple[Any, ...]:
-    return (entry.get("ts"), entry.get("replica"), entry.get("kind"), entry.get("generation"))
+def _entry_key(entry: ManifestEntry) -> tuple[Any, ...]:
+    return (entry.ts, entry.replica, entry.kind, entry.generation)
 
 
 async def event_stream(
@@ -214,7 +229,7 @@ class StreamSlots:
     summary="Server-sent events: status, control, reloads, state, orders, fills",
     response_class=StreamingResponse,
     dependencies=[Depends(stream_access)],
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {"schema": EVENT_STREAM}}}},
 )
 async def events(request: Request) -> StreamingResponse:
     config: ApiConfig = request.app.state.api_config

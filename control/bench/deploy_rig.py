@@ -21,13 +21,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import redis
 
 from control.bench.http_wait import wait_http
 from state_store.keys import Keys
 from state_store.private_redis import free_port
+from state_store.status import RunnerStatus, read_status_file
 
 REPO = Path(__file__).resolve().parents[1]
 HOOKS = REPO / "deploy" / "hooks"
@@ -165,7 +165,7 @@ class DeployRig:
         try:
             while True:
                 published = float(client.hget(Keys(self.config.bot).code, "validated_at") or 0)
-                ticked = [float(s.get("last_tick_at") or 0) for s in self.sections().values()]
+                ticked = [s.last_tick_at for s in self.sections().values()]
                 n = len(self.replicas)
                 if published and len(ticked) == n and min(ticked) > published + self.config.tick_s:
                     return
@@ -194,13 +194,11 @@ class DeployRig:
             raise RuntimeError(f"the hook marked {marker['sha']}, expected {sha}")
         return Deploy(sha, float(marker["ts"]), started)
 
-    def sections(self) -> dict[str, Any]:
+    def sections(self) -> dict[str, RunnerStatus]:
         try:
-            data = json.loads(self.status_file.read_text())
-        except (OSError, ValueError):
+            return read_status_file(self.status_file).runners
+        except OSError:
             return {}
-        runners = data.get("runners") if isinstance(data, dict) else None
-        return runners if isinstance(runners, dict) else {}
 
     def wait_confirmed(self, sha: str, timeout: float, poll: float = 0.005) -> dict[str, float]:
         """replica -> the heartbeat (unix time) of its first status section showing `sha`."""
@@ -208,9 +206,8 @@ class DeployRig:
         seen: dict[str, float] = {}
         while len(seen) < len(self.replicas):
             for replica, section in self.sections().items():
-                code = section.get("code") if isinstance(section, dict) else None
-                if replica not in seen and isinstance(code, dict) and code.get("git_sha") == sha:
-                    seen[replica] = float(section.get("heartbeat") or time.time())
+                if replica not in seen and section.code.git_sha == sha:
+                    seen[replica] = section.heartbeat or time.time()
             if time.monotonic() > deadline:
                 missing = sorted(set(self.replicas) - set(seen))
                 raise TimeoutError(
@@ -224,11 +221,13 @@ class DeployRig:
         sections = self.sections()
         parts = []
         for replica in replicas:
-            section = sections.get(replica) or {}
-            code = section.get("code") or {}
+            section = sections.get(replica)
+            if section is None:
+                parts.append(f"{replica}: no section in status.json")
+                continue
             parts.append(
-                f"{replica}: tick {section.get('tick')} sha {str(code.get('git_sha'))[:12]} "
-                f"error {section.get('last_loop_error') or section.get('last_errors')!r}"
+                f"{replica}: tick {section.tick} sha {section.code.git_sha[:12]} "
+                f"error {section.last_loop_error or section.last_errors!r}"
             )
         watch_log = (self.logs / "watch.log").read_text()[-1500:]
         return "; ".join(parts) + f" (logs in {self.logs}); watch.log ends:\n{watch_log}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -12,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import cast
 
 import redis
 
@@ -26,6 +24,7 @@ from runner.runtime import RunnerConfig, Runtime
 from state_store.keys import Keys
 from state_store.private_redis import RedisProcess, free_port
 from state_store.settings import Settings
+from state_store.status import read_runner, read_status_file
 
 BOT = "bench-reload"
 
@@ -140,8 +139,8 @@ class RestartRunner:
         closed = save()
         generation = self.system.generation()
         self.stop()
-        status = json.loads(self.system.settings.status_file.read_text())
-        last_old = float(status["runners"][self.replica]["last_tick_at"])
+        status = read_status_file(self.system.settings.status_file)
+        last_old = status.runners[self.replica].last_tick_at
         self.start_process_only()
         first_new = self.first_tick_end(generation)
         return first_new - closed, first_new - last_old
@@ -159,12 +158,11 @@ class RestartRunner:
     def first_tick_end(self, generation: str, timeout: float = 60.0) -> float:
         """End time of the first tick the (new) process ran on `generation`."""
         client = self.system.runtime.client
-        key = Keys(self.system.settings.bot).runner(self.replica)
+        keys = Keys(self.system.settings.bot)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            fields = cast(dict[str, str], client.hgetall(key))
-            code = json.loads(fields.get("code", "{}"))
-            if fields.get("tick") and code.get("generation") == generation:
-                return float(fields["last_tick_at"])
+            section = read_runner(client, keys, self.replica)
+            if section is not None and section.tick and section.code.generation == generation:
+                return section.last_tick_at
             time.sleep(0.002)
         raise TimeoutError("restarted runner never ticked on the new code")

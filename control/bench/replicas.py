@@ -12,7 +12,6 @@ share one home (`<root>/home`) and the Redis at `redis_url`.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from exchange.client import ClobClient
 from state_store.keys import Keys
 from state_store.private_redis import free_port
 from state_store.settings import Settings
+from state_store.status import read_runner
 
 
 @dataclass(frozen=True)
@@ -186,10 +186,10 @@ class Cluster:
 
     def heartbeat(self, replica: str) -> tuple[float, list[str]] | None:
         """(last_tick_at, markets) from a replica's heartbeat hash; None when it expired."""
-        raw = cast(dict[str, str], self.redis.hgetall(self.keys.runner(replica)))
-        if not raw:
+        section = read_runner(self.redis, self.keys, replica)
+        if section is None:
             return None
-        return float(raw.get("last_tick_at") or 0), list(json.loads(raw.get("markets") or "[]"))
+        return section.last_tick_at, section.markets
 
     def ticking(self, replica: str, ticks: int = 1) -> bool:
         """The running process of `replica` has ticked at least `ticks` times."""

@@ -12,17 +12,16 @@ watcher's only one, so it lives here as a string, like state_store.desired_redis
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
 import redis
 
 from control.watcher.lease import Lease
-from runner.manifest import STREAM_MAXLEN, publish, to_stream_fields
 from state_store.code_record import CodeRecord, read_record, read_record_file
 from state_store.files import lock_for, write_json_atomic
 from state_store.keys import Keys
+from state_store.manifest import STREAM_MAXLEN, ManifestEntry, publish
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +61,25 @@ class Publisher:
             return mine
         return red
 
-    def publish(self, record: CodeRecord, entry: dict[str, Any]) -> CodeRecord | None:
+    def publish(self, record: CodeRecord, entry: ManifestEntry) -> CodeRecord | None:
         """Publish `record` (its seq is assigned here); None when the lease is no longer ours."""
         floor = read_record_file(self.code_file)
         fields = record.to_fields()
         args: list[Any] = [self.lease.token, STREAM_MAXLEN, floor.seq if floor else 0, len(fields)]
         for key, value in fields.items():
             args += [key, value]
-        for key, value in to_stream_fields(entry).items():
+        for key, value in entry.to_stream().items():
             args += [key, value]
         keys = [self.keys.watcher, self.keys.code, self.keys.reloads]
         seq = int(cast(int, self._publish(keys=keys, args=args)))
         if seq < 0:
             log.warning("lost the watcher lease: generation %s not published", record.generation)
             return None
-        published = replace(record, seq=seq)
+        published = record.model_copy(update={"seq": seq})
         with lock_for(self.code_file):
             write_json_atomic(self.code_file, published.to_json())
         return published
 
-    def report(self, entries: list[dict[str, Any]]) -> None:
+    def report(self, entries: list[ManifestEntry]) -> None:
         """Manifest entries that publish nothing (rejected, held)."""
         publish(self.client, self.keys, entries)

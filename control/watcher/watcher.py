@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 
@@ -42,6 +41,7 @@ from state_store.desired import newer
 from state_store.desired_file import read_file
 from state_store.desired_redis import read_redis
 from state_store.keys import Keys
+from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ class Watcher:
             seq=0,
             git_sha=verdict.git_sha,
             git_dirty=verdict.git_dirty,
-            files=tree.hashes,
+            files=dict(tree.hashes),
             modules=result.modules,
             strategies=result.strategies,
             validated_at=round(time.time(), 3),
@@ -229,7 +229,8 @@ class Watcher:
             watcher=identity(),
         )
         entry = _entry("published", tree, verdict, "", result.modules, True)
-        published = self.publisher.publish(record, {**entry, "trigger": record.trigger})
+        entry = entry.model_copy(update={"trigger": record.trigger})
+        published = self.publisher.publish(record, entry)
         if published is None:
             return "lost"
         self._rejected = ""
@@ -311,7 +312,7 @@ def _trigger(verdict: Verdict, forced: bool) -> str:
 
 def _entry(
     kind: EventKind, tree: Tree, verdict: Verdict, error: str, modules: tuple[str, ...], ok: bool
-) -> dict[str, Any]:
+) -> ManifestEntry:
     event = ReloadEvent(
         kind,
         tree.generation,

@@ -10,10 +10,10 @@ import redis
 from click.testing import CliRunner, Result
 
 from control.cli import main
-from runner.manifest import publish
-from runner.status import heartbeat, write_status_file
 from state_store.keys import Keys
+from state_store.manifest import ManifestEntry, publish
 from state_store.settings import Settings
+from state_store.status import RunnerCode, RunnerStatus, heartbeat, write_status_file
 from tests.control.conftest import dead_url
 from tests.control.test_cli_state import seed
 
@@ -99,32 +99,26 @@ def test_invalid_control_json_with_redis_up_warns(settings: Settings) -> None:
 
 def seed_runner(client: redis.Redis, settings: Settings) -> None:
     keys = Keys(settings.bot)
-    section = {
-        "replica": "r1",
-        "pid": 4242,
-        "tick": 17,
-        "heartbeat": time.time(),
-        "paused": False,
-        "degraded": False,
-        "control_error": "",
-        "code": {"generation": "abc123def456", "git_sha": "0123456789ab", "git_dirty": True},
-        "markets": ["btc-updown-5m-1764000000"],
-    }
+    section = RunnerStatus(
+        replica="r1",
+        pid=4242,
+        tick=17,
+        heartbeat=time.time(),
+        code=RunnerCode(generation="abc123def456", git_sha="0123456789ab", git_dirty=True),
+        markets=["btc-updown-5m-1764000000"],
+    )
     heartbeat(client, keys, "r1", section, 60_000)
     client.sadd(keys.runners, "r0")  # a replica that stopped: its hash expired
-    entry = {
-        "ts": time.time(),
-        "kind": "live",
-        "ok": True,
-        "error": "",
-        "generation": "abc123def456",
-        "modules": ["alpha"],
-        "files": {},
-        "git_sha": "0123",
-        "git_dirty": False,
-        "replica": "r1",
-        "tick": 3,
-    }
+    entry = ManifestEntry(
+        ts=time.time(),
+        kind="live",
+        ok=True,
+        generation="abc123def456",
+        modules=("alpha",),
+        git_sha="0123",
+        replica="r1",
+        tick=3,
+    )
     publish(client, keys, [entry])
     write_status_file(settings.status_file, "r1", section, [entry])
 

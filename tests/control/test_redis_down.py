@@ -78,7 +78,7 @@ def test_kill_redis_mid_test_then_converge_on_restart(
     in_force = read_desired(cast(Runtime, rt), redis_up=False)
     assert in_force.version == 5 and in_force.killed and in_force.config == {"alpha": {"size": 11}}
     status = service.status()
-    assert status["plane"] == "file" and status["control"]["version"] == 5
+    assert status.plane == "file" and status.control.version == 5
 
     restarted = restart(own_redis)  # no AOF: Redis comes back empty
     try:

@@ -56,12 +56,16 @@ def recording(tmp_path: Path, buyer: Path) -> Path:
     service.apply("resume", actor="ann")
     service.apply("config_set", {"values": {"buyer": {"size": "7"}}}, actor="bob")
     service.apply("kill", actor="bob")
-    entry = AuditEntry(1.0, "vim", "hand_edit", 4, 5, "file", "", {"source": "control.json"})
+    entry = AuditEntry(
+        ts=1.0, who="vim", command="hand_edit", old_version=4, new_version=5, plane="file",
+        change_id="", args={"source": "control.json"},
+    )  # fmt: skip
     append_jsonl(settings.audit_file, entry)
     service.apply("resume", actor="ann")
     stale = AuditEntry(
-        2.0, "bob", "config_set", 5, 6, "redis", "x", {"values": {"buyer": {"gone": 1}}}
-    )
+        ts=2.0, who="bob", command="config_set", old_version=5, new_version=6, plane="redis",
+        change_id="x", args={"values": {"buyer": {"gone": 1}}},
+    )  # fmt: skip
     append_jsonl(settings.audit_file, stale)
     return settings.audit_file
 

@@ -136,12 +136,12 @@ def test_config_values_from_json_are_typed(service: ControlService) -> None:
 def test_config_get(service: ControlService) -> None:
     service.apply("config_set", {"values": {"alpha": {"size": "9"}}})
     report = service.config_get()
-    assert report["version"] == 1 and report["plane"] == "redis"
-    alpha = report["strategies"]["alpha"]
-    assert alpha["defaults"]["size"] == 5 and alpha["overrides"] == {"size": 9}
-    assert alpha["effective"] == {"size": 9, "edge": 0.04, "enabled": True, "mode": "late"}
-    assert report["strategies"]["beta"]["overrides"] == {}
-    assert list(service.config_get("beta")["strategies"]) == ["beta"]
+    assert report.version == 1 and report.plane == "redis"
+    alpha = report.strategies["alpha"]
+    assert alpha.defaults["size"] == 5 and alpha.overrides == {"size": 9}
+    assert alpha.effective == {"size": 9, "edge": 0.04, "enabled": True, "mode": "late"}
+    assert report.strategies["beta"].overrides == {}
+    assert list(service.config_get("beta").strategies) == ["beta"]
     with pytest.raises(Refused, match="unknown strategy 'gamma'"):
         service.config_get("gamma")
 
@@ -149,8 +149,8 @@ def test_config_get(service: ControlService) -> None:
 def test_config_get_with_redis_down(down_service: ControlService) -> None:
     down_service.apply("config_set", {"values": {"beta": {"limit": "4"}}})
     report = down_service.config_get("beta")
-    assert report["plane"] == "file"
-    assert report["strategies"]["beta"]["effective"] == {"limit": 4}
+    assert report.plane == "file"
+    assert report.strategies["beta"].effective == {"limit": 4}
 
 
 def test_redis_plane_never_writes_an_older_state_over_a_newer_file(
@@ -178,21 +178,21 @@ def test_versions_stay_above_audit_high_water_when_control_json_is_deleted(
 def test_status_with_redis_up(service: ControlService, settings: Settings) -> None:
     service.apply("pause")
     status = service.status()
-    assert status["plane"] == "redis"
-    assert status["control"]["version"] == 1 and status["control"]["paused"] is True
-    assert status["control"]["in_sync"] is True
-    assert status["positions"] == [] and status["pending_orders"] == []
-    assert [e["command"] for e in status["audit"]] == ["pause"]
-    json.dumps(status)  # JSON-ready
+    assert status.plane == "redis"
+    assert status.control.version == 1 and status.control.paused is True
+    assert status.control.in_sync is True
+    assert status.positions == [] and status.pending_orders == []
+    assert [e.command for e in status.audit] == ["pause"]
+    assert json.loads(status.model_dump_json())["control"]["entries_allowed"] is False
 
 
 def test_status_with_redis_down(down_service: ControlService) -> None:
     down_service.apply("kill")
     status = down_service.status()
-    assert status["plane"] == "file" and status["positions"] is None
-    assert status["control"]["killed"] is True and status["control"]["version"] == 1
-    assert "does not answer" in status["redis_problem"]
-    assert [e["command"] for e in status["audit"]] == ["kill"]
+    assert status.plane == "file" and status.positions is None
+    assert status.control.killed is True and status.control.version == 1
+    assert "does not answer" in status.redis_problem
+    assert [e.command for e in status.audit] == ["kill"]
 
 
 def test_redis_probe_is_fast_and_unretried(down_service: ControlService) -> None:

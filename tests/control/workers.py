@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from control.service import ControlService
-from runner.status import write_status_file
+from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
+from state_store.status import RunnerStatus, write_status_file
 
 
 def issue_commands(settings: Settings, name: str, count: int, start: Event, out: Any) -> None:
@@ -29,6 +30,6 @@ def write_sections(path: Path, replica: str, count: int, start: Event) -> None:
     """Rewrite this replica's status.json section `count` times."""
     start.wait()
     for tick in range(1, count + 1):
-        section = {"replica": replica, "tick": tick, "paused": False}
-        reload = {"ts": float(tick), "kind": "live", "replica": replica, "tick": tick}
+        section = RunnerStatus(replica=replica, tick=tick)
+        reload = ManifestEntry(ts=float(tick), kind="live", replica=replica, tick=tick)
         write_status_file(path, replica, section, [reload] if tick % 10 == 0 else [])

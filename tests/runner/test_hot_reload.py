@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from exchange.client import ClobClient
-from runner.manifest import recent
 from runner.reload import read_tree
 from runner.runtime import Runtime
 from runner.tick import TickReport, run_tick
+from state_store.manifest import ManifestEntry, recent
 from tests.runner.conftest import RuntimeFactory
 from tests.runner.strategy_sources import always_buy
 from tests.runner.test_tick import ledger, only_always
@@ -54,8 +54,9 @@ def tick_until_live(rt: Runtime, generation: str, reports: list[TickReport]) -> 
     while time.monotonic() < deadline:
         reports.append(run_tick(rt))
         for entry in reports[-1].reloads:
-            if entry["kind"] == "live" and entry["generation"] == generation:
-                return int(entry["tick"])
+            if entry.kind == "live" and entry.generation == generation:
+                assert entry.tick is not None
+                return entry.tick
         time.sleep(0.1)
     raise AssertionError(f"generation {generation} never went live")
 
@@ -79,8 +80,8 @@ def test_fifty_rewrites_while_trading(
     ticks = [r.tick for r in reports]
     assert ticks == list(range(1, len(ticks) + 1)), "a tick was skipped"
     assert len(went_live) == 50
-    manifest = {(e["generation"], e["tick"]) for e in recent(rt.client, rt.store.keys, 500)
-                if e["kind"] == "live"}  # fmt: skip
+    manifest = {(e.generation, e.tick) for e in recent(rt.client, rt.store.keys, 500)
+                if e.kind == "live"}  # fmt: skip
     assert set(went_live.items()) <= manifest
     for _ in range(5):  # let the last fills arrive
         run_tick(rt)
@@ -114,7 +115,7 @@ def test_bad_versions_never_go_live_and_the_old_one_keeps_trading(
         save(strategies_dir / "always.py", source)
         bad = read_tree(strategies_dir).generation
         rejected = wait_for_entry(rt, "rejected", bad)
-        assert rejected["error"], name
+        assert rejected.error, name
         assert rt.reloader.current.generation == good, name
     half = strategies_dir / "always.py"
     with open(half, "w") as writer:  # a writer that paused halfway, file still open
@@ -125,7 +126,7 @@ def test_bad_versions_never_go_live_and_the_old_one_keeps_trading(
             assert report.generation == good
             time.sleep(0.1)
     entries = recent(rt.client, rt.store.keys, 200)
-    assert any(e["kind"] == "deferred" for e in entries)
+    assert any(e.kind == "deferred" for e in entries)
     created_before = rt.counters.orders_created
     save(strategies_dir / "always.py", always_buy("v1"))  # back to the good bytes
     for _ in range(10):
@@ -135,12 +136,12 @@ def test_bad_versions_never_go_live_and_the_old_one_keeps_trading(
     assert rt.counters.orders_created >= created_before
 
 
-def wait_for_entry(rt: Runtime, kind: str, generation: str) -> dict[str, object]:
+def wait_for_entry(rt: Runtime, kind: str, generation: str) -> ManifestEntry:
     """Tick until the manifest has a `kind` entry for `generation` (seen in any tick so far)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         for entry in recent(rt.client, rt.store.keys, 500):
-            if entry["kind"] == kind and entry["generation"] == generation:
+            if entry.kind == kind and entry.generation == generation:
                 return entry
         run_tick(rt)
         time.sleep(0.1)
@@ -159,6 +160,6 @@ def test_a_version_that_raises_is_rolled_back_within_probation(
     bad = read_tree(strategies_dir).generation
     wait_for_entry(rt, "live", bad)
     rolled = wait_for_entry(rt, "rolled_back", bad)
-    assert "bad version" in str(rolled["error"])
+    assert "bad version" in str(rolled.error)
     assert rt.reloader.current.generation == good
     assert rt.client.hexists(rt.store.keys.quarantine, bad)

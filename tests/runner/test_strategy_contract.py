@@ -7,9 +7,9 @@ import os
 import time
 from pathlib import Path
 
-from runner.manifest import recent
 from runner.reload import read_tree
 from runner.tick import run_tick
+from state_store.manifest import recent
 from tests.runner.conftest import RuntimeFactory
 
 SLOW = """
@@ -81,7 +81,7 @@ def test_memory_persists_and_migrates_when_its_version_changes(
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         run_tick(rt)
-        if any(e["generation"] == generation and e["kind"] == "live"
+        if any(e.generation == generation and e.kind == "live"
                for e in recent(rt.client, rt.store.keys)):  # fmt: skip
             break
         time.sleep(0.1)

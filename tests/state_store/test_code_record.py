@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import redis
 
 from runner.published import published_of
-from state_store.code_record import CodeRecord, read_record_file
+from state_store.code_record import CodeRecord, read_record, read_record_file
+from state_store.keys import Keys
 
 RECORD = CodeRecord(
     generation="0123456789abcdef",
@@ -39,3 +41,23 @@ def test_a_broken_code_json_is_no_record(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     assert read_record_file(path) is None
     assert read_record_file(tmp_path / "absent.json") is None
+
+
+def test_hash_fields_are_flat_and_read_back(real_redis: redis.Redis) -> None:
+    keys = Keys("default")
+    real_redis.hset(keys.code, mapping={**RECORD.to_fields(), "seq": "7"})
+    fields = real_redis.hgetall(keys.code)
+    assert fields["git_dirty"] == "1" and fields["validated_at"] == "1700000000.123"
+    assert json.loads(fields["modules"]) == ["_common", "a"]
+    names = "generation seq git_sha git_dirty files modules strategies validated_at marked_at"
+    assert set(fields) == {*names.split(), "trigger", "watcher"}
+    assert read_record(real_redis, keys) == RECORD
+    real_redis.hset(keys.code, "files", "not json")
+    assert read_record(real_redis, keys) is None
+
+
+def test_code_json_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "code.json"
+    path.write_text(json.dumps(RECORD.to_json()))
+    assert read_record_file(path) == RECORD
+    assert json.loads(path.read_text())["files"] == dict(RECORD.files)

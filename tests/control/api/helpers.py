@@ -8,10 +8,10 @@ from typing import Any
 
 import redis
 
-from runner.manifest import publish
-from runner.status import heartbeat
 from state_store.keys import Keys
+from state_store.manifest import ManifestEntry, publish
 from state_store.models import Fill, Intent, Window
+from state_store.status import RunnerCode, RunnerStatus, heartbeat
 from state_store.store import Store
 
 GEN_A, GEN_B = "aaaa1111bbbb2222", "cccc3333dddd4444"
@@ -19,20 +19,20 @@ GEN_A, GEN_B = "aaaa1111bbbb2222", "cccc3333dddd4444"
 
 def manifest(
     kind: str, generation: str, replica: str, tick: int | None, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "ts": round(time.time(), 3),
-        "kind": kind,
-        "ok": kind in ("live", "promoted"),
-        "error": extra.get("error", ""),
-        "generation": generation,
-        "modules": ["alpha", "beta"],
-        "files": {"alpha.py": "ab" * 32},
-        "git_sha": extra.get("git_sha", "0123456789abcdef0123456789abcdef01234567"),
-        "git_dirty": False,
-        "replica": replica,
-        "tick": tick,
-    }
+) -> ManifestEntry:
+    return ManifestEntry(
+        ts=round(time.time(), 3),
+        kind=kind,
+        ok=kind in ("live", "promoted"),
+        error=extra.get("error", ""),
+        generation=generation,
+        modules=("alpha", "beta"),
+        files={"alpha.py": "ab" * 32},
+        git_sha=extra.get("git_sha", "0123456789abcdef0123456789abcdef01234567"),
+        git_dirty=False,
+        replica=replica,
+        tick=tick,
+    )
 
 
 def publish_history(client: redis.Redis, bot: str) -> None:
@@ -51,23 +51,20 @@ def publish_history(client: redis.Redis, bot: str) -> None:
     )
 
 
-def runner_section(replica: str, tick: int, paused: bool = False) -> dict[str, Any]:
+def runner_section(replica: str, tick: int, paused: bool = False) -> RunnerStatus:
     now = time.time()
-    return {
-        "replica": replica,
-        "pid": 4242,
-        "tick": tick,
-        "last_tick_at": now,
-        "heartbeat": now,
-        "paused": paused,
-        "degraded": False,
-        "control_error": "",
-        "code": {"generation": GEN_A, "files": {}, "git_sha": "0123abc", "git_dirty": False,
-                 "on_probation": False},
-        "strategies": ["alpha", "beta"],
-        "markets": ["btc-updown-5m-100"],
-        "orders_created": 3,
-    }  # fmt: skip
+    return RunnerStatus(
+        replica=replica,
+        pid=4242,
+        tick=tick,
+        last_tick_at=now,
+        heartbeat=now,
+        paused=paused,
+        code=RunnerCode(generation=GEN_A, git_sha="0123abc"),
+        strategies=["alpha", "beta"],
+        markets=["btc-updown-5m-100"],
+        orders_created=3,
+    )
 
 
 def beat(client: redis.Redis, bot: str, replica: str, tick: int, paused: bool = False) -> None:

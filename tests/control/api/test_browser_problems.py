@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 from playwright.sync_api import expect, sync_playwright
-
 from runner.status import heartbeat
+
 from state_store.keys import Keys
 from tests.control.api.conftest import TOKEN
 from tests.control.api.helpers import runner_section

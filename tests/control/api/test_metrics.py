@@ -68,14 +68,16 @@ def test_metrics_stay_out_of_the_global_registry(client: TestClient) -> None:
 def test_tick_duration_histogram_per_replica(
     client: TestClient, real_redis: redis.Redis, settings: Settings
 ) -> None:
-    from runner.status import heartbeat
     from runner.tick_timing import TickDurations
+    from state_store.status import heartbeat
     from tests.control.api.helpers import runner_section
 
     durations = TickDurations()
     for seconds in (0.004, 0.02, 0.02, 0.3):
         durations.observe(seconds)
-    section = {**runner_section("r1", 4, False), "tick_seconds": durations.to_json()}
+    section = runner_section("r1", 4, False).model_copy(
+        update={"tick_seconds": durations.to_record()}
+    )
     heartbeat(real_redis, Keys(settings.bot), "r1", section, 10_000)
     m = scrape(client)
     r1 = ("replica", "r1")
@@ -91,6 +93,7 @@ def test_a_halted_runner_and_a_silent_venue_are_shown_and_alertable(
     client: TestClient, real_redis: redis.Redis, settings: Settings
 ) -> None:
     from runner.status import heartbeat
+
     from tests.control.api.helpers import runner_section
 
     halted = {

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import redis
 from starlette.testclient import TestClient
 
-from runner.status import write_status_file
 from state_store.desired import read_control_file
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
+from state_store.status import write_status_file
 from tests.control.api.conftest import AUTH, AppFactory
 from tests.control.api.helpers import GEN_A, beat, manifest, publish_history, runner_section
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import redis
+from runner.status import heartbeat
 from starlette.testclient import TestClient
 
-from runner.status import heartbeat
 from state_store.desired import read_control_file
 from state_store.keys import Keys
 from state_store.settings import Settings

@@ -1,4 +1,5 @@
-"""Property-based requests generated from /openapi.json (in-process ASGI): never a 5xx.
+"""Property-based requests generated from /openapi.json (in-process ASGI): never a 5xx,
+and every answer matches the response schema /openapi.json documents for it.
 
 Cases are drawn from each operation's strategy inside one pytest test (the
 schemathesis pytest fixture loader relies on a pytest private attribute that
@@ -12,7 +13,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.core.result import Err, Ok
 
 from state_store.settings import Settings
@@ -30,7 +31,9 @@ def check_operation(operation: Any, headers: dict[str, str]) -> None:
     )
     @given(case=operation.as_strategy())
     def run(case: Any) -> None:
-        case.call_and_validate(headers=headers, checks=[not_a_server_error])
+        case.call_and_validate(
+            headers=headers, checks=[not_a_server_error, response_schema_conformance]
+        )
 
     run()
 

@@ -13,9 +13,9 @@ from typing import Any
 import redis
 
 from control.watcher.watcher import Watcher, WatchOptions
-from runner.manifest import recent
 from runner.reload import make_tree
 from state_store.keys import Keys
+from state_store.manifest import ManifestEntry, recent
 from state_store.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -45,19 +45,19 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = WAIT) 
         time.sleep(0.01)
 
 
-def entries(client: redis.Redis, bot: str = "default", kind: str = "") -> list[dict[str, Any]]:
+def entries(client: redis.Redis, bot: str = "default", kind: str = "") -> list[ManifestEntry]:
     """The watcher's manifest entries, oldest first (optionally of one kind)."""
     found = recent(client, Keys(bot), count=5000)
-    return [e for e in found if e["replica"] == "watcher" and (not kind or e["kind"] == kind)]
+    return [e for e in found if e.replica == "watcher" and (not kind or e.kind == kind)]
 
 
 def published(client: redis.Redis, bot: str = "default") -> list[str]:
-    return [e["generation"] for e in entries(client, bot, "published")]
+    return [e.generation for e in entries(client, bot, "published")]
 
 
-def wait_published(client: redis.Redis, gen: str, bot: str = "default") -> dict[str, Any]:
+def wait_published(client: redis.Redis, gen: str, bot: str = "default") -> ManifestEntry:
     wait_for(lambda: gen in published(client, bot), f"generation {gen} published")
-    return next(e for e in entries(client, bot, "published") if e["generation"] == gen)
+    return next(e for e in entries(client, bot, "published") if e.generation == gen)
 
 
 def assert_only(client: redis.Redis, allowed: Iterable[str], bot: str = "default") -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 
+from state_store.manifest import ManifestEntry
 from tests.control.watcher.conftest import StartWatcher
 from tests.control.watcher.helpers import (
     HOOKS,
@@ -47,8 +47,8 @@ def wait_published_last(client: redis.Redis, gen: str, what: str) -> None:
     wait_for(lambda: published(client)[-1:] == [gen], what)
 
 
-def dirty_holds(client: redis.Redis) -> list[dict[str, Any]]:
-    return [e for e in entries(client, kind="held") if "differs from HEAD" in e["error"]]
+def dirty_holds(client: redis.Redis) -> list[ManifestEntry]:
+    return [e for e in entries(client, kind="held") if "differs from HEAD" in e.error]
 
 
 def repo_at_a_and_b(tmp_path: Path, hooks: bool) -> tuple[Path, str, str]:
@@ -88,9 +88,9 @@ def test_checkouts_of_20_files_publish_only_whole_commits(
     assert_only(real_redis, [g_a, g_b])
     assert entries(real_redis, kind="rejected") == []  # no mixed tree was even validated
     last = entries(real_redis, kind="published")[-1]
-    assert (last["git_sha"], last["git_dirty"]) == (sha_a, False)
+    assert (last.git_sha, last.git_dirty) == (sha_a, False)
     if hooks:
-        assert last["trigger"] == "deploy"
+        assert last.trigger == "deploy"
 
 
 def test_a_pull_in_a_deploy_checkout_publishes_the_marked_commit(
@@ -116,7 +116,7 @@ def test_a_pull_in_a_deploy_checkout_publishes_the_marked_commit(
 
     marker = (deploy / ".git" / "neverblink-deployed").read_text()
     assert sha_b in marker and '"hook": "post-merge"' in marker
-    assert (entry["git_sha"], entry["trigger"]) == (sha_b, "deploy")
+    assert (entry.git_sha, entry.trigger) == (sha_b, "deploy")
     assert_only(real_redis, [generation(folder, A), generation(folder, B)])
 
 
@@ -141,7 +141,7 @@ def test_an_interrupted_checkout_is_held_until_it_is_completed(
     held = dirty_holds(real_redis)[-1]
     time.sleep(1.0)  # well past the quiet window, the hook grace and a few retries
 
-    assert "s08.py" in held["error"] and "s09.py" not in held["error"]
+    assert "s08.py" in held.error and "s09.py" not in held.error
     assert published(real_redis) == [g_a]
 
     git(repo, "checkout", "-q", "-f", "--detach", sha_b)  # finish it: the hook marks B
@@ -166,7 +166,7 @@ def test_head_moved_without_a_hook_waits_then_accepts_only_the_commits_tree(
 
     git(repo, "reset", "-q", "--hard", sha_b)  # runs no hook: accepted after the grace
     entry = wait_published(real_redis, g_b)
-    assert (entry["git_sha"], entry["trigger"]) == (sha_b, "commit")
+    assert (entry.git_sha, entry.trigger) == (sha_b, "commit")
     assert_only(real_redis, [g_a, g_b])
 
 
@@ -185,8 +185,8 @@ def test_nothing_is_published_while_index_lock_exists(
     write_all(folder, edited)
     wait_for(lambda: entries(real_redis, kind="held"), "the lock hold reported")
     assert published(real_redis) == [g_a]
-    assert "index.lock exists" in entries(real_redis, kind="held")[-1]["error"]
+    assert "index.lock exists" in entries(real_redis, kind="held")[-1].error
 
     lock.unlink()  # a development checkout: edits are saves
     entry = wait_published(real_redis, generation(folder, edited))
-    assert (entry["git_sha"], entry["git_dirty"], entry["trigger"]) == (sha_a, True, "save")
+    assert (entry.git_sha, entry.git_dirty, entry.trigger) == (sha_a, True, "save")

@@ -53,11 +53,11 @@ def test_an_in_place_save_is_published_once_with_its_record(
 
     assert_only(real_redis, [g1, g2])
     assert published(real_redis) == [g1, g2]
-    assert (entry["seq"], entry["trigger"], entry["ok"]) == ("2", "save", True)
+    assert (entry.seq, entry.trigger, entry.ok) == (2, "save", True)
     record = read_record(real_redis, Keys("default"))
     assert record is not None and (record.generation, record.seq) == (g2, 2)
     assert record.strategies == ("a", "b") and record.modules == ("a", "b")
-    assert dict(record.files) == dict(entry["files"])
+    assert dict(record.files) == dict(entry.files)
     code_json = tmp_path / "home" / "code.json"  # written just after Redis
     wait_for(lambda: g2 in code_json.read_text(), "code.json mirroring the record")
     assert CodeRecord.from_json(json.loads(code_json.read_text())) == record
@@ -181,7 +181,7 @@ def test_a_rejected_tree_keeps_the_previous_generation_live(
     wait_for(lambda: entries(real_redis, kind="rejected"), "a rejected entry")
     rejected = entries(real_redis, kind="rejected")[0]
 
-    assert "a.py:1: SyntaxError" in rejected["error"] and not rejected["ok"]
+    assert "a.py:1: SyntaxError" in rejected.error and not rejected.ok
     record = read_record(real_redis, Keys("default"))
     assert record is not None and record.generation == g1
     fixed = {**V1, "a.py": strategy("fixed")}
@@ -205,7 +205,7 @@ def test_ctl_reload_revalidates_and_republishes_the_same_tree_with_a_new_seq(
     service.close()
 
     again = entries(real_redis, kind="published")[-1]
-    assert (again["generation"], again["seq"], again["trigger"]) == (g1, "2", "reload")
+    assert (again.generation, again.seq, again.trigger) == (g1, 2, "reload")
 
 
 def test_a_quarantined_generation_is_not_published(
@@ -217,7 +217,7 @@ def test_a_quarantined_generation_is_not_published(
     write_all(strategies, bad)
     wait_for(lambda: entries(real_redis, kind="rejected"), "a rejected entry")
 
-    assert "quarantined" in entries(real_redis, kind="rejected")[0]["error"]
+    assert "quarantined" in entries(real_redis, kind="rejected")[0].error
     assert published(real_redis) == [g1]
 
 
