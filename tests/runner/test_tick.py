@@ -7,6 +7,7 @@ from pathlib import Path
 import redis
 
 from exchange.client import ClobClient
+from runner.orders import poll_fills
 from runner.tick import merged_params, run_tick
 from state_store.desired import DesiredState
 from state_store.models import OrderStatus
@@ -47,6 +48,7 @@ def test_orders_reach_the_venue_once_and_fills_match_its_ledger(
     rt = make_runtime()
     for _ in range(5):
         run_tick(rt)
+    poll_fills(rt.store, rt.venue)  # fills of an order the last tick placed (a new window)
     orders = [o for m in rt.store.markets() for o in rt.store.market_orders(m)]
     assert orders, "the always-buy strategy placed nothing"
     assert len({o.client_order_id for o in orders}) == len(orders)
