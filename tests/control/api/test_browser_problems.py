@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import redis
 from playwright.sync_api import expect, sync_playwright
-from runner.status import heartbeat
 
 from state_store.keys import Keys
+from state_store.status import heartbeat
 from tests.control.api.conftest import TOKEN
 from tests.control.api.helpers import runner_section
 from tests.control.api.system import copy_strategies, start_serve
@@ -28,22 +28,20 @@ def test_dashboard_shows_a_halt_and_a_silent_venue(
     tmp_path: Path, redis_url: str, real_redis: redis.Redis
 ) -> None:
     now = time.time()
-    halted = {
-        **runner_section("r1", tick=7),
-        "operational_error": "AuthError: GET /data/trades: credentials refused",
-        "operational_error_since": now - 30,
-        "venue_unresponsive_since": None,
-        "venue_error": "",
-    }
-    silent = {
-        **runner_section("r2", tick=9),
-        "operational_error": "",
-        "operational_error_since": None,
-        "venue_unresponsive_since": now - 5,
-        "venue_error": "GET /time: ReadTimeout('timed out')",
-    }
+    halted = runner_section("r1", tick=7).model_copy(
+        update={
+            "operational_error": "AuthError: GET /data/trades: credentials refused",
+            "operational_error_since": now - 30,
+        }
+    )
+    silent = runner_section("r2", tick=9).model_copy(
+        update={
+            "venue_unresponsive_since": now - 5,
+            "venue_error": "GET /time: ReadTimeout('timed out')",
+        }
+    )
     for section in (halted, silent):
-        heartbeat(real_redis, Keys("default"), section["replica"], section, 60_000)
+        heartbeat(real_redis, Keys("default"), section.replica, section, 60_000)
     strategies = copy_strategies(tmp_path / "strategies")
     serve, url = start_serve(tmp_path, redis_url, strategies, tmp_path / "home", TOKEN)
     try:

@@ -92,26 +92,23 @@ def test_tick_duration_histogram_per_replica(
 def test_a_halted_runner_and_a_silent_venue_are_shown_and_alertable(
     client: TestClient, real_redis: redis.Redis, settings: Settings
 ) -> None:
-    from runner.status import heartbeat
-
+    from state_store.status import heartbeat
     from tests.control.api.helpers import runner_section
 
-    halted = {
-        **runner_section("r1", tick=7),
-        "operational_error": "AuthError: GET /data/trades: credentials refused",
-        "operational_error_since": 1_700_000_000.5,
-        "venue_unresponsive_since": None,
-        "venue_error": "",
-    }
-    silent = {
-        **runner_section("r2", tick=9),
-        "operational_error": "",
-        "operational_error_since": None,
-        "venue_unresponsive_since": 1_700_000_001.25,
-        "venue_error": "GET /time: ReadTimeout('timed out')",
-    }
+    halted = runner_section("r1", tick=7).model_copy(
+        update={
+            "operational_error": "AuthError: GET /data/trades: credentials refused",
+            "operational_error_since": 1_700_000_000.5,
+        }
+    )
+    silent = runner_section("r2", tick=9).model_copy(
+        update={
+            "venue_unresponsive_since": 1_700_000_001.25,
+            "venue_error": "GET /time: ReadTimeout('timed out')",
+        }
+    )
     for section in (halted, silent):
-        heartbeat(real_redis, Keys(settings.bot), section["replica"], section, 10_000)
+        heartbeat(real_redis, Keys(settings.bot), section.replica, section, 10_000)
     m = scrape(client)
     r1, r2 = (("replica", "r1"),), (("replica", "r2"),)
     assert m[("neverblink_runner_halted", r1)] == 1 and m[("neverblink_runner_halted", r2)] == 0

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 import redis
-from runner.status import heartbeat
 from starlette.testclient import TestClient
 
 from state_store.desired import read_control_file
 from state_store.keys import Keys
 from state_store.settings import Settings
+from state_store.status import heartbeat
 from tests.control.api.conftest import AUTH
 from tests.control.api.helpers import (
     GEN_A,
@@ -180,15 +180,15 @@ def test_time_left_is_on_the_venue_clock_the_runners_read(
     trade(real_redis, settings.bot)  # a window ending 240 s after the wall clock's now
     assert client.get("/api/state").json()["venue_time"] is None  # no runner read it yet
     now = time.time()
-    section = {**runner_section("r1", 5), "venue_clock": {
-        "venue_time": now - 100, "wall_time": now - 10, "rate": 10.0,
-    }}  # fmt: skip
+    clock = {"venue_time": now - 100, "wall_time": now - 10, "rate": 10.0}
+    section = runner_section("r1", 5).model_copy(update={"venue_clock": clock})
     heartbeat(real_redis, Keys(settings.bot), "r1", section, 10_000)
     state = client.get("/api/state").json()
     # carried forward: (now - 100) + 10 s x 10 = now (+ the request's own few ms x 10)
     assert now <= state["venue_time"] < now + 5 and state["venue_rate"] == 10.0
     assert 235 < state["windows"][0]["time_left_s"] <= 240
-    section["venue_clock"] = {"venue_time": now + 6 * 3600, "wall_time": now, "rate": 10.0}
+    clock = {"venue_time": now + 6 * 3600, "wall_time": now, "rate": 10.0}
+    section = section.model_copy(update={"venue_clock": clock})
     heartbeat(real_redis, Keys(settings.bot), "r1", section, 10_000)
     assert client.get("/api/state").json()["windows"][0]["time_left_s"] == 0  # long over
 
