@@ -45,7 +45,7 @@ def watch_command(
     the published generation at their next tick when their own folder hashes
     the same; `neverblink ctl reload` forces a revalidation and a new seq.
     """
-    from control.watcher.watcher import Watcher, WatchOptions
+    from runner.publish.publisher import Publisher, PublishOptions
     from state_store.connection import connect
 
     if min(rescan, quiet, validate_timeout, lease_ttl) <= 0 or hook_grace < 0:
@@ -54,7 +54,7 @@ def watch_command(
         raise click.UsageError(f"strategies folder {settings.strategies} does not exist")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # a line per batch is noise
-    options = WatchOptions(
+    options = PublishOptions(
         quiet=quiet,
         rescan=rescan,
         validate_timeout=validate_timeout,
@@ -62,7 +62,7 @@ def watch_command(
         hook_grace=hook_grace,
         force_polling=True if poll else None,
     )
-    watcher = Watcher(settings, connect(settings), options)
+    watcher = Publisher(settings, connect(settings), options)
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         watcher.request_stop()  # no logging or locks in a signal handler

@@ -53,12 +53,10 @@ class Sandbox:
     initial_events: list[dict[str, Any]]
 
     def settle_reloader(self, attempts_before: int) -> None:
-        """Wait (wall time, bounded) until a requested reload pass has finished."""
-        reloader = self.runtime.reloader
+        """Wait (wall time, bounded) until the publisher finished a pass after a reload request."""
+        publisher = self.runtime.publisher
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while time.monotonic() < deadline and (
-            reloader.busy or reloader.attempts <= attempts_before
-        ):
+        while time.monotonic() < deadline and publisher.attempts <= attempts_before:
             time.sleep(0.02)
 
 
@@ -121,8 +119,10 @@ def _build(
     from exchange.paper.clock import ManualClock
     from exchange.paper.config import PaperConfig
     from runner.manifest import manifest_entry
-    from runner.quarantine import RedisQuarantine
+    from runner.publish.publisher import Publisher, PublishOptions
+    from runner.published import adopt_initial
     from runner.reload import Reloader
+    from runner.reload.quarantine import RedisQuarantine
     from runner.runtime import RunnerConfig, Runtime
     from runner.strategy_call import StrategyCaller
     from state_store.store import Store
@@ -141,10 +141,13 @@ def _build(
     store = Store(client, settings.bot)
     reloader = Reloader(options.strategies, quarantine=RedisQuarantine(client, store.keys))
     stack.callback(reloader.close)
+    publisher = Publisher(settings, client, PublishOptions(events=False, notify=False))
+    publisher.start()
+    stack.callback(publisher.close)
     caller = StrategyCaller(config.decide_budget_s)
     stack.callback(caller.close)
     venue = ClobClient("http://paper.replay", http=http)
-    runtime = Runtime(settings, config, client, store, venue, reloader, caller)
-    events = [manifest_entry(e, config.replica) for e in reloader.load_initial()]
+    runtime = Runtime(settings, config, client, store, venue, reloader, caller, publisher)
+    events = [manifest_entry(e, config.replica) for e in adopt_initial(runtime, 30.0)]
     service = ControlService(settings, lambda: client)
     return Sandbox(settings.bot, settings, client, clock, runtime, service, where, events)

@@ -1,4 +1,4 @@
-"""Assembling a runner from settings: connections, venue client, reloader."""
+"""Assembling a runner from settings: connections, venue client, reloader, publisher."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import redis
 
 from exchange.client import ClobClient
 from runner.manifest import manifest_entry, publish
-from runner.published import sync_published
-from runner.quarantine import RedisQuarantine
+from runner.publish.publisher import Publisher, PublishOptions
+from runner.published import adopt_initial
 from runner.reload import Reloader
+from runner.reload.quarantine import RedisQuarantine
 from runner.runtime import RunnerConfig, Runtime
 from runner.strategy_call import StrategyCaller
 from state_store.connection import connect
@@ -20,6 +21,7 @@ from state_store.store import Store
 log = logging.getLogger(__name__)
 
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+INITIAL_LOAD_S = 30.0  # at most this long before the first tick for the first generation
 
 
 def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> Runtime:
@@ -28,10 +30,15 @@ def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> R
     reloader = Reloader(
         settings.strategies,
         probation_ticks=config.probation_ticks,
-        validate_timeout=config.validate_timeout_s,
         quarantine=RedisQuarantine(client, store.keys),
         only=config.strategies or None,
     )
+    # the same publisher `neverblink watch` runs: it publishes only while it holds the
+    # lease, so with a watch (or another runner) publishing it waits as a standby
+    publisher = Publisher(
+        settings, client, PublishOptions(validate_timeout=config.validate_timeout_s, notify=False)
+    )
+    publisher.start()
     rt = Runtime(
         settings=settings,
         config=config,
@@ -40,13 +47,15 @@ def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> R
         venue=ClobClient(venue_url),
         reloader=reloader,
         caller=StrategyCaller(config.decide_budget_s),
+        publisher=publisher,
     )
     try:
-        sync_published(rt)  # with a watcher active, the first load adopts its generation
+        events = adopt_initial(rt, INITIAL_LOAD_S)
     except REDIS_DOWN as exc:
-        log.warning("redis unreachable at start (%s): starting degraded", exc)
+        log.warning("redis unreachable at start (%s): starting degraded, without code", exc)
         rt.degraded = True
-    entries = [manifest_entry(e, config.replica) for e in reloader.load_initial()]
+        events = []
+    entries = [manifest_entry(e, config.replica) for e in events]
     try:
         publish(client, store.keys, entries)
     except REDIS_DOWN:
@@ -58,7 +67,10 @@ def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> R
 
 
 def close_runtime(rt: Runtime) -> None:
-    """Close the connections `build_runtime` opened (after the loop's own teardown)."""
+    """Stop the publisher and close the connections `build_runtime` opened (after the
+    loop's own teardown)."""
+    if rt.publisher is not None:
+        rt.publisher.close()
     close_venue = getattr(rt.venue, "close", None)
     if callable(close_venue):
         close_venue()

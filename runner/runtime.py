@@ -56,6 +56,7 @@ class Runtime:
     venue: Venue
     reloader: Any  # runner.reload.Reloader
     caller: StrategyCaller
+    publisher: Any = None  # runner.publish.Publisher: in-process, a standby while a watch runs
     leases: dict[str, Lease] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
     tick: int = 0

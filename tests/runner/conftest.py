@@ -53,8 +53,10 @@ def make_runtime(
     tmp_path: Path, real_redis: redis.Redis, redis_url: str, venue: ClobClient,
     strategies_dir: Path,
 ) -> Iterator[RuntimeFactory]:  # fmt: skip
-    from runner.quarantine import RedisQuarantine
+    from runner.publish.publisher import Publisher, PublishOptions
+    from runner.published import adopt_initial
     from runner.reload import Reloader
+    from runner.reload.quarantine import RedisQuarantine
 
     made: list[Runtime] = []
 
@@ -67,16 +69,21 @@ def make_runtime(
         reloader = Reloader(
             strategies_dir,
             probation_ticks=cfg.probation_ticks,
-            validate_timeout=cfg.validate_timeout_s,
             quarantine=RedisQuarantine(real_redis, store.keys),
             only=cfg.strategies or None,
         )
-        reloader.load_initial()
-        rt = Runtime(settings, cfg, real_redis, store, venue, reloader, StrategyCaller(0.5))
+        options = PublishOptions(validate_timeout=cfg.validate_timeout_s, notify=False)
+        publisher = Publisher(settings, real_redis, options)  # a standby after the first
+        publisher.start()
+        rt = Runtime(
+            settings, cfg, real_redis, store, venue, reloader, StrategyCaller(0.5), publisher
+        )
         made.append(rt)
+        adopt_initial(rt, 30.0)
         return rt
 
     yield factory
     for rt in made:
+        rt.publisher.close()
         rt.caller.close()
         rt.reloader.close()

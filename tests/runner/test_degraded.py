@@ -13,8 +13,10 @@ import pytest
 from exchange.client import ClobClient
 from exchange.types import OrderRequest, PlaceResult
 from runner.loop import Loop
-from runner.quarantine import RedisQuarantine
+from runner.publish.publisher import Publisher, PublishOptions
+from runner.published import adopt_initial
 from runner.reload import Reloader
+from runner.reload.quarantine import RedisQuarantine
 from runner.runtime import RunnerConfig, Runtime
 from runner.strategy_call import StrategyCaller
 from state_store.connection import connect
@@ -63,10 +65,12 @@ def test_runner_survives_redis_loss_and_applies_its_journal(
     client = connect(settings)
     store = Store(client, settings.bot)
     reloader = Reloader(strategies_dir, quarantine=RedisQuarantine(client, store.keys))
-    reloader.load_initial()
+    publisher = Publisher(settings, client, PublishOptions(notify=False))
+    publisher.start()
     flaky = KillsRedisAfterFirstOrder(venue, bot_redis)
     rt = Runtime(settings, RunnerConfig("r1", tick_s=0.05), client, store, flaky, reloader,  # type: ignore[arg-type]
-                 StrategyCaller(0.5))  # fmt: skip
+                 StrategyCaller(0.5), publisher)  # fmt: skip
+    adopt_initial(rt, 30.0)
     loop = Loop(rt)
     try:
         loop.one_tick()  # places the first order; Redis dies right after the venue accepts it
@@ -85,6 +89,7 @@ def test_runner_survives_redis_loss_and_applies_its_journal(
         assert not rt.degraded and not journal.exists()
     finally:
         loop.teardown()
+        publisher.close()
     orders = [o for m in store.markets() for o in store.market_orders(m)]
     assert orders and all(o.status.value not in ("new", "submitted") for o in orders)
     venue_ledger = ledger(venue)

@@ -1,4 +1,4 @@
-"""The one-watcher-per-bot lease `nb:{B}:watcher`, kept alive by its own thread.
+"""The one-publisher-per-bot lease `nb:{B}:watcher`, kept alive by its own thread.
 
 The key is a string `<host>:<pid>:<nonce>` with a PX expiry, renewed every
 ttl/3 by a thread, so a long validation never lets it lapse. A second watcher
@@ -22,33 +22,16 @@ from collections.abc import Callable
 import redis
 
 from state_store.keys import Keys
+from state_store.scripts import script_source
 
 log = logging.getLogger(__name__)
-
-HOLD_LUA = """
-local owner = redis.call('GET', KEYS[1])
-if owner == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if owner == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
-
-RELEASE_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Lease:
+class PublisherLease:
     """Take, renew and release the watcher lease."""
 
     def __init__(self, client: redis.Redis, keys: Keys, ttl_s: float) -> None:
@@ -56,8 +39,8 @@ class Lease:
         self.keys = keys
         self.ttl_s = ttl_s
         self.token = f"{identity()}:{secrets.token_hex(4)}"
-        self._hold = client.register_script(HOLD_LUA)
-        self._release = client.register_script(RELEASE_LUA)
+        self._hold = client.register_script(script_source("hold_watcher_lease"))
+        self._release = client.register_script(script_source("release_watcher_lease"))
 
     def hold(self) -> bool:
         """Take or renew the lease; False while another watcher holds it."""
@@ -74,7 +57,7 @@ class Lease:
 class LeaseKeeper:
     """Renews the lease every ttl/3 in a thread; `active` says whether we hold it."""
 
-    def __init__(self, lease: Lease, on_change: Callable[[bool], None]) -> None:
+    def __init__(self, lease: PublisherLease, on_change: Callable[[bool], None]) -> None:
         self.lease = lease
         self.on_change = on_change
         self.active = False
