@@ -71,9 +71,7 @@ BAD_CHANGES = {
 
 
 @pytest.mark.parametrize("case", BAD_CHANGES, ids=str)
-def test_a_bad_change_never_goes_live(
-    make_bot: MakeBot, strat_dir: Path, case: str
-) -> None:
+def test_a_bad_change_never_goes_live(make_bot: MakeBot, strat_dir: Path, case: str) -> None:
     source, reason = BAD_CHANGES[case]
     driver = started(make_bot, strat_dir, validate_timeout=1.0)
     v1 = driver.reloader.current
@@ -104,9 +102,7 @@ def test_a_rejected_tree_loads_once_fixed(make_bot: MakeBot, strat_dir: Path) ->
     assert driver.results[-1] == {"a": ["fixed"]}
 
 
-def test_a_half_written_file_held_open_is_never_loaded(
-    make_bot: MakeBot, strat_dir: Path
-) -> None:
+def test_a_half_written_file_held_open_is_never_loaded(make_bot: MakeBot, strat_dir: Path) -> None:
     if sys.platform != "linux":
         pytest.skip("needs /proc")
     driver = started(make_bot, strat_dir)
@@ -157,7 +153,6 @@ def test_a_helper_change_reloads_every_importer_in_one_generation(
         strat_dir, "c.py", "from ._twice import TWICE\ndef decide(view):\n    return TWICE // 2\n"
     )
     bot = make_bot()
-    reloader = bot.reloader
     bot.load_initial()
     driver = bot.driver()
     driver.step()
@@ -173,9 +168,7 @@ def test_a_helper_change_reloads_every_importer_in_one_generation(
     assert driver.kinds().count("live") == 1
 
 
-def test_probation_failure_rolls_back_and_quarantines(
-    make_bot: MakeBot, strat_dir: Path
-) -> None:
+def test_probation_failure_rolls_back_and_quarantines(make_bot: MakeBot, strat_dir: Path) -> None:
     quarantine = MemoryQuarantine()
     driver = started(make_bot, strat_dir, quarantine=quarantine, probation_ticks=5)
     reloader = driver.reloader
@@ -216,9 +209,7 @@ def test_probation_failure_rolls_back_and_quarantines(
     assert driver.results[-1] == {"a": ["v3"]}
 
 
-def test_surviving_probation_promotes_to_last_good(
-    make_bot: MakeBot, strat_dir: Path
-) -> None:
+def test_surviving_probation_promotes_to_last_good(make_bot: MakeBot, strat_dir: Path) -> None:
     driver = started(make_bot, strat_dir, probation_ticks=4)
     reloader = driver.reloader
     v1 = reloader.current
@@ -332,9 +323,7 @@ def test_only_runs_the_selected_strategies_of_the_whole_tree(
     assert event.kind == "rejected" and "zeta" in event.error
 
 
-def test_sys_modules_do_not_grow_over_200_reloads(
-    make_bot: MakeBot, strat_dir: Path
-) -> None:
+def test_sys_modules_do_not_grow_over_200_reloads(make_bot: MakeBot, strat_dir: Path) -> None:
     write(strat_dir, "_common.py", "VALUE = 0\n")
     write(strat_dir, "a.py", "from . import _common\ndef decide(view):\n    return _common.VALUE\n")
     bot = make_bot(probation_ticks=1, quiet=0.005)
