@@ -299,12 +299,12 @@ class Publisher:
 
 
 class _Clock:
-    """When the loop next beats, reads control, rescans and retries a held tree."""
+    """When the loop next reads control, rescans and retries a held tree (it also wakes
+    every _MAX_SLEEP for the stop flag and the watchdog, and at once on a dirty mark)."""
 
     def __init__(self, options: PublishOptions) -> None:
         self.options = options
         now = time.monotonic()
-        self.beat = now
         self.control = now
         self.rescan = now + options.rescan
         self.retry: float | None = None
@@ -325,7 +325,7 @@ class _Clock:
             self.backoff = max(self.options.quiet, 0.02)
 
     def wait(self) -> float:
-        due = [self.beat, self.control, self.rescan]
+        due = [self.control, self.rescan]
         if self.retry is not None:
             due.append(self.retry)
         return max(0.0, min(due) - time.monotonic())

@@ -4,6 +4,7 @@ by hand."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -39,11 +40,12 @@ def started(make_bot: MakeBot, strat_dir: Path, **kwargs: object) -> Driver:
     return bot.driver()
 
 
-def test_initial_load(make_bot: MakeBot, strat_dir: Path) -> None:
+def test_initial_load(make_bot: MakeBot, strat_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     write(strat_dir, "_common.py", "VALUE = 'v1'\n")
     write(
         strat_dir, "a.py", "from . import _common\ndef decide(view):\n    return [_common.VALUE]\n"
     )
+    caplog.set_level(logging.INFO, logger="runner.reload.reloader")
     bot = make_bot()
     reloader = bot.reloader
     event, promoted = bot.load_initial()
@@ -56,6 +58,9 @@ def test_initial_load(make_bot: MakeBot, strat_dir: Path) -> None:
     assert (code.modules, list(code.strategies)) == (("_common", "a"), ["a"])
     assert dict(event.files) == dict(code.files) == dict(read_tree(strat_dir).hashes)
     assert (code.git_sha, code.git_dirty) == ("", False)  # tmp_path is not a checkout
+    # issue 12 point 9: the log says when it went live, truthfully
+    assert f"generation {code.generation} live before the first tick" in caplog.text
+    assert "tick None" not in caplog.text
 
 
 BAD_CHANGES = {
