@@ -1,4 +1,8 @@
-"""`neverblink watch`: the reload watcher (one per bot; a second one is a standby)."""
+"""`neverblink watch`: the publisher (runner.publish) as its own process.
+
+One publisher per bot holds the lease: this watch, or, when none runs, one
+runner's in-process copy of the same code; the others are standbys.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ def watch_command(
     HEAD's commit, marked complete by the hook, is published. Runners adopt
     the published generation at their next tick when their own folder hashes
     the same; `neverblink ctl reload` forces a revalidation and a new seq.
+    Without a watch, one runner runs this same publisher in-process.
     """
     from runner.publish.publisher import Publisher, PublishOptions
     from state_store.connection import connect

@@ -119,7 +119,7 @@ class Publisher:
 
     @property
     def active(self) -> bool:
-        """True while this watcher holds the lease (a standby waits)."""
+        """True while this publisher holds the lease (a standby waits)."""
         return self.keeper.active
 
     # -- the loop ----------------------------------------------------------------
@@ -193,7 +193,7 @@ class Publisher:
     def _lease_changed(self, active: bool) -> None:
         if active:
             log.info(
-                "watcher %s active for bot %s on %s", identity(), self.keys.bot, self.directory
+                "publisher %s active for bot %s on %s", identity(), self.keys.bot, self.directory
             )
             self._reload_seq = None  # the reload_seq in force now is the baseline
         self._dirty.set()
