@@ -1,4 +1,8 @@
-"""`neverblink watch`: the reload watcher (one per bot; a second one is a standby)."""
+"""`neverblink watch`: the publisher (runner.publish) as its own process.
+
+One publisher per bot holds the lease: this watch, or, when none runs, one
+runner's in-process copy of the same code; the others are standbys.
+"""
 
 from __future__ import annotations
 
@@ -44,8 +48,9 @@ def watch_command(
     HEAD's commit, marked complete by the hook, is published. Runners adopt
     the published generation at their next tick when their own folder hashes
     the same; `neverblink ctl reload` forces a revalidation and a new seq.
+    Without a watch, one runner runs this same publisher in-process.
     """
-    from control.watcher.watcher import Watcher, WatchOptions
+    from runner.publish.publisher import Publisher, PublishOptions
     from state_store.connection import connect
 
     if min(rescan, quiet, validate_timeout, lease_ttl) <= 0 or hook_grace < 0:
@@ -54,7 +59,7 @@ def watch_command(
         raise click.UsageError(f"strategies folder {settings.strategies} does not exist")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # a line per batch is noise
-    options = WatchOptions(
+    options = PublishOptions(
         quiet=quiet,
         rescan=rescan,
         validate_timeout=validate_timeout,
@@ -62,7 +67,7 @@ def watch_command(
         hook_grace=hook_grace,
         force_polling=True if poll else None,
     )
-    watcher = Watcher(settings, connect(settings), options)
+    watcher = Publisher(settings, connect(settings), options)
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         watcher.request_stop()  # no logging or locks in a signal handler

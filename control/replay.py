@@ -147,7 +147,7 @@ def _run_ticks(box: Sandbox, step: Step, ticks: int, tick_s: float) -> Step:
     rt = box.runtime
     for _ in range(ticks):
         box.clock.advance(tick_s)
-        attempts = rt.reloader.attempts
+        attempts = rt.publisher.attempts
         seen = rt.seen_reload_seq
         report = run_tick(rt)
         if rt.seen_reload_seq != seen and seen >= 0:  # a reload was requested this tick

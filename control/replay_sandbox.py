@@ -54,12 +54,10 @@ class Sandbox:
     initial_events: list[ManifestEntry]
 
     def settle_reloader(self, attempts_before: int) -> None:
-        """Wait (wall time, bounded) until a requested reload pass has finished."""
-        reloader = self.runtime.reloader
+        """Wait (wall time, bounded) until the publisher finished a pass after a reload request."""
+        publisher = self.runtime.publisher
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while time.monotonic() < deadline and (
-            reloader.busy or reloader.attempts <= attempts_before
-        ):
+        while time.monotonic() < deadline and publisher.attempts <= attempts_before:
             time.sleep(0.02)
 
 
@@ -118,12 +116,11 @@ def _build(
     from exchange.paper.clock import ManualClock
     from exchange.paper.config import PaperConfig
     from exchange.paper.server import BackgroundServer
-    from runner.manifest import manifest_entry
-    from runner.quarantine import RedisQuarantine
-    from runner.reload import Reloader
-    from runner.runtime import RunnerConfig, Runtime
-    from runner.strategy_call import StrategyCaller
-    from state_store.store import Store
+    from runner.build import build_runtime, close_runtime
+    from runner.publish.publisher import PublishOptions
+    from runner.runtime import RunnerConfig
+    from state_store.keys import Keys
+    from state_store.manifest import recent
 
     clock = ManualClock(START_TS)
     venue_config = PaperConfig(
@@ -137,14 +134,16 @@ def _build(
     server = BackgroundServer(create_app(venue_config), port=0).start()  # loopback, free port
     stack.callback(server.stop)
     config = RunnerConfig(replica="replay", decide_budget_s=options.decide_budget_s)
-    store = Store(client, settings.bot)
-    reloader = Reloader(options.strategies, quarantine=RedisQuarantine(client, store.keys))
-    stack.callback(reloader.close)
-    caller = StrategyCaller(config.decide_budget_s)
-    stack.callback(caller.close)
     venue = ClobClient(server.url)
     stack.callback(venue.close)
-    runtime = Runtime(settings, config, client, store, venue, reloader, caller)
-    events = [manifest_entry(e, config.replica) for e in reloader.load_initial()]
+    runtime = build_runtime(
+        settings,
+        config,
+        venue=venue,
+        client=client,
+        publish_options=PublishOptions(events=False, notify=False),
+    )
+    stack.callback(close_runtime, runtime)
+    events = recent(client, Keys(settings.bot))  # the first generation's manifest entries
     service = ControlService(settings, lambda: client)
     return Sandbox(settings.bot, settings, client, clock, runtime, service, where, events)

@@ -1,14 +1,27 @@
-"""Assembling a runner from settings: connections, venue client, reloader."""
+"""The composition root: the one function that builds a runner's Runtime from settings.
+
+`neverblink run`, `neverblink replay`, the benchmarks and the tests all call
+`build_runtime`, so the tests exercise the wiring production uses. What a
+caller may hand in instead of having it built (a venue client of its own, a
+Redis client it owns, publisher options) is a parameter; everything else
+(store, reloader, quarantine, strategy caller, the in-process publisher, the
+first code generation) is assembled here and nowhere else.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+
+import redis
 
 from exchange.client import ClobClient
+from exchange.venue import Venue
 from runner.manifest import manifest_entry
-from runner.published import sync_published
-from runner.quarantine import RedisQuarantine
+from runner.publish.publisher import Publisher, PublishOptions
+from runner.published import adopt_initial
 from runner.reload import Reloader
+from runner.reload.quarantine import RedisQuarantine
 from runner.runtime import RunnerConfig, Runtime
 from runner.strategy_call import StrategyCaller
 from state_store.connection import connect
@@ -19,45 +32,90 @@ from state_store.store import Store
 
 log = logging.getLogger(__name__)
 
+INITIAL_LOAD_S = 30.0  # at most this long before the first tick for the first generation
 
-def build_runtime(settings: Settings, config: RunnerConfig, venue_url: str) -> Runtime:
-    client = connect(settings)
+
+def build_runtime(
+    settings: Settings,
+    config: RunnerConfig,
+    venue_url: str = "",
+    *,
+    venue: Venue | None = None,
+    client: redis.Redis | None = None,
+    publish_options: PublishOptions | None = None,
+    initial_load_s: float = INITIAL_LOAD_S,
+) -> Runtime:
+    """A runner ready for its first tick, its first code generation adopted (when published).
+
+    `venue`: a venue client the caller made and owns; otherwise a CLOB client for
+    `venue_url` with the runner's per-call deadline. `client`: a Redis client the
+    caller owns. `close_runtime` closes only what was made here.
+    """
+    closers: list[Callable[[], object]] = []
+    if client is None:
+        client = connect(settings)
+        closers.append(client.close)
     store = Store(client, settings.bot)
+    if venue is None:
+        clob = ClobClient(venue_url, timeout=config.venue_deadline_s)
+        closers.insert(0, clob.close)
+        venue = clob
     reloader = Reloader(
         settings.strategies,
         probation_ticks=config.probation_ticks,
-        validate_timeout=config.validate_timeout_s,
         quarantine=RedisQuarantine(client, store.keys),
         only=config.strategies or None,
     )
+    closers.insert(0, reloader.close)
+    caller = StrategyCaller(config.decide_budget_s)
+    closers.insert(0, caller.close)
+    # the same publisher `neverblink watch` runs: it publishes only while it holds the
+    # lease, so with a watch (or another runner) publishing it waits as a standby
+    options = publish_options or PublishOptions(
+        validate_timeout=config.validate_timeout_s, notify=False
+    )
+    publisher = Publisher(settings, client, options)
+    publisher.start()
+    closers.insert(0, publisher.close)
     rt = Runtime(
         settings=settings,
         config=config,
         client=client,
         store=store,
-        venue=ClobClient(venue_url, timeout=config.venue_deadline_s),
+        venue=venue,
         reloader=reloader,
-        caller=StrategyCaller(config.decide_budget_s),
+        caller=caller,
+        publisher=publisher,
+        closers=closers,
     )
+    adopt_first_generation(rt, initial_load_s)
+    return rt
+
+
+def adopt_first_generation(rt: Runtime, timeout_s: float) -> None:
+    """Wait (bounded) for the published generation and load it; with Redis down, start
+    degraded and without code (it is adopted once Redis is back)."""
     try:
-        sync_published(rt)  # with a watcher active, the first load adopts its generation
+        events = adopt_initial(rt, timeout_s)
     except REDIS_UNAVAILABLE as exc:
-        log.warning("redis unreachable at start (%s): starting degraded", exc)
+        log.warning("redis unreachable at start (%s): starting degraded, without code", exc)
         rt.degraded = True
-    entries = [manifest_entry(e, config.replica) for e in reloader.load_initial()]
+        events = []
+    entries = [manifest_entry(e, rt.config.replica) for e in events]
     try:
-        publish(client, store.keys, entries)
+        publish(rt.client, rt.store.keys, entries)
     except REDIS_UNAVAILABLE:
         rt.degraded = True
         rt.unpublished.extend(entries)  # published when Redis is back
     for entry in entries:
         log.info("code %s %s %s", entry.kind, entry.generation, entry.error)
-    return rt
 
 
 def close_runtime(rt: Runtime) -> None:
-    """Close the connections `build_runtime` opened (after the loop's own teardown)."""
-    close_venue = getattr(rt.venue, "close", None)
-    if callable(close_venue):
-        close_venue()
-    rt.client.close()
+    """Close what `build_runtime` opened (after the loop's own teardown), newest first."""
+    for close in rt.closers:
+        try:
+            close()
+        except Exception as exc:  # closing one handle must not leave the others open
+            log.warning("closing %r failed: %s", close, exc)
+    rt.closers.clear()

@@ -26,8 +26,7 @@ def degraded_tick(rt: Runtime, *, finishes_tick: bool = False) -> None:
         rt.tick += 1
     rt.degraded = True
     read_desired(rt, redis_up=False)
-    events = [*rt.reloader.drain_events(), *rt.reloader.at_tick_boundary(rt.tick)]
-    rt.reloader.poll()
+    events = rt.reloader.at_tick_boundary(rt.tick)  # nothing new is published without Redis
     reloads: list[ManifestEntry] = [manifest_entry(e, rt.config.replica) for e in events]
     path = journal.journal_path(rt.settings.home, rt.settings.bot, rt.config.replica)
     try:

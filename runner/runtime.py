@@ -7,6 +7,7 @@ the lease keys (each tick renews them there), counters are for status only.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,8 @@ class Runtime:
     venue: Venue
     reloader: Any  # runner.reload.Reloader
     caller: StrategyCaller
+    publisher: Any = None  # runner.publish.Publisher: in-process, a standby while a watch runs
+    closers: list[Callable[[], object]] = field(default_factory=list)  # build_runtime's handles
     leases: dict[str, Lease] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
     tick: int = 0

@@ -90,14 +90,13 @@ def poll_fills(rt: Runtime) -> int:
 
 
 def rewire(rt: Runtime, desired: DesiredState) -> list[ManifestEntry]:
-    """Switch to a validated new code version at this tick boundary."""
+    """Switch to the published code version at this tick boundary (when the folder holds it)."""
     if desired.reload_seq != rt.seen_reload_seq:
         if rt.seen_reload_seq >= 0:
             rt.reloader.request_reload()
         rt.seen_reload_seq = desired.reload_seq
-    sync_published(rt)  # a watcher validated and published: adopt that, never validate twice
-    rt.reloader.poll()
-    events = [*rt.reloader.drain_events(), *rt.reloader.at_tick_boundary(rt.tick)]
+    sync_published(rt)  # the publisher validated it once for every replica
+    events = rt.reloader.at_tick_boundary(rt.tick)
     return [manifest_entry(e, rt.config.replica) for e in events]
 
 

@@ -1,16 +1,13 @@
-"""Loading, validating and swapping strategy code at tick boundaries.
+"""Validating, loading and swapping strategy code at tick boundaries.
 
-The runner uses `Reloader`. The pieces are public so the watcher can validate
-a tree once and publish it, and runners can load it without validating twice:
+The publisher (runner.publish) validates a tree once and publishes it; every
+runner's `Reloader` adopts the published generation when its own folder
+hashes the same (no second validation, see adopt.py):
 
     tree = read_tree(directory)            # bytes read once + hashes -> generation
     open_for_writing(tree.paths)           # files some process still writes (Linux)
-    result = validate_tree(tree, timeout)  # static checks + import in a child
+    result = validate_tree(tree, timeout)  # the validator: static checks + import in a child
     version = load_tree(tree)              # in-process exec into _nbgen_<generation>
-
-With a watcher active, a runner's reloader follows it: `reloader.follow(Published)`
-adopts the published generation when the runner's own folder hashes the same
-(no second validation), see follow.py.
 """
 
 from runner.reload.gitinfo import git_info
@@ -21,12 +18,18 @@ from runner.reload.model import (
     EventKind,
     Problem,
     Published,
+    Rejected,
     ReloadEvent,
     Strategy,
     ValidationError,
     ValidationResult,
 )
-from runner.reload.quarantine import LayeredQuarantine, MemoryQuarantine, Quarantine
+from runner.reload.quarantine import (
+    LayeredQuarantine,
+    MemoryQuarantine,
+    Quarantine,
+    RedisQuarantine,
+)
 from runner.reload.reloader import Reloader
 from runner.reload.tree import Tree, make_tree, read_tree, stat_signature
 from runner.reload.validate import validate_tree
@@ -41,6 +44,8 @@ __all__ = [
     "Problem",
     "Published",
     "Quarantine",
+    "RedisQuarantine",
+    "Rejected",
     "ReloadEvent",
     "Reloader",
     "Strategy",

@@ -9,7 +9,15 @@ from typing import Any, Literal
 from state_store.view import Decision, View
 
 EventKind = Literal[
-    "rejected", "deferred", "live", "rolled_back", "promoted", "mismatch", "published", "held"
+    "rejected",
+    "deferred",
+    "live",
+    "rolled_back",
+    "promoted",
+    "mismatch",
+    "restored",
+    "published",
+    "held",
 ]
 Migrate = Callable[[Mapping[str, str], int], Mapping[str, str]]
 
@@ -43,13 +51,15 @@ class CodeVersion:
 class ReloadEvent:
     """One reload-manifest entry.
 
-    kinds: "rejected" (validation failed or the tree is quarantined), "deferred"
-    (a file of the tree is still open for writing; not loaded yet), "live"
-    (swapped in at `tick`), "rolled_back" (failed probation at `tick`),
-    "promoted" (survived probation, now last-good), "mismatch" (following a
-    watcher: this replica's folder differs from the published generation).
-    The watcher writes "published" (a validated generation) and "held" (a
-    tree it will not publish yet, and why).
+    A runner writes "rejected" (the publisher rejected the tree in this
+    replica's folder, or the published one is quarantined), "live" (swapped in
+    at `tick`; None: before the first tick), "rolled_back" (failed probation at
+    `tick`), "promoted" (survived probation, now last-good), "mismatch" (this
+    replica's folder differs from the published generation and the publisher
+    did not reject it: another checkout) and "restored" (after a rejection or
+    mismatch, the folder holds the live generation again). The publisher writes
+    "published" (a validated generation), "rejected" and "held" (a tree it will
+    not publish yet, and why). "deferred" is kept for old manifest entries.
     """
 
     kind: EventKind
@@ -66,15 +76,23 @@ class ReloadEvent:
 
 @dataclass(frozen=True)
 class Published:
-    """A generation the watcher validated and published; a following runner adopts it
-    only when its own folder holds exactly these files (same names, same sha256)."""
+    """A generation the publisher validated; a runner adopts it only when its own
+    folder holds exactly these files (same names, same sha256)."""
 
     generation: str
-    seq: int  # the watcher's publish counter: a forced reload bumps it on an unchanged tree
+    seq: int  # the publisher's counter: a forced reload bumps it on an unchanged tree
     files: Mapping[str, str]  # relpath -> sha256 hex
     git_sha: str
     git_dirty: bool
     strategies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The tree the publisher rejected last (code hash fields `rejected`, `rejected_error`)."""
+
+    generation: str
+    error: str
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,23 @@
 A quarantined generation is never re-validated or loaded; since the
 generation is a hash of the bytes, any change to the tree makes a new
 generation that is free to try again. Re-saving the same bytes does not.
+
+`RedisQuarantine` is the fleet's list (hash `nb:{B}:quarantine`, read by the
+publisher too); a reloader keeps its own `MemoryQuarantine` in front of it
+(`LayeredQuarantine`) so what it rolled back stays out during a Redis outage.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import OrderedDict
 from typing import Protocol
+
+import redis
+
+from state_store.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +84,21 @@ class LayeredQuarantine:
             self.shared.add(generation, reason)
         except Exception:
             log.exception("could not record quarantine of %s in the shared store", generation)
+
+
+class RedisQuarantine:
+    """Hash `nb:{B}:quarantine`: generation -> why it was rolled back."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+
+    def contains(self, generation: str) -> bool:
+        try:
+            return bool(self.client.hexists(self.keys.quarantine, generation))
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False  # Redis down: the reloader's own memory still applies
+
+    def add(self, generation: str, reason: str) -> None:
+        with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
+            self.client.hset(self.keys.quarantine, generation, reason[:500])

@@ -100,7 +100,7 @@ def generation_of(hashes: Mapping[str, str]) -> str:
 
 
 def make_tree(directory: Path, sources: Mapping[str, bytes]) -> Tree:
-    """A tree from in-memory bytes (what a watcher publishes, or a test builds)."""
+    """A tree from in-memory bytes (what a publisher publishes, or a test builds)."""
     directory = Path(directory).absolute()
     files = tuple(
         SourceFile(name, directory / name, data, hashlib.sha256(data).hexdigest())

@@ -1,14 +1,15 @@
-"""Everything a tree must pass before it may go live.
+"""The one validator: everything a tree must pass before it may go live.
 
 Cheap static checks first, in this process (non-empty, file names, syntax,
 imports, `global`, load order); then the import itself in a child process
-under a timeout, which also checks the contract on the executed modules
-(decide, PARAMS, MEMORY_VERSION, migrate, no mutable module state).
+under a timeout (isolation.py), which also checks the contract on the executed
+modules (decide, PARAMS, MEMORY_VERSION, migrate, no mutable module state).
+The publisher (runner.publish) is its caller: runners load only what it
+published, so a tree is validated once for the whole fleet.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Collection, Iterable
 
@@ -17,18 +18,6 @@ from runner.reload.loader import compile_tree
 from runner.reload.model import Problem, ValidationError, ValidationResult
 from runner.reload.scan import scan_tree
 from runner.reload.tree import Tree
-
-_default: Isolation | None = None
-_default_lock = threading.Lock()
-
-
-def default_isolation() -> Isolation:
-    """A process-wide Isolation for callers that do not manage their own."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Isolation()
-        return _default
 
 
 def static_problems(
@@ -63,13 +52,21 @@ def validate_tree(
     `previous`: strategies of the live version; one whose file is still there
     but no longer defines decide (a typo would silently turn it into a
     helper) rejects the tree. Deleting the file is how to remove a strategy.
+    `isolation`: the forkserver to import in (None: a fresh one, closed after).
     """
     started = time.monotonic()
     names = tuple(package_names)
     problems, order = static_problems(tree, names)
     if problems:
         return ValidationResult(tree.generation, tuple(problems), order, (), _since(started))
-    report = (isolation or default_isolation()).run(tree, timeout, names)
+    if isolation is None:
+        own = Isolation()
+        try:
+            report = own.run(tree, timeout, names)
+        finally:
+            own.close()
+    else:
+        report = isolation.run(tree, timeout, names)
     problems = list(report.problems)
     if not problems:
         problems += _strategy_problems(tree, report.strategies, only)

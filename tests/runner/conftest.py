@@ -14,10 +14,9 @@ from starlette.testclient import TestClient
 from exchange.client import ClobClient
 from exchange.paper.app import create_app
 from exchange.paper.config import PaperConfig
+from runner.build import build_runtime, close_runtime
 from runner.runtime import RunnerConfig, Runtime
-from runner.strategy_call import StrategyCaller
 from state_store.settings import Settings
-from state_store.store import Store
 
 REPO_STRATEGIES = Path(__file__).resolve().parents[2] / "strategies"
 
@@ -53,30 +52,19 @@ def make_runtime(
     tmp_path: Path, real_redis: redis.Redis, redis_url: str, venue: ClobClient,
     strategies_dir: Path,
 ) -> Iterator[RuntimeFactory]:  # fmt: skip
-    from runner.quarantine import RedisQuarantine
-    from runner.reload import Reloader
-
+    """Runtimes built by the composition root (build_runtime), on the in-process paper venue."""
     made: list[Runtime] = []
 
     def factory(replica: str = "r1", **config: Any) -> Runtime:
         settings = Settings.resolve(
             home=str(tmp_path / "home"), redis_url=redis_url, strategies=str(strategies_dir)
         )
+        config.setdefault("decide_budget_s", 0.5)
         cfg = RunnerConfig(replica=replica, tick_s=0.1, **config)
-        store = Store(real_redis, settings.bot)
-        reloader = Reloader(
-            strategies_dir,
-            probation_ticks=cfg.probation_ticks,
-            validate_timeout=cfg.validate_timeout_s,
-            quarantine=RedisQuarantine(real_redis, store.keys),
-            only=cfg.strategies or None,
-        )
-        reloader.load_initial()
-        rt = Runtime(settings, cfg, real_redis, store, venue, reloader, StrategyCaller(0.5))
+        rt = build_runtime(settings, cfg, venue=venue, client=real_redis)
         made.append(rt)
         return rt
 
     yield factory
     for rt in made:
-        rt.caller.close()
-        rt.reloader.close()
+        close_runtime(rt)

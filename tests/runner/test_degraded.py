@@ -12,17 +12,13 @@ import pytest
 
 from exchange.client import ClobClient
 from exchange.types import OrderRequest, PlaceResult
+from runner.build import build_runtime, close_runtime
 from runner.loop import Loop
-from runner.quarantine import RedisQuarantine
-from runner.reload import Reloader
-from runner.runtime import RunnerConfig, Runtime
-from runner.strategy_call import StrategyCaller
-from state_store.connection import connect
+from runner.runtime import RunnerConfig
 from state_store.desired import DesiredState
 from state_store.files import write_json_atomic
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
-from state_store.store import Store
 from tests.runner.test_tick import ledger, only_always
 
 
@@ -60,13 +56,9 @@ def test_runner_survives_redis_loss_and_applies_its_journal(
     settings = Settings.resolve(
         home=str(tmp_path / "home"), redis_url=bot_redis.url, strategies=str(strategies_dir)
     )
-    client = connect(settings)
-    store = Store(client, settings.bot)
-    reloader = Reloader(strategies_dir, quarantine=RedisQuarantine(client, store.keys))
-    reloader.load_initial()
     flaky = KillsRedisAfterFirstOrder(venue, bot_redis)
-    rt = Runtime(settings, RunnerConfig("r1", tick_s=0.05), client, store, flaky, reloader,  # type: ignore[arg-type]
-                 StrategyCaller(0.5))  # fmt: skip
+    config = RunnerConfig("r1", tick_s=0.05, decide_budget_s=0.5)
+    rt = build_runtime(settings, config, venue=flaky)  # type: ignore[arg-type]
     loop = Loop(rt)
     try:
         loop.one_tick()  # places the first order; Redis dies right after the venue accepts it
@@ -85,6 +77,8 @@ def test_runner_survives_redis_loss_and_applies_its_journal(
         assert not rt.degraded and not journal.exists()
     finally:
         loop.teardown()
+        close_runtime(rt)
+    store = rt.store  # its Redis client reconnects on use
     orders = [o for m in store.markets() for o in store.market_orders(m)]
     assert orders and all(o.status.value not in ("new", "submitted") for o in orders)
     venue_ledger = ledger(venue)

@@ -1,7 +1,10 @@
-"""The Reloader end to end: a strategies folder in tmp_path, ticks driven by hand."""
+"""One reload path end to end: a strategies folder in tmp_path, the publisher on a thread
+(validates and publishes), a runner's Reloader adopting what it publishes, ticks driven
+by hand."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -12,37 +15,40 @@ from pathlib import Path
 
 import pytest
 
-from runner.reload import MemoryQuarantine, Reloader
+from runner.reload import MemoryQuarantine
 from runner.reload.tree import read_tree
-from tests.runner.reload.helpers import GOOD, Driver, wait_for, write
+from tests.runner.reload.helpers import GOOD, Bot, Driver, wait_for, write
 
-MakeReloader = Callable[..., Reloader]
+MakeBot = Callable[..., Bot]
 
 
 def returning(value: str) -> str:
     return f"def decide(view):\n    return [{value!r}]\n"
 
 
-def started(make_reloader: MakeReloader, strat_dir: Path, **kwargs: object) -> Driver:
+def started(make_bot: MakeBot, strat_dir: Path, **kwargs: object) -> Driver:
     """v1 live (a.py returning ["v1"]) and, as the first version, last-good at once."""
     write(strat_dir, "a.py", GOOD)
-    reloader = make_reloader(**kwargs)
-    events = reloader.load_initial()
+    bot = make_bot(**kwargs)
+    reloader = bot.reloader
+    events = bot.load_initial()
     assert [(e.kind, e.tick, e.ok) for e in events] == [
         ("live", None, True),
         ("promoted", None, True),
     ]
     assert reloader.last_good is reloader.current and not reloader.on_probation
-    return Driver(reloader)
+    return bot.driver()
 
 
-def test_initial_load(make_reloader: MakeReloader, strat_dir: Path) -> None:
+def test_initial_load(make_bot: MakeBot, strat_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     write(strat_dir, "_common.py", "VALUE = 'v1'\n")
     write(
         strat_dir, "a.py", "from . import _common\ndef decide(view):\n    return [_common.VALUE]\n"
     )
-    reloader = make_reloader()
-    event, promoted = reloader.load_initial()
+    caplog.set_level(logging.INFO, logger="runner.reload.reloader")
+    bot = make_bot()
+    reloader = bot.reloader
+    event, promoted = bot.load_initial()
 
     code = reloader.current
     assert code is not None and reloader.last_good is code and not reloader.on_probation
@@ -52,6 +58,9 @@ def test_initial_load(make_reloader: MakeReloader, strat_dir: Path) -> None:
     assert (code.modules, list(code.strategies)) == (("_common", "a"), ["a"])
     assert dict(event.files) == dict(code.files) == dict(read_tree(strat_dir).hashes)
     assert (code.git_sha, code.git_dirty) == ("", False)  # tmp_path is not a checkout
+    # issue 12 point 9: the log says when it went live, truthfully
+    assert f"generation {code.generation} live before the first tick" in caplog.text
+    assert "tick None" not in caplog.text
 
 
 BAD_CHANGES = {
@@ -67,11 +76,9 @@ BAD_CHANGES = {
 
 
 @pytest.mark.parametrize("case", BAD_CHANGES, ids=str)
-def test_a_bad_change_never_goes_live(
-    make_reloader: MakeReloader, strat_dir: Path, case: str
-) -> None:
+def test_a_bad_change_never_goes_live(make_bot: MakeBot, strat_dir: Path, case: str) -> None:
     source, reason = BAD_CHANGES[case]
-    driver = started(make_reloader, strat_dir, validate_timeout=1.0)
+    driver = started(make_bot, strat_dir, validate_timeout=1.0)
     v1 = driver.reloader.current
     assert v1 is not None
     ticks_before = driver.tick
@@ -90,8 +97,8 @@ def test_a_bad_change_never_goes_live(
     assert driver.kinds().count("rejected") == 1  # reported once, not every tick
 
 
-def test_a_rejected_tree_loads_once_fixed(make_reloader: MakeReloader, strat_dir: Path) -> None:
-    driver = started(make_reloader, strat_dir)
+def test_a_rejected_tree_loads_once_fixed(make_bot: MakeBot, strat_dir: Path) -> None:
+    driver = started(make_bot, strat_dir)
     write(strat_dir, "a.py", "CACHE = {}\n" + GOOD)
     driver.until_event("rejected")
     write(strat_dir, "a.py", returning("fixed"))
@@ -100,39 +107,40 @@ def test_a_rejected_tree_loads_once_fixed(make_reloader: MakeReloader, strat_dir
     assert driver.results[-1] == {"a": ["fixed"]}
 
 
-def test_a_half_written_file_held_open_is_never_loaded(
-    make_reloader: MakeReloader, strat_dir: Path
-) -> None:
+def test_a_half_written_file_held_open_is_never_loaded(make_bot: MakeBot, strat_dir: Path) -> None:
     if sys.platform != "linux":
         pytest.skip("needs /proc")
-    driver = started(make_reloader, strat_dir)
+    driver = started(make_bot, strat_dir)
+    assert driver.bot is not None
+    bot_manifest = driver.bot.manifest
     v1 = driver.reloader.current
     path = strat_dir / "a.py"
     with open(path, "w") as writer:
         writer.write(returning("half"))  # valid Python on its own: only the open fd tells
         writer.flush()
-        deferred = driver.until_event("deferred")
-        assert "a.py" in deferred.error and f"pid {os.getpid()}" in deferred.error
-        time.sleep(0.2)  # 10 quiet windows: still open, still not loaded
-        attempts = driver.reloader.attempts
-        driver.until(lambda: driver.reloader.attempts >= attempts + 3)
+        driver.until(lambda: bot_manifest("held"))
+        [held] = bot_manifest("held")
+        assert "a.py" in held["error"] and f"pid {os.getpid()}" in held["error"]
+        time.sleep(0.2)  # 10 quiet windows: still open, still not published nor loaded
+        driver.until(lambda: driver.tick >= 30)
         assert driver.reloader.current is v1 and driver.results[-1] == {"a": ["v1"]}
-        assert driver.kinds().count("deferred") == 1
+        assert len(bot_manifest("held")) == 1  # reported once
+        half = read_tree(strat_dir).generation
         writer.write(returning("full"))
     driver.until_event("live")
     driver.step()
     assert driver.results[-1] == {"a": ["full"]}
-    assert all(e.generation != deferred.generation for e in driver.events if e.kind == "live")
+    assert all(e.generation != half for e in driver.events if e.kind == "live")
 
 
 def test_the_portable_path_without_proc(
-    make_reloader: MakeReloader, strat_dir: Path, monkeypatch: pytest.MonkeyPatch
+    make_bot: MakeBot, strat_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_proc(*_: object, **__: object) -> object:
         raise AssertionError("the portable path must not scan /proc")
 
-    monkeypatch.setattr("runner.reload.builder.find_writers", no_proc)
-    driver = started(make_reloader, strat_dir, detect_writers=False)
+    monkeypatch.setattr("runner.publish.gate.find_writers", no_proc)
+    driver = started(make_bot, strat_dir, detect_writers=False)
     write(strat_dir, "a.py", returning("v2"))
     driver.until_event("live")
     driver.step()
@@ -140,7 +148,7 @@ def test_the_portable_path_without_proc(
 
 
 def test_a_helper_change_reloads_every_importer_in_one_generation(
-    make_reloader: MakeReloader, strat_dir: Path
+    make_bot: MakeBot, strat_dir: Path
 ) -> None:
     write(strat_dir, "_common.py", "VALUE = 1\n")
     write(strat_dir, "_twice.py", "from ._common import VALUE\nTWICE = VALUE * 2\n")
@@ -149,9 +157,9 @@ def test_a_helper_change_reloads_every_importer_in_one_generation(
     write(
         strat_dir, "c.py", "from ._twice import TWICE\ndef decide(view):\n    return TWICE // 2\n"
     )
-    reloader = make_reloader()
-    reloader.load_initial()
-    driver = Driver(reloader)
+    bot = make_bot()
+    bot.load_initial()
+    driver = bot.driver()
     driver.step()
     assert driver.results[-1] == {"a": 1, "b": 1, "c": 1}
 
@@ -165,11 +173,9 @@ def test_a_helper_change_reloads_every_importer_in_one_generation(
     assert driver.kinds().count("live") == 1
 
 
-def test_probation_failure_rolls_back_and_quarantines(
-    make_reloader: MakeReloader, strat_dir: Path
-) -> None:
+def test_probation_failure_rolls_back_and_quarantines(make_bot: MakeBot, strat_dir: Path) -> None:
     quarantine = MemoryQuarantine()
-    driver = started(make_reloader, strat_dir, quarantine=quarantine, probation_ticks=5)
+    driver = started(make_bot, strat_dir, quarantine=quarantine, probation_ticks=5)
     reloader = driver.reloader
     v1 = reloader.current
     assert v1 is not None and reloader.last_good is v1
@@ -196,7 +202,7 @@ def test_probation_failure_rolls_back_and_quarantines(
     time.sleep(0.05)
     attempts = reloader.attempts
     write(strat_dir, "a.py", bad)
-    driver.until(lambda: reloader.attempts > attempts and not reloader.busy)
+    driver.until(lambda: reloader.attempts > attempts)
     driver.until(lambda: driver.tick >= live.tick + 30)  # type: ignore[operator]
     assert driver.kinds()[-2:] == ["live", "rolled_back"]
     assert reloader.current is v1
@@ -208,10 +214,8 @@ def test_probation_failure_rolls_back_and_quarantines(
     assert driver.results[-1] == {"a": ["v3"]}
 
 
-def test_surviving_probation_promotes_to_last_good(
-    make_reloader: MakeReloader, strat_dir: Path
-) -> None:
-    driver = started(make_reloader, strat_dir, probation_ticks=4)
+def test_surviving_probation_promotes_to_last_good(make_bot: MakeBot, strat_dir: Path) -> None:
+    driver = started(make_bot, strat_dir, probation_ticks=4)
     reloader = driver.reloader
     v1 = reloader.current
     assert v1 is not None
@@ -229,9 +233,9 @@ def test_surviving_probation_promotes_to_last_good(
 
 
 def test_reverting_to_last_good_during_probation_needs_no_new_probation(
-    make_reloader: MakeReloader, strat_dir: Path
+    make_bot: MakeBot, strat_dir: Path
 ) -> None:
-    driver = started(make_reloader, strat_dir)
+    driver = started(make_bot, strat_dir)
     v1 = driver.reloader.current
     assert v1 is not None
     driver.reloader.probation_ticks = 1_000_000  # v2 stays on probation
@@ -245,13 +249,14 @@ def test_reverting_to_last_good_during_probation_needs_no_new_probation(
 
 
 def test_the_first_version_has_no_fallback_so_it_is_not_on_probation(
-    make_reloader: MakeReloader, strat_dir: Path
+    make_bot: MakeBot, strat_dir: Path
 ) -> None:
     """Rolling back to nothing would stop every strategy: the runner contains its errors."""
     write(strat_dir, "a.py", "def decide(view):\n    raise ValueError('bad start')\n")
-    reloader = make_reloader()
-    reloader.load_initial()
-    driver = Driver(reloader)
+    bot = make_bot()
+    reloader = bot.reloader
+    bot.load_initial()
+    driver = bot.driver()
     for _ in range(10):
         driver.step()
     assert driver.kinds() == [] and reloader.current is reloader.last_good is not None
@@ -261,24 +266,25 @@ def test_the_first_version_has_no_fallback_so_it_is_not_on_probation(
 
 
 def test_a_restarted_runner_does_not_load_a_quarantined_tree(
-    make_reloader: MakeReloader, strat_dir: Path
+    make_bot: MakeBot, strat_dir: Path
 ) -> None:
     quarantine = MemoryQuarantine()
     write(strat_dir, "a.py", GOOD)
     quarantine.add(read_tree(strat_dir).generation, "failed probation on another replica")
-    reloader = make_reloader(quarantine=quarantine)
-    [event] = reloader.load_initial()
+    bot = make_bot(quarantine=quarantine)
+    reloader = bot.reloader
+    [event] = bot.load_initial()
     assert event.kind == "rejected" and "quarantined" in event.error
     assert reloader.current is None
-    driver = Driver(reloader)
+    driver = bot.driver()
     reloader.request_reload()  # an operator's `ctl reload`: reported again, still not loaded
     driver.until(lambda: driver.kinds().count("rejected") == 1)
-    driver.until(lambda: driver.tick >= 30 and not reloader.busy)
+    driver.until(lambda: driver.tick >= 30)
     assert driver.kinds() == ["rejected"] and reloader.current is None
 
 
-def test_rename_over_save(make_reloader: MakeReloader, strat_dir: Path) -> None:
-    driver = started(make_reloader, strat_dir)
+def test_rename_over_save(make_bot: MakeBot, strat_dir: Path) -> None:
+    driver = started(make_bot, strat_dir)
     temp = strat_dir / ".a.py.tmp"
     temp.write_text(returning("renamed"))
     os.replace(temp, strat_dir / "a.py")
@@ -288,9 +294,9 @@ def test_rename_over_save(make_reloader: MakeReloader, strat_dir: Path) -> None:
 
 
 def test_request_reload_revalidates_an_unchanged_rejected_tree(
-    make_reloader: MakeReloader, strat_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_bot: MakeBot, strat_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    driver = started(make_reloader, strat_dir)
+    driver = started(make_bot, strat_dir)
     write(strat_dir, "a.py", "import nb_late_dependency\n" + GOOD)
     driver.until_event("rejected")
     libs = tmp_path / "libs"
@@ -301,36 +307,33 @@ def test_request_reload_revalidates_an_unchanged_rejected_tree(
     driver.until(lambda: driver.tick > 20 and driver.reloader.attempts == attempts)
     assert "live" not in driver.kinds()[1:]  # nothing changed on disk: no retry by itself
 
-    driver.reloader.request_reload()
+    assert driver.bot is not None
+    driver.bot.request_reload()  # `ctl reload`: the publisher validates the tree again
     driver.until_event("live")
 
 
 def test_only_runs_the_selected_strategies_of_the_whole_tree(
-    make_reloader: MakeReloader, strat_dir: Path
+    make_bot: MakeBot, strat_dir: Path
 ) -> None:
     write(strat_dir, "a.py", GOOD)
     write(strat_dir, "b.py", GOOD)
-    reloader = make_reloader(only=["b"])
-    reloader.load_initial()
+    bot = make_bot(only=["b"])
+    reloader = bot.reloader
+    bot.load_initial()
     assert reloader.current is not None
     assert list(reloader.current.strategies) == ["b"] and reloader.current.modules == ("a", "b")
 
-    other = Reloader(strat_dir, only=["zeta"], quiet_seconds=0.01)
-    try:
-        [event] = other.load_initial()
-    finally:
-        other.close()
+    other = make_bot(only=["zeta"])  # another replica of the same bot: same publisher
+    [event] = other.load_initial()
     assert event.kind == "rejected" and "zeta" in event.error
 
 
-def test_sys_modules_do_not_grow_over_200_reloads(
-    make_reloader: MakeReloader, strat_dir: Path
-) -> None:
+def test_sys_modules_do_not_grow_over_200_reloads(make_bot: MakeBot, strat_dir: Path) -> None:
     write(strat_dir, "_common.py", "VALUE = 0\n")
     write(strat_dir, "a.py", "from . import _common\ndef decide(view):\n    return _common.VALUE\n")
-    reloader = make_reloader(probation_ticks=1, quiet_seconds=0.005)
-    reloader.load_initial()
-    driver = Driver(reloader)
+    bot = make_bot(probation_ticks=1, quiet=0.005)
+    bot.load_initial()
+    driver = bot.driver()
     sizes = []
     for i in range(1, 201):
         write(strat_dir, "_common.py", f"VALUE = {i}\n")
@@ -342,7 +345,7 @@ def test_sys_modules_do_not_grow_over_200_reloads(
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_git_sha_and_dirty_flag(make_reloader: MakeReloader, strat_dir: Path) -> None:
+def test_git_sha_and_dirty_flag(make_bot: MakeBot, strat_dir: Path) -> None:
     def git(*args: str) -> str:
         cmd = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(strat_dir), *args]
         return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
@@ -351,7 +354,7 @@ def test_git_sha_and_dirty_flag(make_reloader: MakeReloader, strat_dir: Path) ->
     write(strat_dir, "a.py", GOOD)
     git("add", "a.py")
     git("commit", "-q", "-m", "v1")
-    driver = started(make_reloader, strat_dir, probation_ticks=0)
+    driver = started(make_bot, strat_dir, probation_ticks=0)
     code = driver.reloader.current
     assert code is not None and (code.git_sha, code.git_dirty) == (git("rev-parse", "HEAD"), False)
 
@@ -360,19 +363,22 @@ def test_git_sha_and_dirty_flag(make_reloader: MakeReloader, strat_dir: Path) ->
     assert (live.git_sha, live.git_dirty) == (git("rev-parse", "HEAD"), True)
 
 
-def test_close_stops_the_background_thread(make_reloader: MakeReloader, strat_dir: Path) -> None:
+def test_close_stops_the_publisher_threads_and_unloads(make_bot: MakeBot, strat_dir: Path) -> None:
     write(strat_dir, "a.py", GOOD)
-    reloader = make_reloader()
-    reloader.load_initial()
-    reloader.poll()
-    reloader.close()
-    wait_for(lambda: all(t.name != "nb-reload" for t in __import__("threading").enumerate()))
+    bot = make_bot()
+    bot.load_initial()
+    code = bot.reloader.current
+    assert code is not None and code.package in sys.modules
+    bot.close()
+    names = ("nb-publisher", "nb-watch-lease", "nb-watch-events")
+    wait_for(lambda: all(t.name not in names for t in __import__("threading").enumerate()))
+    assert code.package not in sys.modules and bot.reloader.current is None
 
 
 def test_ticks_in_which_no_strategy_ran_do_not_count_for_probation(
-    make_reloader: MakeReloader, strat_dir: Path
+    make_bot: MakeBot, strat_dir: Path
 ) -> None:
-    driver = started(make_reloader, strat_dir)
+    driver = started(make_bot, strat_dir)
     reloader = driver.reloader
     write(strat_dir, "a.py", returning("v2"))
     live = driver.until_event("live")  # that step reported one ok tick (ran=None: all ran)
@@ -386,13 +392,12 @@ def test_ticks_in_which_no_strategy_ran_do_not_count_for_probation(
     assert promoted.kind == "promoted" and not reloader.on_probation
 
 
-def test_without_load_initial_the_first_poll_loads_in_the_background(
-    make_reloader: MakeReloader, strat_dir: Path
-) -> None:
+def test_without_load_initial_the_first_tick_adopts(make_bot: MakeBot, strat_dir: Path) -> None:
     write(strat_dir, "a.py", GOOD)
-    reloader = make_reloader()
+    bot = make_bot()
+    reloader = bot.reloader
     assert reloader.current is None
-    driver = Driver(reloader)
+    driver = bot.driver()
     live = driver.until_event("live")
     assert live.tick is not None and driver.kinds() == ["live", "promoted"]
     driver.step()
@@ -400,28 +405,27 @@ def test_without_load_initial_the_first_poll_loads_in_the_background(
 
 
 def test_a_change_undone_before_the_boundary_never_goes_live(
-    make_reloader: MakeReloader, strat_dir: Path
+    make_bot: MakeBot, strat_dir: Path
 ) -> None:
-    driver = started(make_reloader, strat_dir)
-    reloader = driver.reloader
-    write(strat_dir, "a.py", returning("v2"))
-
-    def polled(condition: Callable[[], object]) -> None:  # background only: no boundary
-        def check() -> object:
-            reloader.poll()
-            return condition()
-
-        wait_for(check)
-
-    polled(lambda: reloader.pending is not None)
-    v2 = reloader.pending
-    assert v2 is not None
-    attempts = reloader.attempts
     write(strat_dir, "a.py", GOOD)
-    polled(lambda: reloader.pending is None and reloader.attempts > attempts)
+    bot = make_bot()
+    bot.load_initial()
+    reloader = bot.reloader
+    v1 = reloader.current
+    assert v1 is not None
 
-    assert reloader.at_tick_boundary(driver.tick + 1) == []
-    assert v2.package not in sys.modules
+    def published() -> str:
+        return str(bot.client.hget(bot.keys.code, "generation") or "")
+
+    write(strat_dir, "a.py", returning("v2"))
+    v2 = read_tree(strat_dir).generation
+    wait_for(lambda: published() == v2)  # published, but no tick boundary ran here
+    write(strat_dir, "a.py", GOOD)
+    wait_for(lambda: published() == v1.generation)  # published again (a new seq)
+
+    assert bot.driver().step() == []
+    assert reloader.current is v1
+    assert not any(k.startswith(f"_nbgen_{v2}") for k in sys.modules)
 
 
 class UnreachableQuarantine:
@@ -435,9 +439,9 @@ class UnreachableQuarantine:
 
 
 def test_rollback_and_quarantine_work_with_the_shared_store_down(
-    make_reloader: MakeReloader, strat_dir: Path
+    make_bot: MakeBot, strat_dir: Path
 ) -> None:
-    driver = started(make_reloader, strat_dir, quarantine=UnreachableQuarantine())
+    driver = started(make_bot, strat_dir, quarantine=UnreachableQuarantine())
     bad = "def decide(view):\n    raise RuntimeError('boom')\n"
     mark = len(driver.events)
     write(strat_dir, "a.py", bad)

@@ -10,7 +10,7 @@
 - the committed blob ids of the strategies folder at a commit (`git ls-tree`),
   to check that the bytes read from disk are exactly a commit's files.
 
-Every git command runs with GIT_OPTIONAL_LOCKS=0, so the watcher itself never
+Every git command runs with GIT_OPTIONAL_LOCKS=0, so the publisher itself never
 takes index.lock.
 """
 

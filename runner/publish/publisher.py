@@ -1,14 +1,17 @@
-"""The reload watcher loop: dirty marks in, one validated generation per complete tree out.
+"""The publisher: dirty marks in, one validated generation per complete tree out.
 
-Every file event (strategies folder, git dir) and every rescan only marks the
-tree dirty. A dirty tree gets an attempt: the gate says whether the folder is
-one complete tree (else hold and retry with backoff, since close-write and
-lock removal may come with no event); a complete tree whose generation is not
-the published one is validated once (runner.reload.validate_tree: static
+One per bot at any time, whoever holds the lease `nb:{B}:watcher`: a
+`neverblink watch` process, or else one runner, which runs this same class
+in a thread (`start()` / `close()`); the others wait as standbys. Every file
+event (strategies folder, git dir) and every rescan only marks the tree dirty.
+A dirty tree gets an attempt: the gate says whether the folder is one complete
+tree (else hold and retry with backoff, since close-write and lock removal may
+come with no event); a complete tree whose generation is not the published one
+is validated once (runner.reload.validate_tree, the one validator: static
 checks, then the import in a child process under a timeout) and published, or
-written to the manifest as rejected while the previous generation stays live.
-A raised desired-state `reload_seq` (ctl reload, POST /api/reload) forces a
-revalidation and a new publish (new seq) even for an unchanged tree.
+marked rejected (code hash + manifest) while the previous generation stays
+live. A raised desired-state `reload_seq` (ctl reload, POST /api/reload)
+forces a revalidation and a new publish (new seq) even for an unchanged tree.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ from dataclasses import dataclass
 
 import redis
 
-from control.watcher.gate import Gate, Verdict
-from control.watcher.gitstate import Checkout
-from control.watcher.lease import Lease, LeaseKeeper, identity
-from control.watcher.publish import REPLICA, Publisher
-from control.watcher.source import EventSource
 from runner.manifest import manifest_entry
+from runner.publish.gate import Gate, Verdict
+from runner.publish.gitstate import Checkout
+from runner.publish.lease import LeaseKeeper, PublisherLease, identity
+from runner.publish.source import EventSource
+from runner.publish.writer import REPLICA, CodeWriter
 from runner.reload import (
     EventKind,
     Isolation,
@@ -52,7 +55,7 @@ _MAX_SLEEP = 0.25  # the loop looks at the stop flag (and pings the watchdog) th
 
 
 @dataclass(frozen=True)
-class WatchOptions:
+class PublishOptions:
     quiet: float = 0.05  # settle window of a save, seconds
     rescan: float = 30.0  # look at the whole tree this often even without events
     validate_timeout: float = 5.0
@@ -64,16 +67,18 @@ class WatchOptions:
     events: bool = True  # False: no watchfiles, rescans only
     step_ms: int = 30
     force_polling: bool | None = None
+    notify: bool = True  # sd_notify watchdog pings (False in a runner: its loop pings)
 
 
-class Watcher:
-    """One bot's watcher: `run()` until `stop()`; `attempt()` is one pass over the folder."""
+class Publisher:
+    """One bot's publisher: `run()` until `stop()` (or `start()` / `close()` on a thread);
+    `attempt()` is one pass over the folder."""
 
     def __init__(
-        self, settings: Settings, client: redis.Redis, options: WatchOptions | None = None
+        self, settings: Settings, client: redis.Redis, options: PublishOptions | None = None
     ) -> None:
         self.settings = settings
-        self.options = opts = options or WatchOptions()
+        self.options = opts = options or PublishOptions()
         self.directory = settings.strategies
         self.keys = Keys(settings.bot)
         self.client = client
@@ -88,9 +93,9 @@ class Watcher:
             hook_grace=opts.hook_grace,
             stop=self._stop,
         )
-        lease = Lease(client, self.keys, opts.lease_ttl)
+        lease = PublisherLease(client, self.keys, opts.lease_ttl)
         self.keeper = LeaseKeeper(lease, self._lease_changed)
-        self.publisher = Publisher(client, self.keys, settings.home / CODE_FILE, lease)
+        self.writer = CodeWriter(client, self.keys, settings.home / CODE_FILE, lease)
         git_dirs = self.checkout.watch_paths() if self.checkout else []
         self.source = EventSource(
             [self.directory, *git_dirs],
@@ -100,7 +105,9 @@ class Watcher:
             force_polling=opts.force_polling,
         )
         self.isolation = Isolation()
-        self.notifier = Notifier()
+        self.notifier = Notifier() if opts.notify else None
+        self._thread: threading.Thread | None = None
+        self._started = False  # forkserver and file events: started once first active
         self.validations = 0  # trees validated (tests: a burst validates once)
         self.attempts = 0
         self._dirty = threading.Event()
@@ -112,27 +119,49 @@ class Watcher:
 
     @property
     def active(self) -> bool:
-        """True while this watcher holds the lease (a standby waits)."""
+        """True while this publisher holds the lease (a standby waits)."""
         return self.keeper.active
 
     # -- the loop ----------------------------------------------------------------
     def run(self) -> None:
         """Watch until stop(); then release the lease and the validation forkserver."""
-        self.isolation.start()
         self.keeper.start()
-        if self.options.events:
-            self.source.start()
         clock = _Clock(self.options)
         try:
             while not self._stop.is_set() and not self._stopping:
-                self.notifier.alive()
+                if self.notifier is not None:
+                    self.notifier.alive()
                 if not self.active:  # standby, or Redis down
                     self._stop.wait(_MAX_SLEEP)
                     continue
+                self._start_work()
                 self._turn(clock)
                 self._dirty.wait(min(clock.wait(), _MAX_SLEEP))
         finally:
             self._shutdown()
+
+    def start(self) -> None:
+        """Run in a daemon thread (a runner's in-process publisher)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.run, name="nb-publisher", daemon=True)
+            self._thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the thread `start()` began and wait for it (the lease is released)."""
+        self.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("publisher thread still busy after %.1fs; leaving it", timeout)
+
+    def _start_work(self) -> None:
+        """The forkserver and the file events, once this publisher is first active."""
+        if self._started:
+            return
+        self._started = True
+        self.isolation.start()
+        if self.options.events:
+            self.source.start()
 
     def stop(self) -> None:
         """Ask run() to return, from another thread (wakes it at once)."""
@@ -164,7 +193,7 @@ class Watcher:
     def _lease_changed(self, active: bool) -> None:
         if active:
             log.info(
-                "watcher %s active for bot %s on %s", identity(), self.keys.bot, self.directory
+                "publisher %s active for bot %s on %s", identity(), self.keys.bot, self.directory
             )
             self._reload_seq = None  # the reload_seq in force now is the baseline
         self._dirty.set()
@@ -185,7 +214,8 @@ class Watcher:
         self.source.close()
         self.keeper.close()
         self.isolation.close()
-        self.notifier.close()
+        if self.notifier is not None:
+            self.notifier.close()
 
     # -- one attempt --------------------------------------------------------------
     def attempt(self, forced: bool = False) -> str:
@@ -198,7 +228,7 @@ class Watcher:
             return verdict.status
         self._holds.clear()
         self._reported.clear()
-        tree, current = verdict.tree, self.publisher.current()
+        tree, current = verdict.tree, self.writer.current()
         gen = tree.generation
         if not forced and (gen == self._rejected or (current and current.generation == gen)):
             return "unchanged"
@@ -230,7 +260,7 @@ class Watcher:
         )
         entry = _entry("published", tree, verdict, "", result.modules, True)
         entry = entry.model_copy(update={"trigger": record.trigger})
-        published = self.publisher.publish(record, entry)
+        published = self.writer.publish(record, entry)
         if published is None:
             return "lost"
         self._rejected = ""
@@ -250,7 +280,7 @@ class Watcher:
         gen = tree.generation
         if gen != self._rejected or forced:
             log.warning("rejected generation %s:\n%s", gen, error)
-            self.publisher.report([_entry("rejected", tree, verdict, error, modules, False)])
+            self.writer.reject(_entry("rejected", tree, verdict, error, modules, False))
         self._rejected = gen
         return "rejected"
 
@@ -266,16 +296,16 @@ class Watcher:
         event = ReloadEvent(
             "held", "", time.time(), False, verdict.reason, {}, (), verdict.git_sha, False, None
         )
-        self.publisher.report([manifest_entry(event, REPLICA)])
+        self.writer.report([manifest_entry(event, REPLICA)])
 
 
 class _Clock:
-    """When the loop next beats, reads control, rescans and retries a held tree."""
+    """When the loop next reads control, rescans and retries a held tree (it also wakes
+    every _MAX_SLEEP for the stop flag and the watchdog, and at once on a dirty mark)."""
 
-    def __init__(self, options: WatchOptions) -> None:
+    def __init__(self, options: PublishOptions) -> None:
         self.options = options
         now = time.monotonic()
-        self.beat = now
         self.control = now
         self.rescan = now + options.rescan
         self.retry: float | None = None
@@ -296,7 +326,7 @@ class _Clock:
             self.backoff = max(self.options.quiet, 0.02)
 
     def wait(self) -> float:
-        due = [self.beat, self.control, self.rescan]
+        due = [self.control, self.rescan]
         if self.retry is not None:
             due.append(self.retry)
         return max(0.0, min(due) - time.monotonic())

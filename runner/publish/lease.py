@@ -1,12 +1,13 @@
-"""The one-watcher-per-bot lease `nb:{B}:watcher`, kept alive by its own thread.
+"""The one-publisher-per-bot lease `nb:{B}:watcher`, kept alive by its own thread.
 
 The key is a string `<host>:<pid>:<nonce>` with a PX expiry, renewed every
-ttl/3 by a thread, so a long validation never lets it lapse. A second watcher
-finds it taken and waits as a standby; it takes over within one ttl after the
-first one stops or dies. While the key exists, runners adopt only what is
-published in `nb:{B}:code` (runner.published). Every publish checks the
-token in the same script (publish.py), so a watcher that lost its lease
-cannot overwrite its successor.
+ttl/3 by a thread, so a long validation never lets it lapse. A second
+publisher (`neverblink watch`, or a runner's in-process one) finds it taken and
+waits as a standby; it takes over within one ttl after the first one stops or
+dies, at once when the holder was a process of its own host that is gone.
+Every publish checks the token in the same script (writer.py), so a publisher
+that lost its lease cannot overwrite its successor. The scripts are
+state_store/lua/hold_watcher_lease.lua and release_watcher_lease.lua.
 """
 
 from __future__ import annotations
@@ -22,47 +23,59 @@ from collections.abc import Callable
 import redis
 
 from state_store.keys import Keys
+from state_store.scripts import script_source
 
 log = logging.getLogger(__name__)
-
-HOLD_LUA = """
-local owner = redis.call('GET', KEYS[1])
-if owner == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if owner == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
-
-RELEASE_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Lease:
-    """Take, renew and release the watcher lease."""
+def _dead_here(token: str) -> bool:
+    """True when `token` ('<host>:<pid>:<nonce>') names a process of this host that is gone."""
+    parts = token.split(":")
+    if len(parts) < 3 or ":".join(parts[:-2]) != socket.gethostname():
+        return False
+    try:
+        pid = int(parts[-2])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+class PublisherLease:
+    """Take, renew and release the publisher lease (`nb:{B}:watcher`)."""
 
     def __init__(self, client: redis.Redis, keys: Keys, ttl_s: float) -> None:
         self.client = client
         self.keys = keys
         self.ttl_s = ttl_s
         self.token = f"{identity()}:{secrets.token_hex(4)}"
-        self._hold = client.register_script(HOLD_LUA)
-        self._release = client.register_script(RELEASE_LUA)
+        self._hold = client.register_script(script_source("hold_watcher_lease"))
+        self._release = client.register_script(script_source("release_watcher_lease"))
 
     def hold(self) -> bool:
-        """Take or renew the lease; False while another watcher holds it."""
+        """Take or renew the lease; False while another publisher holds it.
+
+        A lease left by a process of this host that no longer exists (a runner
+        killed with SIGKILL) is taken over at once instead of after its ttl."""
         ttl_ms = max(100, int(self.ttl_s * 1000))
-        return bool(self._hold(keys=[self.keys.watcher], args=[self.token, ttl_ms]))
+        if self._hold(keys=[self.keys.watcher], args=[self.token, ttl_ms, ""]):
+            return True
+        stale = self.owner()
+        if not stale or not _dead_here(stale):
+            return False
+        log.info("taking over the watcher lease of %s: that process is gone", stale)
+        return bool(self._hold(keys=[self.keys.watcher], args=[self.token, ttl_ms, stale]))
 
     def owner(self) -> str:
         return str(self.client.get(self.keys.watcher) or "")
@@ -74,7 +87,7 @@ class Lease:
 class LeaseKeeper:
     """Renews the lease every ttl/3 in a thread; `active` says whether we hold it."""
 
-    def __init__(self, lease: Lease, on_change: Callable[[bool], None]) -> None:
+    def __init__(self, lease: PublisherLease, on_change: Callable[[bool], None]) -> None:
         self.lease = lease
         self.on_change = on_change
         self.active = False

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from control.watcher.gitstate import Checkout, GitState, differs_from
+from runner.publish.gitstate import Checkout, GitState, differs_from
 from runner.reload.gitinfo import GitError
 from runner.reload.tree import Tree, read_stable_tree, read_tree, wait_quiet
 from runner.reload.writers import find_writers

@@ -1,12 +1,13 @@
-"""The watcher's writes: the published record and its manifest entries.
+"""The publisher's writes: the published record, rejections and manifest entries.
 
-A publish is one Lua script: it checks that the lease is still ours (a paused
-watcher whose lease expired must not overwrite its successor), assigns
-`seq = max(seq in Redis, seq in code.json) + 1`, replaces the `code` hash and
-appends the "published" manifest entry (with that seq) to `nb:{B}:reloads`,
-atomically. Then `<home>/code.json` is replaced (temp file, fsync, rename).
-Keys come in KEYS[] (all `nb:{B}:`, one Cluster slot); the script is the
-watcher's only one, so it lives here as a string, like state_store.desired_redis's.
+A publish is one script (state_store/lua/publish_code.lua): it checks that the
+lease is still ours (a paused publisher whose lease expired must not overwrite
+its successor), assigns `seq = max(seq in Redis, seq in code.json) + 1`,
+replaces the `code` hash and appends the "published" manifest entry (with that
+seq) to `nb:{B}:reloads`, atomically. Then `<home>/code.json` is replaced
+(temp file, fsync, rename). A rejection (reject_code.lua) marks the rejected
+tree in the same hash, so runners whose folder holds it report the rejection.
+Keys come in KEYS[] (all `nb:{B}:`, one Cluster slot).
 """
 
 from __future__ import annotations
@@ -17,41 +18,30 @@ from typing import Any, cast
 
 import redis
 
-from control.watcher.lease import Lease
+from runner.publish.lease import PublisherLease
 from state_store.code_record import CodeRecord, read_record, read_record_file
 from state_store.files import lock_for, write_json_atomic
 from state_store.keys import Keys
 from state_store.manifest import STREAM_MAXLEN, ManifestEntry, publish
+from state_store.scripts import script_source
 
 log = logging.getLogger(__name__)
 
-REPLICA = "watcher"  # the `replica` of the watcher's manifest entries
-
-PUBLISH_LUA = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local seq = math.max(tonumber(redis.call('HGET', KEYS[2], 'seq') or '0') or 0,
-                     tonumber(ARGV[3])) + 1
-local n = tonumber(ARGV[4])
-local record = {'seq', tostring(seq)}
-for i = 5, 4 + 2 * n do record[#record + 1] = ARGV[i] end
-local entry = {'seq', tostring(seq)}
-for i = 5 + 2 * n, #ARGV do entry[#entry + 1] = ARGV[i] end
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], unpack(record))
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', unpack(entry))
-return seq
-"""
+REPLICA = "watcher"  # the `replica` of the publisher's manifest entries
 
 
-class Publisher:
+class CodeWriter:
     """Publishes records and manifest entries for one bot and home."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, code_file: Path, lease: Lease) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: Keys, code_file: Path, lease: PublisherLease
+    ) -> None:
         self.client = client
         self.keys = keys
         self.code_file = code_file
         self.lease = lease
-        self._publish = client.register_script(PUBLISH_LUA)
+        self._publish = client.register_script(script_source("publish_code"))
+        self._reject = client.register_script(script_source("reject_code"))
 
     def current(self) -> CodeRecord | None:
         """The record in force: Redis's, or code.json's when its seq is higher."""
@@ -80,6 +70,16 @@ class Publisher:
             write_json_atomic(self.code_file, published.to_json())
         return published
 
+    def reject(self, entry: ManifestEntry) -> bool:
+        """Mark the tree of this "rejected" entry in the code hash and append the entry.
+
+        False when the lease is no longer ours (nothing written)."""
+        args: list[Any] = [self.lease.token, STREAM_MAXLEN, entry.generation, entry.error]
+        for key, value in entry.to_stream().items():
+            args += [key, value]
+        keys = [self.keys.watcher, self.keys.code, self.keys.reloads]
+        return int(cast(int, self._reject(keys=keys, args=args))) > 0
+
     def report(self, entries: list[ManifestEntry]) -> None:
-        """Manifest entries that publish nothing (rejected, held)."""
+        """Manifest entries that publish nothing (held)."""
         publish(self.client, self.keys, entries)

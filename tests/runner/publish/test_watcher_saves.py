@@ -11,11 +11,11 @@ from pathlib import Path
 import redis
 
 from control.service import ControlService
-from control.watcher.watcher import Watcher
+from runner.publish.publisher import Publisher
 from state_store.code_record import CodeRecord, read_record
 from state_store.keys import Keys
-from tests.control.watcher.conftest import StartWatcher
-from tests.control.watcher.helpers import (
+from tests.runner.publish.conftest import StartWatcher
+from tests.runner.publish.helpers import (
     assert_only,
     entries,
     generation,
@@ -227,7 +227,7 @@ def test_a_second_watcher_is_a_standby_until_the_first_stops(
     write_all(strategies, V1)
     first = start_watcher(lease_ttl=1.0)
     wait_published(real_redis, generation(strategies, V1))
-    second = Watcher(first.watcher.settings, real_redis, watcher_options(lease_ttl=1.0))
+    second = Publisher(first.watcher.settings, real_redis, watcher_options(lease_ttl=1.0))
     thread = threading.Thread(target=second.run, daemon=True)
     thread.start()
     try:

@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from state_store.manifest import ManifestEntry
-from tests.control.watcher.conftest import StartWatcher
-from tests.control.watcher.helpers import (
+from tests.runner.publish.conftest import StartWatcher
+from tests.runner.publish.helpers import (
     HOOKS,
     assert_only,
     commit_all,

@@ -1,15 +1,15 @@
-"""Following a watcher: adopt a published generation when the folder hashes the same,
-never validate it a second time, report a folder that differs."""
+"""Adopting a published generation when the folder hashes the same, never validating it
+a second time; reporting a folder that differs, or the tree the publisher rejected."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from runner.reload import MemoryQuarantine, Published, Reloader, read_tree
+from runner.reload import MemoryQuarantine, Published, Rejected, Reloader, read_tree
 from tests.runner.reload.helpers import GOOD, Driver, write
 
 MakeReloader = Callable[..., Reloader]
@@ -27,15 +27,30 @@ def published(directory: Path, seq: int = 1, sha: str = "c0ffee" * 6 + "abcd") -
 
 @pytest.fixture
 def no_validation(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Fail the test if the reloader validates a tree in a child (the watcher did that)."""
+    """Fail the test if the reloader validates a tree in a child (the publisher did that)."""
     calls: list[Any] = []
 
-    def forbidden(tree: Any, *args: Any, **kwargs: Any) -> Any:
+    def forbidden(self: Any, tree: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(tree.generation)
-        raise AssertionError("a following runner must not validate again")
+        raise AssertionError("a runner must not validate again")
 
-    monkeypatch.setattr("runner.reload.builder.validate_tree", forbidden)
+    monkeypatch.setattr("runner.reload.isolation.Isolation.run", forbidden)
     return calls
+
+
+@pytest.fixture
+def make_reloader(strat_dir: Path) -> Iterator[Callable[..., Reloader]]:
+    made: list[Reloader] = []
+
+    def factory(**kwargs: Any) -> Reloader:
+        kwargs.setdefault("probation_ticks", 3)
+        reloader = Reloader(strat_dir, **kwargs)
+        made.append(reloader)
+        return reloader
+
+    yield factory
+    for reloader in made:
+        reloader.close()
 
 
 def test_a_published_generation_matching_the_folder_goes_live_without_validation(
@@ -44,8 +59,8 @@ def test_a_published_generation_matching_the_folder_goes_live_without_validation
     write(strat_dir, "a.py", GOOD)
     v1 = published(strat_dir)
     reloader = make_reloader()
-    reloader.follow(v1)
-    events = reloader.load_initial()
+    reloader.adopt(v1)
+    events = reloader.at_tick_boundary(None)
 
     assert [e.kind for e in events] == ["live", "promoted"]
     assert reloader.current is not None and reloader.current.generation == v1.generation
@@ -53,7 +68,7 @@ def test_a_published_generation_matching_the_folder_goes_live_without_validation
 
     write(strat_dir, "a.py", returning("v2"))
     v2 = published(strat_dir, seq=2)
-    reloader.follow(v2)
+    reloader.adopt(v2)
     driver = Driver(reloader)
     live = driver.until_event("live")
     driver.step()
@@ -68,8 +83,8 @@ def test_a_change_not_yet_published_is_not_loaded(
 ) -> None:
     write(strat_dir, "a.py", GOOD)
     reloader = make_reloader(mismatch_grace_seconds=0.2)
-    reloader.follow(published(strat_dir))
-    reloader.load_initial()
+    reloader.adopt(published(strat_dir))
+    reloader.at_tick_boundary(None)
     driver = Driver(reloader)
 
     write(strat_dir, "a.py", returning("local edit"))
@@ -80,7 +95,7 @@ def test_a_change_not_yet_published_is_not_loaded(
     driver.step()
     assert driver.results[-1] == {"a": ["v1"]}
 
-    reloader.follow(published(strat_dir, seq=2))  # the watcher catches up
+    reloader.adopt(published(strat_dir, seq=2))  # the watcher catches up
     driver.until_event("live")
     driver.step()
     assert driver.results[-1] == {"a": ["local edit"]}
@@ -97,18 +112,16 @@ def test_another_hosts_checkout_reports_the_differing_files_once(
     write(strat_dir, "a.py", GOOD)
     reloader = make_reloader(mismatch_grace_seconds=0.1)
     theirs = published(other)
-    reloader.follow(theirs)
-    events = reloader.load_initial()  # validates its own folder: it must run something
-    assert [e.kind for e in events] == ["live", "promoted"]
+    reloader.adopt(theirs)
+    assert reloader.at_tick_boundary(None) == []  # within the grace: maybe not published yet
 
     driver = Driver(reloader)
     mismatch = driver.until_event("mismatch")
-    attempts = reloader.attempts
-    driver.until(lambda: reloader.attempts > attempts + 1 or driver.tick > 200)
+    driver.until(lambda: driver.tick > 200)
 
-    assert driver.kinds().count("mismatch") == 1
+    assert driver.kinds() == ["mismatch"]  # once
     assert "b.py (missing here)" in mismatch.error and theirs.generation in mismatch.error
-    assert reloader.current is not None and reloader.current.generation != theirs.generation
+    assert reloader.current is None  # only a published generation ever runs
 
 
 def test_a_published_generation_failing_probation_rolls_back_and_stays_out(
@@ -117,14 +130,14 @@ def test_a_published_generation_failing_probation_rolls_back_and_stays_out(
     write(strat_dir, "a.py", GOOD)
     quarantine = MemoryQuarantine()
     reloader = make_reloader(quarantine=quarantine, probation_ticks=3)
-    reloader.follow(published(strat_dir))
-    reloader.load_initial()
+    reloader.adopt(published(strat_dir))
+    reloader.at_tick_boundary(None)
     v1 = reloader.current
     driver = Driver(reloader)
 
     write(strat_dir, "a.py", "def decide(view):\n    raise RuntimeError('boom')\n")
     bad = published(strat_dir, seq=2)
-    reloader.follow(bad)
+    reloader.adopt(bad)
     driver.until_event("rolled_back")
     reloader.request_reload()  # e.g. ctl reload: still quarantined
     rejected = driver.until_event("rejected")
@@ -140,48 +153,60 @@ def test_a_selected_strategy_missing_from_the_published_tree_is_rejected(
     write(strat_dir, "a.py", GOOD)
     write(strat_dir, "b.py", GOOD)
     reloader = make_reloader(only=["b"])
-    reloader.load_initial()
+    reloader.adopt(published(strat_dir))
+    reloader.at_tick_boundary(None)
     driver = Driver(reloader)
-    driver.until(lambda: reloader.attempts >= 1)  # the thread's first pass is over
 
     (strat_dir / "b.py").unlink()
-    reloader.follow(published(strat_dir))
+    reloader.adopt(published(strat_dir, seq=2))
     rejected = driver.until_event("rejected")
 
     assert "selected strategies not in published generation" in rejected.error
     assert reloader.current is not None and list(reloader.current.strategies) == ["b"]
 
 
-def test_without_a_watcher_again_the_reloader_validates_by_itself(
+def test_the_tree_the_publisher_rejected_is_reported_as_rejected_then_restored(
+    make_reloader: MakeReloader, strat_dir: Path, no_validation: list[Any]
+) -> None:
+    """issue 12 point 2: a typo is a rejection with the publisher's error, not a mismatch
+    ("check out the same commit"), and restoring the file ends the failure."""
+    write(strat_dir, "a.py", GOOD)
+    reloader = make_reloader(mismatch_grace_seconds=0.0)
+    v1 = published(strat_dir)
+    reloader.adopt(v1)
+    reloader.at_tick_boundary(None)
+    driver = Driver(reloader)
+
+    write(strat_dir, "a.py", GOOD + "def broken(:\n")
+    error = "a.py:3: SyntaxError: invalid syntax"
+    reloader.adopt(v1, Rejected(read_tree(strat_dir).generation, error))
+    rejected = driver.until_event("rejected")
+    driver.until(lambda: driver.tick > 20)
+
+    assert rejected.error == error and not rejected.ok
+    assert driver.kinds() == ["rejected"]  # once, and never "mismatch"
+    assert driver.results[-1] == {"a": ["v1"]}
+
+    write(strat_dir, "a.py", GOOD)  # restored: the published generation again
+    restored = driver.until_event("restored")
+    driver.until(lambda: driver.tick > 40)
+
+    assert restored.ok and restored.generation == v1.generation
+    assert driver.kinds() == ["rejected", "restored"]
+    assert reloader.current is not None and reloader.current.generation == v1.generation
+
+
+def test_the_next_boundary_after_a_publish_runs_the_new_generation(
     make_reloader: MakeReloader, strat_dir: Path
 ) -> None:
     write(strat_dir, "a.py", GOOD)
     reloader = make_reloader()
-    reloader.follow(published(strat_dir))
-    reloader.load_initial()
+    reloader.adopt(published(strat_dir))
+    reloader.at_tick_boundary(None)
     driver = Driver(reloader)
 
-    reloader.follow(None)
     write(strat_dir, "a.py", returning("v2"))
-    driver.until_event("live")
-    driver.step()
-
-    assert reloader.following is None
-    assert driver.results[-1] == {"a": ["v2"]}
-
-
-def test_the_boundary_after_follow_waits_briefly_for_the_adoption(
-    make_reloader: MakeReloader, strat_dir: Path
-) -> None:
-    write(strat_dir, "a.py", GOOD)
-    reloader = make_reloader(adopt_wait_seconds=30.0)  # generous: only the logic is tested
-    reloader.follow(published(strat_dir))
-    reloader.load_initial()
-    driver = Driver(reloader)
-    driver.until(lambda: reloader.attempts >= 1)
-
-    write(strat_dir, "a.py", returning("v2"))
-    reloader.follow(published(strat_dir, seq=2))
+    reloader.adopt(published(strat_dir, seq=2))
     events = driver.step()  # the very next tick runs the new generation
 
     assert [e.kind for e in events] == ["live"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import redis
 
-from control.watcher.watcher import Watcher, WatchOptions
+from runner.publish.publisher import Publisher, PublishOptions
 from runner.reload import make_tree
 from state_store.keys import Keys
 from state_store.manifest import ManifestEntry, recent
@@ -69,7 +69,7 @@ def assert_only(client: redis.Redis, allowed: Iterable[str], bot: str = "default
 class Running:
     """A watcher running in a thread; stop() joins it."""
 
-    def __init__(self, watcher: Watcher) -> None:
+    def __init__(self, watcher: Publisher) -> None:
         self.watcher = watcher
         self.thread = threading.Thread(target=watcher.run, name="test-watcher", daemon=True)
         self.thread.start()
@@ -81,9 +81,9 @@ class Running:
         assert not self.thread.is_alive(), "watcher did not stop"
 
 
-def watcher_options(**overrides: Any) -> WatchOptions:
+def watcher_options(**overrides: Any) -> PublishOptions:
     defaults: dict[str, Any] = {"quiet": 0.05, "lease_ttl": 2.0, "hold_report": 0.3}
-    return WatchOptions(**{**defaults, **overrides})
+    return PublishOptions(**{**defaults, **overrides})
 
 
 def make_settings(home: Path, redis_url: str, strategies: Path, bot: str = "default") -> Settings:

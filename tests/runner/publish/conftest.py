@@ -1,4 +1,4 @@
-"""Watcher fixtures: a home, a strategies folder, watchers in threads that are always stopped."""
+"""Publisher fixtures: a home, a strategies folder, watchers in threads that are always stopped."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import redis
 
-from control.watcher.watcher import Watcher
-from tests.control.watcher.helpers import Running, make_settings, watcher_options
+from runner.publish.publisher import Publisher
+from tests.runner.publish.helpers import Running, make_settings, watcher_options
 
 StartWatcher = Callable[..., Running]
 
@@ -30,7 +30,7 @@ def start_watcher(
 
     def start(directory: Path | None = None, **options: Any) -> Running:
         settings = make_settings(tmp_path / "home", redis_url, directory or strategies)
-        watcher = Watcher(settings, real_redis, watcher_options(**options))
+        watcher = Publisher(settings, real_redis, watcher_options(**options))
         running = Running(watcher)
         started.append(running)
         return running

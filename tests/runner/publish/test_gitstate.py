@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from control.watcher.gate import save_in_progress
-from control.watcher.gitstate import Checkout, blob_id, differs_from
+from runner.publish.gate import save_in_progress
+from runner.publish.gitstate import Checkout, blob_id, differs_from
 from runner.reload import read_tree
-from tests.control.watcher.helpers import HOOKS, commit_all, git, init_repo
+from tests.runner.publish.helpers import HOOKS, commit_all, git, init_repo
 
 
 def test_blob_ids_match_git_hash_object(tmp_path: Path) -> None:
