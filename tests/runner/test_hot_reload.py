@@ -122,7 +122,7 @@ def test_bad_versions_never_go_live_and_the_old_one_keeps_trading(
         writer.write("def decide(view):\n    return [")
         writer.flush()
         held = wait_for_entry(rt, "held", "")  # the publisher holds it, and says why
-        assert "still open for writing" in str(held["error"])
+        assert "still open for writing" in str(held.error)
         for _ in range(10):
             report = run_tick(rt)
             assert report.generation == good

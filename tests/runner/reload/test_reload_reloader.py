@@ -120,7 +120,7 @@ def test_a_half_written_file_held_open_is_never_loaded(make_bot: MakeBot, strat_
         writer.flush()
         driver.until(lambda: bot_manifest("held"))
         [held] = bot_manifest("held")
-        assert "a.py" in held["error"] and f"pid {os.getpid()}" in held["error"]
+        assert "a.py" in held.error and f"pid {os.getpid()}" in held.error
         time.sleep(0.2)  # 10 quiet windows: still open, still not published nor loaded
         driver.until(lambda: driver.tick >= 30)
         assert driver.reloader.current is v1 and driver.results[-1] == {"a": ["v1"]}
