@@ -29,7 +29,7 @@ from state_store.keys import Keys
 from state_store.private_redis import free_port
 from state_store.status import RunnerStatus, read_status_file
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # control/bench/ -> the checkout
 HOOKS = REPO / "deploy" / "hooks"
 STRATEGIES = REPO / "strategies"
 HELPER = "_common.py"  # each deploy changes the helper: every strategy reloads
