@@ -1,53 +1,55 @@
-"""Order signing: turn an `OrderRequest` into the POST /order `order` object and its id.
+"""Order signing: turn an `OrderRequest` into the POST /order body and its order id.
 
-On the real CLOB the order id is the EIP-712 hash of the signed order, so the
-signer knows it before posting and a re-post of the same signed order cannot
-make a second order. Everything here keeps that property: the salt is derived
-from the client order id, so the same request always signs to the same body
-and the same id.
+Orders are CLOB V2 orders signed with EIP-712 (see `exchange.eip712`, which
+uses polymarket-client and eth-account for all of it). The order id is the
+EIP-712 hash of the order, known before posting; the salt and timestamp are
+derived from the client order id, so the same request always signs to the
+same body and the same id, and a re-post cannot make a second order.
 
-`PaperSigner` does no cryptography: its id is a sha256 over the canonical
-fields (salt and owner included) and the paper venue recomputes it. The body
-also carries explicit `price` and `size` strings for the paper venue.
-`LiveSigner` is the seam for real EIP-712 signing, a later issue.
+`PaperSigner` signs with a well-known throwaway key derived from the owner
+name (`eip712.paper_account`): real signatures the paper venue verifies, no
+secret to keep. `LiveSigner` signs with the operator's wallet.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
-from exchange.types import OrderRequest, Side
-
-#: Collateral (USDC) and conditional tokens both use 6 decimals on chain.
-AMOUNT_SCALE = Decimal(1_000_000)
-ZERO_ADDRESS = "0x" + "0" * 40
-#: Fields of the `order` object hashed into a paper order id, in this order.
-PAPER_ID_FIELDS: tuple[str, ...] = (
-    "salt",
-    "maker",
-    "signer",
-    "taker",
-    "tokenId",
-    "makerAmount",
-    "takerAmount",
-    "expiration",
-    "nonce",
-    "feeRateBps",
-    "side",
-    "signatureType",
-    "price",
-    "size",
+from exchange.eip712 import (
+    MAINNET,
+    Contracts,
+    V2Order,
+    Wallet,
+    paper_account,
+    salt_for,
+    sign_request,
 )
+from exchange.types import OrderRequest
+
+__all__ = [
+    "DEFAULT_TICK",
+    "LiveSigner",
+    "OrderSigner",
+    "PaperSigner",
+    "SignedOrder",
+    "canonical_decimal",
+    "salt_for",
+]
+
+DEFAULT_TICK = Decimal("0.01")
 
 
 @dataclass(frozen=True)
 class SignedOrder:
     order_id: str
     body: dict[str, Any]  # the `order` object of POST /order
+    v2: V2Order = field(repr=False, compare=False)
+
+    def post_payload(self, owner: str) -> dict[str, Any]:
+        """The POST /order body (one item of POST /orders) as the SDK builds it."""
+        return self.v2.post_payload(owner)
 
 
 class OrderSigner(Protocol):
@@ -67,83 +69,57 @@ def canonical_decimal(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def salt_for(client_order_id: str) -> int:
-    """A salt derived from the client order id, below 2**52 like the SDKs' random salts."""
-    digest = hashlib.sha256(b"neverblink-salt:" + client_order_id.encode()).hexdigest()
-    return int(digest[:13], 16)
+class LiveSigner:
+    """Signs V2 orders with a wallet for one API key.
 
+    `tick_of(token_id)` and `neg_risk_of(token_id)` give the market's metadata
+    (the live venue passes its cached lookups); the domain follows from them.
+    """
 
-def order_amounts(side: Side, price: Decimal, size: Decimal) -> tuple[int, int]:
-    """(makerAmount, takerAmount) in 1e-6 units: a BUY gives USDC for shares, a SELL the reverse."""
-    shares = int((size * AMOUNT_SCALE).to_integral_value(rounding=ROUND_DOWN))
-    usdc = int((price * size * AMOUNT_SCALE).to_integral_value(rounding=ROUND_DOWN))
-    return (usdc, shares) if side == "BUY" else (shares, usdc)
-
-
-def paper_order_id(order: Mapping[str, Any], owner: str) -> str:
-    """The paper venue's order id: sha256 over the canonical fields and the owner."""
-    lines = [f"{name}={order.get(name)}" for name in PAPER_ID_FIELDS]
-    lines.append(f"owner={owner}")
-    return "0x" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-def paper_address(owner: str) -> str:
-    return "0x" + hashlib.sha256(b"neverblink-paper-address:" + owner.encode()).hexdigest()[:40]
-
-
-class PaperSigner:
-    """Signs for the paper venue: no keys, no crypto, same determinism as the real thing."""
-
-    def __init__(self, owner: str, address: str | None = None) -> None:
+    def __init__(
+        self,
+        owner: str,
+        wallet: Wallet,
+        *,
+        tick_of: Any = None,
+        neg_risk_of: Any = None,
+        contracts: Contracts = MAINNET,
+    ) -> None:
         if not owner:
             raise ValueError("owner must be non-empty")
         self._owner = owner
-        self.address = address or paper_address(owner)
+        self.wallet = wallet
+        self.contracts = contracts
+        self._tick_of = tick_of or (lambda token_id: DEFAULT_TICK)
+        self._neg_risk_of = neg_risk_of or (lambda token_id: False)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(owner={self._owner!r}, wallet={self.wallet!r})"
 
     @property
     def owner(self) -> str:
         return self._owner
 
-    def sign(self, req: OrderRequest) -> SignedOrder:
-        maker_amount, taker_amount = order_amounts(req.side, req.price, req.size)
-        body: dict[str, Any] = {
-            "salt": salt_for(req.client_order_id),
-            "maker": self.address,
-            "signer": self.address,
-            "taker": ZERO_ADDRESS,
-            "tokenId": req.token_id,
-            "makerAmount": str(maker_amount),
-            "takerAmount": str(taker_amount),
-            "expiration": str(req.expiration),
-            "nonce": "0",
-            "feeRateBps": "0",
-            "side": req.side,
-            "signatureType": 0,
-            "price": canonical_decimal(req.price),
-            "size": canonical_decimal(req.size),
-        }
-        order_id = paper_order_id(body, self._owner)
-        body["signature"] = order_id  # the paper venue checks it equals the recomputed id
-        return SignedOrder(order_id=order_id, body=body)
-
-
-class LiveSigner:
-    """Seam for EIP-712 signing against the real CLOB exchange contract. Not implemented.
-
-    A later issue wires a maintained signer (e.g. py-clob-client's order
-    builder); cryptography is not hand-rolled here. Until then every call raises.
-    """
-
-    def __init__(self, owner: str, **wallet: Any) -> None:
-        self._owner = owner
-        self._wallet = wallet
-
     @property
-    def owner(self) -> str:
-        return self._owner
+    def address(self) -> str:
+        return self.wallet.funder
 
     def sign(self, req: OrderRequest) -> SignedOrder:
-        raise NotImplementedError(
-            "LiveSigner: EIP-712 order signing for the real Polymarket CLOB is not implemented "
-            "yet (a later issue); use PaperSigner against the paper venue"
+        v2 = sign_request(
+            self.wallet,
+            req,
+            tick=self._tick_of(req.token_id),
+            neg_risk=self._neg_risk_of(req.token_id),
+            post_only=req.post_only,
+            contracts=self.contracts,
         )
+        return SignedOrder(order_id=v2.order_id, body=v2.body, v2=v2)
+
+
+class PaperSigner(LiveSigner):
+    """Signs for the paper venue with the owner's well-known paper key (no secret)."""
+
+    def __init__(self, owner: str, tick: Decimal = DEFAULT_TICK) -> None:
+        if not owner:
+            raise ValueError("owner must be non-empty")
+        super().__init__(owner, Wallet.eoa(paper_account(owner)), tick_of=lambda token_id: tick)
