@@ -49,6 +49,7 @@ from polymarket._internal.wallet import (
     wrap_deposit_wallet_signature,
 )
 from polymarket.models.clob.orders import SignedOrder as SdkSignedOrder
+from polymarket.models.types import TokenId
 from polymarket.types import EvmAddress, HexString
 
 from exchange.types import OrderRequest, OrderType, Side
@@ -216,7 +217,7 @@ def unsigned_order(
     neg_risk: bool = False,
     contracts: Contracts = MAINNET,
 ) -> UnsignedOrder:
-    """The SDK's unsigned order for `req`, with our salt and timestamp in place of its random ones."""
+    """The SDK's unsigned order for `req`, our salt and timestamp replacing its random ones."""
     maker_amount, taker_amount = order_amounts(req.side, req.price, req.size, req.order_type, tick)
     draft = OrderDraft(
         chain_id=contracts.chain_id,
@@ -228,7 +229,7 @@ def unsigned_order(
         side=req.side,
         signer=EvmAddress(wallet.address),
         requested_amount=taker_amount,
-        asset_id=req.token_id,
+        asset_id=TokenId(req.token_id),
     )
     unsigned = create_unsigned_order(
         draft, wallet=EvmAddress(wallet.funder), wallet_type=wallet.wallet_type
@@ -297,7 +298,7 @@ def unsigned_from_body(
         signer=EvmAddress(to_checksum_address(str(order["signer"]))),
         taker_amount=int(order["takerAmount"]),
         timestamp=int(order["timestamp"]),
-        token_id=str(order["tokenId"]),
+        token_id=TokenId(str(order["tokenId"])),
         protocol_version=domain.version,
     )
 

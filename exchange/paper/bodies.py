@@ -89,7 +89,8 @@ def parse_order(raw: Any, where: tuple[Any, ...] = ("body",)) -> PostOrderReques
     """A POST /order body; V1 bodies get `order_version_mismatch`, bad ones a 400."""
     if is_v1_order(raw):
         raise ApiError(400, VERSION_MISMATCH)
-    return _validate(_ORDER, raw, where)
+    order: PostOrderRequest = _validate(_ORDER, raw, where)
+    return order
 
 
 def parse_batch(raw: Any) -> list[PostOrderRequest]:
@@ -100,7 +101,7 @@ def parse_batch(raw: Any) -> list[PostOrderRequest]:
 
 
 def parse_ids(raw: Any) -> list[str]:
-    ids = _validate(_IDS, raw, ("body",))
+    ids: list[str] = _validate(_IDS, raw, ("body",))
     if any(not i or len(i) > MAX_STR for i in ids):
         raise ApiError(400, "Invalid payload: order ids must be non-empty strings")
     return ids

@@ -42,7 +42,7 @@ class Faults:
 
     def set(self, request: FaultRequest, now: float) -> dict[str, Any]:
         restart_until = now + request.engine_restart_s
-        state = {
+        state: dict[Any, Any] = {
             "restart_until": repr(restart_until),
             "post_only_until": repr(restart_until + request.post_only_s),
             "cancel_only": "1" if request.cancel_only else "0",
@@ -94,13 +94,13 @@ class Heartbeats:
     def beat(self, owner: str, heartbeat_id: str, real_now: float) -> dict[str, str]:
         raw = cast(str | None, self.redis.hget(self.key, owner))
         current = json.loads(raw) if raw else None
-        if current is not None and real_now < current["deadline"]:
-            if heartbeat_id != current["id"]:
-                raise ApiError(
-                    400,
-                    INVALID_HEARTBEAT,
-                    body={"error_msg": INVALID_HEARTBEAT, "heartbeat_id": current["id"]},
-                )
+        live = current is not None and real_now < current["deadline"]
+        if live and current is not None and heartbeat_id != current["id"]:
+            raise ApiError(
+                400,
+                INVALID_HEARTBEAT,
+                body={"error_msg": INVALID_HEARTBEAT, "heartbeat_id": current["id"]},
+            )
         new_id = str(uuid.uuid4())
         record = {"id": new_id, "deadline": real_now + self.timeout_s}
         self.redis.hset(self.key, owner, json.dumps(record))

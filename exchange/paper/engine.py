@@ -96,7 +96,7 @@ class PaperEngine:
         step = math.floor(now)
         for owner in self.heartbeats.lapsed(self.clock.real_now()):
             cancelled = self.desk.cancel_all(owner)["canceled"]
-            logger.warning("heartbeat of %s lapsed: cancelled %d orders", owner, len(cancelled))
+            logger.warning("heartbeat of %s lapsed: cancelled orders %s", owner, cancelled)
         if self._advanced_step is None or step > self._advanced_step:
             self.schedule.materialize(now)
             self.desk.match_resting(now)

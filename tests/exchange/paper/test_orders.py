@@ -35,7 +35,7 @@ def test_fok_fills_all_across_levels_or_nothing(venue: ClobClient) -> None:
     with pytest.raises(OrderRejected):
         venue.place(order("fok-1", up, "BUY", book.asks[1].price, two_levels + 1, "FOK"))
     # a market BUY signs price*size cut to cents, for shares cut to 4 decimals (as the SDK does)
-    maker, taker = order_amounts("BUY", book.asks[1].price, two_levels, "FOK", Decimal("0.01"))
+    _, taker = order_amounts("BUY", book.asks[1].price, two_levels, "FOK", Decimal("0.01"))
     result = venue.place(order("fok-2", up, "BUY", book.asks[1].price, two_levels, "FOK"))
     shares = Decimal(taker) / 1_000_000
     assert result.taking_amount == shares and two_levels - Decimal("0.02") < shares <= two_levels
