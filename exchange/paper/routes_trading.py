@@ -7,6 +7,7 @@ list of missing V2 fields.
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -31,14 +32,14 @@ RawBody = Annotated[Any, Body()]
 @router.post("/auth/api-key")
 def create_api_key(request: Request) -> Any:
     engine = engine_of(request)
-    address, nonce = verify_l1(request.headers, engine.contracts.chain_id, engine.clock.real_now())
+    address, nonce = verify_l1(request.headers, engine.contracts.chain_id, time.time())
     return creds_json(engine.api_keys.create(address, nonce))
 
 
 @router.get("/auth/derive-api-key")
 def derive_api_key(request: Request) -> Any:
     engine = engine_of(request)
-    address, nonce = verify_l1(request.headers, engine.contracts.chain_id, engine.clock.real_now())
+    address, nonce = verify_l1(request.headers, engine.contracts.chain_id, time.time())
     return creds_json(engine.api_keys.derive(address, nonce))
 
 
