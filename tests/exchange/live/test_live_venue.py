@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from polymarket._internal.wallet import derive_proxy_wallet_address, derive_safe_wallet_address
 
 from exchange import AuthError, Book, OrderRejected, Venue
 from exchange.auth import ApiCredentials
-from exchange.eip712 import Wallet
+from exchange.eip712 import (
+    MAINNET,
+    InvalidOrderSignature,
+    Wallet,
+    domain_for,
+    recover_signer,
+    unsigned_from_body,
+)
 from exchange.live import LiveVenue
 from exchange.paper import ManualClock
+from exchange.signing import LiveSigner
 from tests.exchange.helpers import live_window, order
 from tests.exchange.live.conftest import LiveFactory, deposit_wallet
 
@@ -145,3 +155,38 @@ def test_window_and_resolution_reads(live: LiveVenue, clock: ManualClock) -> Non
 def test_requests_carry_no_default_host(account: LocalAccount) -> None:
     with pytest.raises(ValueError, match="explicit"):
         LiveVenue("clob.polymarket.com", Wallet.eoa(account))
+
+
+@pytest.mark.parametrize(
+    ("wallet_type", "derive"),
+    [("POLY_PROXY", derive_proxy_wallet_address), ("GNOSIS_SAFE", derive_safe_wallet_address)],
+)
+def test_proxy_and_safe_wallets_sign_for_their_funds(
+    account: LocalAccount, make_live: LiveFactory, wallet_type: Any, derive: Any
+) -> None:
+    funder = derive(account.address, MAINNET.config.wallet_derivation)
+    live = make_live(Wallet(account=account, funder=funder, wallet_type=wallet_type))
+    token = live_window(live).up_token  # type: ignore[arg-type]
+    placed = live.place(order("w", token, "BUY", "0.02", "5"))
+    assert placed.success and live.signer.sign(order("w", token, "BUY", "0.02", "5")).body[
+        "signatureType"
+    ] == (1 if wallet_type == "POLY_PROXY" else 2)
+    stranger = Wallet(account=account, funder=Account.create().address, wallet_type=wallet_type)
+    live.signer.wallet = stranger  # claims funds its key does not control
+    with pytest.raises(OrderRejected, match="signature"):
+        live.place(order("x", token, "BUY", "0.02", "5"))
+
+
+def test_neg_risk_markets_sign_on_the_neg_risk_exchange(account: LocalAccount) -> None:
+    token = str(2**255 + 2**64 + 11)
+    req = order("nr", token, "BUY", "0.5", "10")
+    plain = LiveSigner("k", Wallet.eoa(account)).sign(req)
+    neg = LiveSigner("k", Wallet.eoa(account), neg_risk_of=lambda t: True).sign(req)
+    assert plain.v2.unsigned.exchange_address == MAINNET.config.standard_exchange
+    assert neg.v2.unsigned.exchange_address == MAINNET.config.neg_risk_exchange
+    assert neg.order_id != plain.order_id
+    neg_domain = unsigned_from_body(neg.body, "GTC", domain_for(token, True))
+    assert recover_signer(neg_domain, neg.body["signature"]) == account.address
+    wrong_domain = unsigned_from_body(neg.body, "GTC", domain_for(token, False))
+    with pytest.raises(InvalidOrderSignature):
+        recover_signer(wrong_domain, neg.body["signature"])
