@@ -6,13 +6,13 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from exchange import ClobClient, MarketWindow, OrderRequest, PaperSigner
+from exchange import MarketWindow, OrderRequest, PaperSigner, Venue
 from exchange.auth import DEFAULT_OWNER
 from exchange.eip712 import Wallet, paper_account, sign_unsigned, unsigned_order
 from exchange.types import OrderType, Side
 
 
-def live_window(venue: ClobClient, asset: str = "btc", interval: str = "5m") -> MarketWindow:
+def live_window(venue: Venue, asset: str = "btc", interval: str = "5m") -> MarketWindow:
     now = venue.server_time()
     found = [
         w

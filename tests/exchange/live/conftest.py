@@ -40,7 +40,7 @@ def make_live(app: FastAPI) -> Iterator[LiveFactory]:
     def build(wallet: Wallet, **options: object) -> LiveVenue:
         http = TestClient(app, raise_server_exceptions=False)
         http.__enter__()
-        venue = LiveVenue("http://testserver", wallet, http=http, **options)  # type: ignore[arg-type]
+        venue = LiveVenue("http://testserver", wallet, http=http, **options)
         made.append((http, venue))
         return venue
 

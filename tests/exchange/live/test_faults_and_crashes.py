@@ -46,7 +46,7 @@ def live(account: LocalAccount, make_live: LiveFactory) -> LiveVenue:
 def test_engine_restart_then_post_only(
     live: LiveVenue, http: TestClient, clock: ManualClock
 ) -> None:
-    token = live_window(live).up_token  # type: ignore[arg-type]
+    token = live_window(live).up_token
     resting = live.place(order("before", token, "BUY", "0.02", "5"))
     fault(http, engine_restart_s=2, post_only_s=4)
     assert http.get("/paper/faults").json()["engine_restarting"] is True
@@ -74,7 +74,7 @@ def test_engine_restart_then_post_only(
 
 
 def test_cancel_only(live: LiveVenue, http: TestClient) -> None:
-    token = live_window(live).up_token  # type: ignore[arg-type]
+    token = live_window(live).up_token
     resting = live.place(order("r", token, "BUY", "0.02", "5"))
     fault(http, cancel_only=True)
     with pytest.raises(CancelOnly) as refused:
@@ -89,7 +89,7 @@ def test_insufficient_balance(
     live: LiveVenue, http: TestClient, account: LocalAccount, make_app: AppFactory,
     make_live: LiveFactory,
 ) -> None:  # fmt: skip
-    token = live_window(live).up_token  # type: ignore[arg-type]
+    token = live_window(live).up_token
     fault(http, insufficient_balance=True)
     with pytest.raises(InsufficientBalance, match="not enough balance / allowance"):
         live.place(order("b", token, "BUY", "0.02", "5"))
@@ -98,7 +98,7 @@ def test_insufficient_balance(
     poor = make_app(name="poor", initial_balance=Decimal(10))
     with TestClient(poor, raise_server_exceptions=False) as http_poor:
         venue = LiveVenue("http://testserver", Wallet.eoa(account), http=http_poor)
-        token = live_window(venue).up_token  # type: ignore[arg-type]
+        token = live_window(venue).up_token
         assert venue.place(order("a", token, "BUY", "0.5", "15")).status == "live"
         with pytest.raises(InsufficientBalance):
             venue.place(order("b", token, "BUY", "0.5", "6"))  # 7.5 held, 2.5 free
@@ -148,7 +148,7 @@ def test_a_crash_between_sign_and_post_ends_with_one_order(
     transport, client = lossy
     wallet = Wallet.eoa(account)
     before = LiveVenue("http://testserver", wallet, http=client())
-    token = live_window(before).up_token  # type: ignore[arg-type]
+    token = live_window(before).up_token
     req = order("crash-sign", token, "BUY", "0.02", "5")
     order_id = before.order_id_for(req)  # recorded with the order; then the process dies
     after = LiveVenue("http://testserver", wallet, http=client())  # a new process
@@ -164,7 +164,7 @@ def test_a_crash_between_post_and_answer_ends_with_one_order(
     transport, client = lossy
     wallet = Wallet.eoa(account)
     venue = LiveVenue("http://testserver", wallet, http=client())
-    token = live_window(venue).up_token  # type: ignore[arg-type]
+    token = live_window(venue).up_token
     req = order("crash-post", token, "BUY", "0.02", "5")
     transport.lose = True
     with pytest.raises(VenueUnavailable):

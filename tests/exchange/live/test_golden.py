@@ -99,10 +99,10 @@ def test_limit_orders_equal_the_sdks(
 ) -> None:
     wallet, sdk = wallets
     for coid, side, price, size in [("g-1", "BUY", "0.37", "12.5"), ("g-2", "SELL", "0.61", "7")]:
-        req = OrderRequest(coid, token, side, Decimal(price), Decimal(size))  # type: ignore[arg-type]
+        req = OrderRequest(coid, token, side, Decimal(price), Decimal(size))
         ours = sign_request(wallet, req, tick=TICK)
         pinned(coid)
-        theirs = sdk.create_limit_order(asset_id=token, price=price, size=size, side=side)  # type: ignore[arg-type]
+        theirs = sdk.create_limit_order(asset_id=token, price=price, size=size, side=side)
         assert ours.signed == theirs  # every field, the signature included
         assert ours.post_payload("owner") == body(theirs)
         assert ours.signed.signature_type == (0 if wallet.wallet_type == "EOA" else 3)

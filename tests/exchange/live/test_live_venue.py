@@ -43,7 +43,7 @@ def live(
 
 def test_it_is_a_venue_and_trades(live: LiveVenue, clock: ManualClock) -> None:
     assert isinstance(live, Venue)
-    window = live_window(live)  # type: ignore[arg-type]
+    window = live_window(live)
     token = window.up_token
     meta = live.market_meta(token)
     assert meta.condition_id == window.condition_id and meta.tick_size == Decimal("0.01")
@@ -75,7 +75,7 @@ def test_it_is_a_venue_and_trades(live: LiveVenue, clock: ManualClock) -> None:
 
 
 def test_batches_of_more_than_fifteen(live: LiveVenue) -> None:
-    token = live_window(live).down_token  # type: ignore[arg-type]
+    token = live_window(live).down_token
     low = best(live, token).best_bid
     assert low is not None
     reqs = [order(f"batch-{i}", token, "BUY", low - Decimal("0.01"), "5") for i in range(17)]
@@ -89,7 +89,7 @@ def test_batches_of_more_than_fifteen(live: LiveVenue) -> None:
 
 
 def test_a_refused_order_in_a_batch_does_not_sink_the_others(live: LiveVenue) -> None:
-    token = live_window(live).up_token  # type: ignore[arg-type]
+    token = live_window(live).up_token
     low = best(live, token).best_bid
     assert low is not None
     good = order("ok", token, "BUY", low, "5")
@@ -101,7 +101,7 @@ def test_a_refused_order_in_a_batch_does_not_sink_the_others(live: LiveVenue) ->
 def test_heartbeats_chain_and_a_silent_owner_is_cancelled(
     live: LiveVenue, clock: ManualClock
 ) -> None:
-    token = live_window(live).up_token  # type: ignore[arg-type]
+    token = live_window(live).up_token
     live.place(order("hb", token, "BUY", "0.02", "5"))  # far below the book: it rests
     first = live.heartbeat("")
     second = live.heartbeat(first)
@@ -137,7 +137,7 @@ def test_orders_must_be_signed_by_the_keys_address(
     intruder.signer = type(mine.signer)(
         mine.owner, Wallet.eoa(Account.create()), tick_of=lambda t: Decimal("0.01")
     )
-    token = live_window(mine).up_token  # type: ignore[arg-type]
+    token = live_window(mine).up_token
     low = best(mine, token).best_bid
     assert low is not None
     with pytest.raises(OrderRejected, match="signature"):
@@ -145,7 +145,7 @@ def test_orders_must_be_signed_by_the_keys_address(
 
 
 def test_window_and_resolution_reads(live: LiveVenue, clock: ManualClock) -> None:
-    window = live_window(live)  # type: ignore[arg-type]
+    window = live_window(live)
     assert live.resolution(window.slug) is None
     clock.advance(window.end_ts - live.server_time() + 1)
     done = live.resolution(window.slug)
@@ -166,7 +166,7 @@ def test_proxy_and_safe_wallets_sign_for_their_funds(
 ) -> None:
     funder = derive(account.address, MAINNET.config.wallet_derivation)
     live = make_live(Wallet(account=account, funder=funder, wallet_type=wallet_type))
-    token = live_window(live).up_token  # type: ignore[arg-type]
+    token = live_window(live).up_token
     placed = live.place(order("w", token, "BUY", "0.02", "5"))
     assert placed.success and live.signer.sign(order("w", token, "BUY", "0.02", "5")).body[
         "signatureType"

@@ -38,7 +38,7 @@ def test_no_output_carries_a_secret(
     outputs: list[str] = []
     venue = make_live(Wallet.eoa(account))
     smart = make_live(deposit_wallet(account))
-    token = live_window(venue).up_token  # type: ignore[arg-type]
+    token = live_window(venue).up_token
     placed = venue.place(order("s-1", token, "BUY", "0.02", "5"))
     smart.place(order("s-2", token, "BUY", "0.02", "5"))
     venue.cancel(placed.order_id)
