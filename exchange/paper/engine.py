@@ -147,7 +147,7 @@ class PaperEngine:
     def book(self, token_id: str) -> dict[str, Any]:
         with self.lock:
             now = self.advance()
-            book = self._book(token_id, now)
+            book = self.book_at(token_id, now)
             if book is None:
                 raise not_found(NO_BOOK)
             return views.book_json(book, self.config, now)
@@ -155,14 +155,14 @@ class PaperEngine:
     def books_of(self, token_ids: list[str]) -> list[dict[str, Any]]:
         with self.lock:
             now = self.advance()
-            found = [self._book(t, now) for t in dict.fromkeys(token_ids)]
+            found = [self.book_at(t, now) for t in dict.fromkeys(token_ids)]
             return [views.book_json(b, self.config, now) for b in found if b is not None]
 
     def price(self, token_id: str, side: str) -> dict[str, Any]:
         if side not in ("BUY", "SELL"):
             raise bad_request("Invalid side")
         with self.lock:
-            book = self._book(token_id, self.advance())
+            book = self.book_at(token_id, self.advance())
         best = None if book is None else book.best_ask if side == "BUY" else book.best_bid
         if best is None:
             raise not_found(NO_BOOK)
@@ -170,12 +170,13 @@ class PaperEngine:
 
     def midpoint(self, token_id: str) -> dict[str, Any]:
         with self.lock:
-            book = self._book(token_id, self.advance())
+            book = self.book_at(token_id, self.advance())
         if book is None:
             raise not_found(NO_BOOK)
         return {"mid": str(book.mid(self.config.tick_size))}
 
-    def _book(self, token_id: str, now: float) -> SyntheticBook | None:
+    def book_at(self, token_id: str, now: float) -> SyntheticBook | None:
+        """The synthetic book of a token at venue time `now` (None when its window is not open)."""
         ref = self.store.token_ref(token_id)
         window = self.store.window(ref[0]) if ref else None
         if ref is None or window is None or not window.is_open(now):

@@ -35,7 +35,7 @@ class MarketData:
 
     def _book(self, token_id: str) -> SyntheticBook:
         with self.engine.lock:
-            book = self.engine._book(token_id, self.engine.advance())
+            book = self.engine.book_at(token_id, self.engine.advance())
         if book is None:
             raise not_found(NO_BOOK)
         return book
@@ -94,7 +94,7 @@ class MarketData:
     def _books(self, token_ids: list[str]) -> dict[str, SyntheticBook]:
         with self.engine.lock:
             now = self.engine.advance()
-            found = {t: self.engine._book(t, now) for t in dict.fromkeys(token_ids)}
+            found = {t: self.engine.book_at(t, now) for t in dict.fromkeys(token_ids)}
         return {t: b for t, b in found.items() if b is not None}
 
     def balance_allowance(
