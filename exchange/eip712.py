@@ -52,6 +52,7 @@ from polymarket.models.clob.orders import SignedOrder as SdkSignedOrder
 from polymarket.models.types import TokenId
 from polymarket.types import EvmAddress, HexString
 
+from exchange.signing import salt_for
 from exchange.types import OrderRequest, OrderType, Side
 
 #: The signature types of the exchange contracts, by the SDK's wallet names.
@@ -155,12 +156,6 @@ class Wallet:
     @classmethod
     def eoa(cls, account: LocalAccount) -> Wallet:
         return cls(account=account, funder=account.address)
-
-
-def salt_for(client_order_id: str) -> int:
-    """A salt derived from the client order id, below 2**52 like the SDK's random salts."""
-    digest = hashlib.sha256(b"neverblink-salt:" + client_order_id.encode()).hexdigest()
-    return int(digest[:13], 16)
 
 
 def timestamp_for(client_order_id: str) -> int:

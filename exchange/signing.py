@@ -9,24 +9,23 @@ same body and the same id, and a re-post cannot make a second order.
 `PaperSigner` signs with a well-known throwaway key derived from the owner
 name (`eip712.paper_account`): real signatures the paper venue verifies, no
 secret to keep. `LiveSigner` signs with the operator's wallet.
+
+The SDK (a few seconds of imports on a busy host) is imported at the first
+signature, not with this module: a runner installs its signal handlers first.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from exchange.eip712 import (
-    MAINNET,
-    Contracts,
-    V2Order,
-    Wallet,
-    paper_account,
-    salt_for,
-    sign_request,
-)
 from exchange.types import OrderRequest
+
+if TYPE_CHECKING:
+    from exchange.eip712 import Contracts, V2Order, Wallet
 
 __all__ = [
     "DEFAULT_TICK",
@@ -63,6 +62,12 @@ class OrderSigner(Protocol):
         ...
 
 
+def salt_for(client_order_id: str) -> int:
+    """A salt derived from the client order id, below 2**52 like the SDK's random salts."""
+    digest = hashlib.sha256(b"neverblink-salt:" + client_order_id.encode()).hexdigest()
+    return int(digest[:13], 16)
+
+
 def canonical_decimal(value: Decimal) -> str:
     """One spelling per value: 0.5 and 0.50 both become "0.5", 100 stays "100"."""
     text = format(value.normalize(), "f")
@@ -81,17 +86,26 @@ class LiveSigner:
         owner: str,
         wallet: Wallet,
         *,
-        tick_of: Any = None,
-        neg_risk_of: Any = None,
-        contracts: Contracts = MAINNET,
+        tick_of: Callable[[str], Decimal] | None = None,
+        neg_risk_of: Callable[[str], bool] | None = None,
+        contracts: Contracts | None = None,  # None: mainnet's
     ) -> None:
         if not owner:
             raise ValueError("owner must be non-empty")
         self._owner = owner
-        self.wallet = wallet
+        self._wallet: Wallet | None = wallet
         self.contracts = contracts
         self._tick_of = tick_of or (lambda token_id: DEFAULT_TICK)
         self._neg_risk_of = neg_risk_of or (lambda token_id: False)
+
+    @property
+    def wallet(self) -> Wallet:
+        assert self._wallet is not None
+        return self._wallet
+
+    @wallet.setter
+    def wallet(self, wallet: Wallet) -> None:
+        self._wallet = wallet
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(owner={self._owner!r}, wallet={self.wallet!r})"
@@ -105,13 +119,15 @@ class LiveSigner:
         return self.wallet.funder
 
     def sign(self, req: OrderRequest) -> SignedOrder:
+        from exchange.eip712 import MAINNET, sign_request
+
         v2 = sign_request(
             self.wallet,
             req,
             tick=self._tick_of(req.token_id),
             neg_risk=self._neg_risk_of(req.token_id),
             post_only=req.post_only,
-            contracts=self.contracts,
+            contracts=self.contracts or MAINNET,
         )
         return SignedOrder(order_id=v2.order_id, body=v2.body, v2=v2)
 
@@ -122,4 +138,23 @@ class PaperSigner(LiveSigner):
     def __init__(self, owner: str, tick: Decimal = DEFAULT_TICK) -> None:
         if not owner:
             raise ValueError("owner must be non-empty")
-        super().__init__(owner, Wallet.eoa(paper_account(owner)), tick_of=lambda token_id: tick)
+        self._owner = owner
+        self._wallet = None  # made at the first signature
+        self.contracts = None
+        self._tick_of = lambda token_id: tick
+        self._neg_risk_of = lambda token_id: False
+
+    @property
+    def wallet(self) -> Wallet:
+        if self._wallet is None:
+            from exchange.eip712 import Wallet, paper_account
+
+            self._wallet = Wallet.eoa(paper_account(self._owner))
+        return self._wallet
+
+    @wallet.setter
+    def wallet(self, wallet: Wallet) -> None:
+        self._wallet = wallet
+
+    def __repr__(self) -> str:
+        return f"PaperSigner(owner={self._owner!r})"
