@@ -16,7 +16,6 @@ exchange for neg-risk markets and on the standard exchange otherwise.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
@@ -52,7 +51,7 @@ from polymarket.models.clob.orders import SignedOrder as SdkSignedOrder
 from polymarket.models.types import TokenId
 from polymarket.types import EvmAddress, HexString
 
-from exchange.signing import salt_for
+from exchange.signing import salt_for, timestamp_for
 from exchange.types import OrderRequest, OrderType, Side
 
 #: The signature types of the exchange contracts, by the SDK's wallet names.
@@ -156,16 +155,6 @@ class Wallet:
     @classmethod
     def eoa(cls, account: LocalAccount) -> Wallet:
         return cls(account=account, funder=account.address)
-
-
-def timestamp_for(client_order_id: str) -> int:
-    """The order's `timestamp` (ms), derived from the client order id alone.
-
-    The SDK puts the signing time there; we cannot, or a re-signed order would
-    get a new hash. See docs/live.md for what is (not) confirmed about its use.
-    """
-    digest = hashlib.sha256(b"neverblink-timestamp:" + client_order_id.encode()).hexdigest()
-    return int(digest[:10], 16)
 
 
 def order_amounts(
@@ -355,9 +344,9 @@ def _check_wallet(
 
 def paper_account(owner: str) -> LocalAccount:
     """A well-known throwaway key per paper owner (never for real funds: anyone can derive it)."""
-    seed = hashlib.sha256(b"neverblink-paper-key:" + owner.encode()).digest()
-    account: LocalAccount = Account.from_key(seed)
-    return account
+    from exchange.signing import PaperSigner
+
+    return PaperSigner(owner).account
 
 
 def bytes32_zero() -> str:

@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from exchange import paper_signing
 from exchange.types import OrderRequest
 
 if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
     from exchange.eip712 import Contracts, V2Order, Wallet
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "SignedOrder",
     "canonical_decimal",
     "salt_for",
+    "timestamp_for",
 ]
 
 DEFAULT_TICK = Decimal("0.01")
@@ -44,11 +48,15 @@ DEFAULT_TICK = Decimal("0.01")
 class SignedOrder:
     order_id: str
     body: dict[str, Any]  # the `order` object of POST /order
-    v2: V2Order = field(repr=False, compare=False)
+    order_type: str = "GTC"
+    post_only: bool = False
+    v2: V2Order | None = field(default=None, repr=False, compare=False)  # the SDK's record
 
     def post_payload(self, owner: str) -> dict[str, Any]:
         """The POST /order body (one item of POST /orders) as the SDK builds it."""
-        return self.v2.post_payload(owner)
+        if self.v2 is not None:
+            return self.v2.post_payload(owner)
+        return paper_signing.post_payload(self.body, owner, self.order_type, self.post_only)
 
 
 class OrderSigner(Protocol):
@@ -66,6 +74,16 @@ def salt_for(client_order_id: str) -> int:
     """A salt derived from the client order id, below 2**52 like the SDK's random salts."""
     digest = hashlib.sha256(b"neverblink-salt:" + client_order_id.encode()).hexdigest()
     return int(digest[:13], 16)
+
+
+def timestamp_for(client_order_id: str) -> int:
+    """The order's `timestamp` (ms), derived from the client order id alone.
+
+    The SDK puts the signing time there; we cannot, or a re-signed order would
+    get a new hash. See docs/live.md for what is (not) confirmed about its use.
+    """
+    digest = hashlib.sha256(b"neverblink-timestamp:" + client_order_id.encode()).hexdigest()
+    return int(digest[:10], 16)
 
 
 def canonical_decimal(value: Decimal) -> str:
@@ -129,32 +147,49 @@ class LiveSigner:
             post_only=req.post_only,
             contracts=self.contracts or MAINNET,
         )
-        return SignedOrder(order_id=v2.order_id, body=v2.body, v2=v2)
+        return SignedOrder(v2.order_id, v2.body, req.order_type, req.post_only, v2)
 
 
-class PaperSigner(LiveSigner):
-    """Signs for the paper venue with the owner's well-known paper key (no secret)."""
+class PaperSigner:
+    """Signs for the paper venue with the owner's well-known paper key (no secret).
+
+    Same orders as the SDK would make for that key (golden-tested), built by
+    `exchange.paper_signing` so a paper runner never waits for the SDK's import.
+    """
 
     def __init__(self, owner: str, tick: Decimal = DEFAULT_TICK) -> None:
         if not owner:
             raise ValueError("owner must be non-empty")
         self._owner = owner
-        self._wallet = None  # made at the first signature
-        self.contracts = None
-        self._tick_of = lambda token_id: tick
-        self._neg_risk_of = lambda token_id: False
-
-    @property
-    def wallet(self) -> Wallet:
-        if self._wallet is None:
-            from exchange.eip712 import Wallet, paper_account
-
-            self._wallet = Wallet.eoa(paper_account(self._owner))
-        return self._wallet
-
-    @wallet.setter
-    def wallet(self, wallet: Wallet) -> None:
-        self._wallet = wallet
+        self.tick = tick
+        self._account: LocalAccount | None = None  # derived at the first signature
 
     def __repr__(self) -> str:
         return f"PaperSigner(owner={self._owner!r})"
+
+    @property
+    def owner(self) -> str:
+        return self._owner
+
+    @property
+    def account(self) -> LocalAccount:
+        if self._account is None:
+            from eth_account import Account
+
+            seed = hashlib.sha256(b"neverblink-paper-key:" + self._owner.encode()).digest()
+            self._account = Account.from_key(seed)
+        return self._account
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def sign(self, req: OrderRequest) -> SignedOrder:
+        order_id, body = paper_signing.sign_eoa(
+            self.account,
+            req,
+            tick=self.tick,
+            salt=salt_for(req.client_order_id),
+            timestamp=timestamp_for(req.client_order_id),
+        )
+        return SignedOrder(order_id, body, req.order_type, req.post_only)

@@ -19,12 +19,13 @@ from polymarket._internal.actions.orders import orders as sdk_orders
 from polymarket._internal.actions.orders.post import build_post_order_request
 from polymarket.models.clob.orders import SignedOrder as SdkSignedOrder
 
-from exchange import ClobClient, OrderRequest
+from exchange import ClobClient, OrderRequest, PaperSigner
 from exchange.eip712 import (
     MAINNET,
     Wallet,
     domain_for,
     order_hash,
+    paper_account,
     recover_signer,
     salt_for,
     sign_request,
@@ -150,3 +151,27 @@ def test_the_domain_follows_the_market() -> None:
     assert domain_for(v1_token, True).exchange == config.neg_risk_exchange
     assert domain_for(v2_token, False).exchange == config.exchange_v3
     assert domain_for(v2_token, False).version == "3"
+
+
+@pytest.mark.parametrize("order_type", ["GTC", "GTD", "FOK", "FAK"])
+def test_the_paper_signer_makes_the_sdks_orders(order_type: str) -> None:
+    """The paper path signs without importing the SDK; its orders are the SDK pipeline's."""
+    signer = PaperSigner("paper-golden")
+    wallet = Wallet.eoa(paper_account("paper-golden"))
+    token = str(2**255 + 2**64 + 7)
+    cases = [
+        ("BUY", "0.5", "10"), ("SELL", "0.37", "12.5"), ("BUY", "0.53", "5.5"),
+        ("BUY", "0.01", "5.37"), ("SELL", "0.99", "1234.56"), ("BUY", "0.33", "7.77"),
+        ("SELL", "0.07", "0.013"), ("BUY", "0.98", "333.33"),
+    ]  # fmt: skip
+    for i, (side, price, size) in enumerate(cases):
+        expiration = 1_900_000_000 if order_type == "GTD" else 0
+        req = OrderRequest(
+            f"p-{order_type}-{i}", token, side, Decimal(price), Decimal(size),  # type: ignore[arg-type]
+            order_type, expiration,  # type: ignore[arg-type]
+        )  # fmt: skip
+        ours = signer.sign(req)
+        sdk = sign_request(wallet, req, tick=TICK)
+        assert ours.order_id == sdk.order_id, (side, price, size)
+        assert ours.body == sdk.body, (side, price, size)
+        assert ours.post_payload("o") == sdk.post_payload("o")
