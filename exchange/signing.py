@@ -10,8 +10,8 @@ same body and the same id, and a re-post cannot make a second order.
 name (`eip712.paper_account`): real signatures the paper venue verifies, no
 secret to keep. `LiveSigner` signs with the operator's wallet.
 
-The SDK (a few seconds of imports on a busy host) is imported at the first
-signature, not with this module: a runner installs its signal handlers first.
+`LiveSigner` imports the SDK (seconds of imports) at its first signature;
+`PaperSigner` never does (`exchange.paper_signing`, golden-tested against it).
 """
 
 from __future__ import annotations
