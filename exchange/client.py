@@ -186,7 +186,7 @@ class ClobClient:
 
     def place(self, req: OrderRequest) -> PlaceResult:
         signed = self.signer.sign(req)
-        body = {"order": signed.body, "owner": self.owner, "orderType": req.order_type}
+        body = signed.post_payload(self.owner)
         # idempotent: the order id is fixed by the request, a re-post returns the same order
         payload = self._session.request("POST", "/order", body=body, auth=True, idempotent=True)
         result = convert.place_result(

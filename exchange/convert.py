@@ -163,6 +163,7 @@ def place_result(wire: WirePostOrderResponse, order_id: str) -> PlaceResult:
         error=wire.errorMsg,
         making_amount=wire.makingAmount,
         taking_amount=wire.takingAmount,
+        trade_ids=tuple(wire.tradeIDs),
     )
 
 

@@ -97,6 +97,7 @@ class OrderRequest:
     size: Decimal
     order_type: OrderType = "GTC"
     expiration: int = 0  # venue unix seconds; GTD only, 0 otherwise
+    post_only: bool = False  # GTC/GTD only: rest or be rejected, never take
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class PlaceResult:
     error: str
     making_amount: Decimal  # what we gave: USDC for a BUY, shares for a SELL
     taking_amount: Decimal  # what we got: shares for a BUY, USDC for a SELL
+    trade_ids: tuple[str, ...] = ()  # trades made at placement
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ class WirePostOrderResponse(Wire):
     makingAmount: Amount = Decimal(0)
     takingAmount: Amount = Decimal(0)
     errorMsg: str = ""
+    tradeIDs: list[str] = []
 
 
 class WireOpenOrder(Wire):

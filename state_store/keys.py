@@ -233,8 +233,28 @@ class VenueKeys:
         """Set of every owner that ever traded."""
         return self._k("owners")
 
+    @property
+    def api_keys(self) -> str:
+        """Hash: issued API key -> JSON {secret, passphrase, address}."""
+        return self._k("apikeys")
+
+    @property
+    def api_key_owners(self) -> str:
+        """Set of `<address>:<nonce>` that were issued a key."""
+        return self._k("apikey_owners")
+
+    @property
+    def heartbeats(self) -> str:
+        """Hash: owner -> JSON {id, deadline}: order heartbeats that cancel on silence."""
+        return self._k("heartbeats")
+
+    @property
+    def faults(self) -> str:
+        """Hash: simulated venue faults (restart/post-only deadlines, cancel-only, balance)."""
+        return self._k("faults")
+
     def account(self, owner: str) -> str:
-        """Hash: `cash` and `redeemed` of an owner."""
+        """Hash: `cash`, `fees` and `redeemed` of an owner."""
         return self._k("acct", owner)
 
     def positions(self, owner: str) -> str:

@@ -61,6 +61,11 @@ class PaperConfig:
     page_size: int = 100
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: DEFAULT_RATE_LIMITS)
     credentials: tuple[ApiCredentials, ...] = ()  # when set, L2 auth is required and checked
+    #: taker fee of every market: shares * fee_rate * (p * (1 - p)) ** fee_exponent; makers pay none
+    fee_rate: Decimal = Decimal("0.07")
+    fee_exponent: Decimal = Decimal(1)
+    initial_balance: Decimal = Decimal(1_000_000)  # paper pUSD of every owner at its first order
+    heartbeat_timeout_s: float = 10.0  # wall seconds without a beat before cancel-all
 
     def __post_init__(self) -> None:
         if not self.name or any(c in self.name for c in "{}: \t\n") or len(self.name) > 64:
@@ -81,6 +86,8 @@ class PaperConfig:
             Decimal("0.0001"),
         ):
             raise ValueError("tick_size must be 0.1, 0.01, 0.001 or 0.0001")
+        if not (0 <= self.fee_rate <= 1 and self.fee_exponent >= 0 and self.initial_balance >= 0):
+            raise ValueError("fee_rate must be in [0, 1], fee_exponent and initial_balance >= 0")
         if self.depth_levels < 1 or self.page_size < 1 or self.recent_windows < 0:
             raise ValueError("depth_levels and page_size must be >= 1, recent_windows >= 0")
         if not self.redis.get_connection_kwargs().get("decode_responses"):

@@ -14,12 +14,15 @@ import math
 import threading
 from typing import Any
 
+from exchange.eip712 import MAINNET
 from exchange.paper import views
+from exchange.paper.apikeys import ApiKeyStore
 from exchange.paper.bodies import PostOrderRequest
 from exchange.paper.books import BookMaker, SyntheticBook
 from exchange.paper.clock import Anchor, VenueClock
+from exchange.paper.conditions import Faults, Heartbeats
 from exchange.paper.config import PaperConfig
-from exchange.paper.errors import bad_request, not_found
+from exchange.paper.errors import ApiError, bad_request, not_found
 from exchange.paper.models import PaperWindow
 from exchange.paper.orders import OrderDesk
 from exchange.paper.prices import PriceProcess
@@ -45,6 +48,10 @@ class PaperEngine:
         self.schedule = WindowSchedule(config, self.store, self.prices)
         self.settlement = Settlement(self.store, self.prices)
         self.desk = OrderDesk(config, self.store, self.books)
+        self.contracts = MAINNET
+        self.api_keys = ApiKeyStore(config.redis, self.store.keys, self.contracts.chain_id)
+        self.faults = Faults(config.redis, self.store.keys)
+        self.heartbeats = Heartbeats(config.redis, self.store.keys, config.heartbeat_timeout_s)
         self.lock = threading.RLock()
         self._advanced_step: int | None = None
 
@@ -87,6 +94,9 @@ class PaperEngine:
         """Bring the venue up to now; returns the venue time. Call with the lock held."""
         now = self.clock.now()
         step = math.floor(now)
+        for owner in self.heartbeats.lapsed(self.clock.real_now()):
+            cancelled = self.desk.cancel_all(owner)["canceled"]
+            logger.warning("heartbeat of %s lapsed: cancelled orders %s", owner, cancelled)
         if self._advanced_step is None or step > self._advanced_step:
             self.schedule.materialize(now)
             self.desk.match_resting(now)
@@ -137,7 +147,7 @@ class PaperEngine:
     def book(self, token_id: str) -> dict[str, Any]:
         with self.lock:
             now = self.advance()
-            book = self._book(token_id, now)
+            book = self.book_at(token_id, now)
             if book is None:
                 raise not_found(NO_BOOK)
             return views.book_json(book, self.config, now)
@@ -145,14 +155,14 @@ class PaperEngine:
     def books_of(self, token_ids: list[str]) -> list[dict[str, Any]]:
         with self.lock:
             now = self.advance()
-            found = [self._book(t, now) for t in dict.fromkeys(token_ids)]
+            found = [self.book_at(t, now) for t in dict.fromkeys(token_ids)]
             return [views.book_json(b, self.config, now) for b in found if b is not None]
 
     def price(self, token_id: str, side: str) -> dict[str, Any]:
         if side not in ("BUY", "SELL"):
             raise bad_request("Invalid side")
         with self.lock:
-            book = self._book(token_id, self.advance())
+            book = self.book_at(token_id, self.advance())
         best = None if book is None else book.best_ask if side == "BUY" else book.best_bid
         if best is None:
             raise not_found(NO_BOOK)
@@ -160,12 +170,13 @@ class PaperEngine:
 
     def midpoint(self, token_id: str) -> dict[str, Any]:
         with self.lock:
-            book = self._book(token_id, self.advance())
+            book = self.book_at(token_id, self.advance())
         if book is None:
             raise not_found(NO_BOOK)
         return {"mid": str(book.mid(self.config.tick_size))}
 
-    def _book(self, token_id: str, now: float) -> SyntheticBook | None:
+    def book_at(self, token_id: str, now: float) -> SyntheticBook | None:
+        """The synthetic book of a token at venue time `now` (None when its window is not open)."""
         ref = self.store.token_ref(token_id)
         window = self.store.window(ref[0]) if ref else None
         if ref is None or window is None or not window.is_open(now):
@@ -182,20 +193,46 @@ class PaperEngine:
         return {"asset": asset, "price": self.prices.quote(asset, now), "ts": now}
 
     # -- orders --------------------------------------------------------------
-    def place(self, body: PostOrderRequest, owner: str) -> dict[str, Any]:
+    def place(self, body: PostOrderRequest, owner: str, address: str | None) -> dict[str, Any]:
         with self.lock:
-            order = self.desk.place(body, owner, self.advance())
+            now = self.advance()
+            self.faults.check_post(now, body.postOnly)
+            refuse = self.faults.balance_refused(now)
+            order = self.desk.place(body, owner, address, now, refuse)
         return views.post_order_json(order)
 
-    def cancel(self, order_id: str, owner: str) -> dict[str, Any]:
+    def place_batch(
+        self, bodies: list[PostOrderRequest], owner: str, address: str | None
+    ) -> list[dict[str, Any]]:
+        """POST /orders: each order on its own; a refused one answers success false."""
         with self.lock:
-            self.advance()
-            return self.desk.cancel([order_id], owner)
+            now = self.advance()
+            self.faults.check_post(now, all(b.postOnly for b in bodies))
+            refuse = self.faults.balance_refused(now)
+            out = []
+            for body in bodies:
+                try:
+                    order = self.desk.place(body, owner, address, now, refuse)
+                except ApiError as exc:
+                    out.append(views.refused_order_json(exc.message))
+                else:
+                    out.append(views.post_order_json(order))
+            return out
+
+    def cancel(self, order_ids: list[str], owner: str) -> dict[str, Any]:
+        with self.lock:
+            self.faults.check_cancel(self.advance())
+            return self.desk.cancel(order_ids, owner)
 
     def cancel_all(self, owner: str) -> dict[str, Any]:
         with self.lock:
-            self.advance()
+            self.faults.check_cancel(self.advance())
             return self.desk.cancel_all(owner)
+
+    def heartbeat(self, owner: str, heartbeat_id: str) -> dict[str, str]:
+        with self.lock:
+            self.advance()
+            return self.heartbeats.beat(owner, heartbeat_id, self.clock.real_now())
 
 
 def cursor_offset(cursor: str | None) -> int:

@@ -21,11 +21,20 @@ logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+    """An error answer. `body` replaces `{"error": message}` where the real venue differs."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.body = dict(body) if body is not None else None
 
 
 def bad_request(message: str) -> ApiError:
@@ -61,6 +70,8 @@ def describe_validation(errors: Sequence[Any]) -> str:
 def install_handlers(app: FastAPI) -> None:
     async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
+        if exc.body is not None:
+            return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
         return error_response(exc.status, exc.message, exc.headers)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -14,15 +14,15 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from exchange.paper.books import SyntheticBook, depth_field
 from exchange.paper.models import PaperOrder
 from exchange.paper.store import Tx, VenueStore
-from exchange.signing import ZERO_ADDRESS
 from exchange.types import Outcome, Side
 
 DEPTH_TTL_S = 3600
+ZERO_ADDRESS = "0x" + "0" * 40
 SYNTHETIC_OWNER = "synthetic"
 _TRADE_NS = uuid.UUID("8f7e4c1a-3b7d-4f3e-9a51-6a2b3c4d5e6f")
 
@@ -65,12 +65,21 @@ def _opposite(side: Side) -> Side:
     return "SELL" if side == "BUY" else "BUY"
 
 
-class Recorder:
-    """Writes fills into a Tx: trades, order progress, positions, cash and depth taken."""
+def taker_fee(size: Decimal, price: Decimal, rate: Decimal, exponent: Decimal) -> Decimal:
+    """shares * rate * (p * (1 - p)) ** exponent: the venue's taker fee (makers pay none)."""
+    return size * rate * (price * (1 - price)) ** exponent
 
-    def __init__(self, store: VenueStore) -> None:
+
+class Recorder:
+    """Writes fills into a Tx: trades, order progress, positions, cash, fees and depth taken."""
+
+    def __init__(
+        self, store: VenueStore, fee_rate: Decimal = Decimal(0), fee_exponent: Decimal = Decimal(1)
+    ) -> None:
         self.store = store
         self.keys = store.keys
+        self.fee_rate = fee_rate
+        self.fee_exponent = fee_exponent
 
     def used(self, tx: Tx, market: str, step: int) -> Callable[[str], Decimal]:
         key = self.keys.depth_used(market, step)
@@ -82,17 +91,22 @@ class Recorder:
         """Apply takes to the order (as maker: at its own price) and return the updated order."""
         for take in takes:
             price = order.price if maker else take.price
+            fee = Decimal(0) if maker else self._fee(take.size, price)
             trade_id = self._trade_id()
             tx.hset(
                 self.keys.trades,
-                {trade_id: self._trade_json(trade_id, order, price, take.size, ts, maker)},
+                {trade_id: self._trade_json(trade_id, order, price, take.size, ts, maker, fee)},
             )
             tx.call("ZADD", self.keys.owner_trades(order.owner), ts, trade_id)
             self._take_depth(tx, order.market, step, take)
-            self._move_holdings(tx, order, price, take.size)
+            self._move_holdings(tx, order, price, take.size, fee)
             order = _progress(order, price, take.size, trade_id)
         tx.call("SADD", self.keys.owners, order.owner)
         return order
+
+    def _fee(self, size: Decimal, price: Decimal) -> Decimal:
+        fee = taker_fee(size, price, self.fee_rate, self.fee_exponent)
+        return fee.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
 
     def _trade_id(self) -> str:
         return str(uuid.uuid5(_TRADE_NS, f"{self.keys.venue}:{self.store.next_seq()}"))
@@ -103,17 +117,28 @@ class Recorder:
         tx.hset(key, {take.depth_field: str(taken)})
         tx.call("EXPIRE", key, DEPTH_TTL_S)
 
-    def _move_holdings(self, tx: Tx, order: PaperOrder, price: Decimal, size: Decimal) -> None:
+    def _move_holdings(
+        self, tx: Tx, order: PaperOrder, price: Decimal, size: Decimal, fee: Decimal
+    ) -> None:
         sign = 1 if order.side == "BUY" else -1
         pos_key, acct_key = self.keys.positions(order.owner), self.keys.account(order.owner)
         shares = Decimal(tx.hget(pos_key, order.token_id) or "0") + sign * size
         cash = Decimal(tx.hget(acct_key, "cash") or "0") - sign * price * size
+        fees = Decimal(tx.hget(acct_key, "fees") or "0") + fee
         tx.hset(pos_key, {order.token_id: str(shares)})
-        tx.hset(acct_key, {"cash": str(cash)})
+        tx.hset(acct_key, {"cash": str(cash), "fees": str(fees)})
 
     def _trade_json(
-        self, trade_id: str, order: PaperOrder, price: Decimal, size: Decimal, ts: int, maker: bool
+        self,
+        trade_id: str,
+        order: PaperOrder,
+        price: Decimal,
+        size: Decimal,
+        ts: int,
+        maker: bool,
+        fee: Decimal,
     ) -> str:
+        taker_bps = str(self.fee_rate * 10_000)
         other_id = "0x" + hashlib.sha256(f"synthetic:{trade_id}".encode()).hexdigest()
         ours = {
             "order_id": order.order_id,
@@ -140,7 +165,8 @@ class Recorder:
             "asset_id": order.token_id,
             "side": _opposite(order.side) if maker else order.side,
             "size": str(size),
-            "fee_rate_bps": "0",
+            "fee_rate_bps": "0" if maker else taker_bps,
+            "fee": str(fee),  # paper extension: what our side paid
             "price": str(price),
             "status": "CONFIRMED",
             "match_time": str(ts),

@@ -7,7 +7,9 @@
   (400 if nothing). GTC/GTD: the rest rests.
 - Resting orders are matched every venue second against that second's book;
   GTD orders are cancelled at their expiration, all at the window's end.
-- A SELL needs the shares (held minus those already offered by open SELLs).
+- A SELL needs the shares (held minus those already offered by open SELLs); a
+  BUY needs the pUSD (balance minus what open BUYs hold back).
+- A post-only order that would take is refused; makers pay no fee, takers do.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from exchange.paper.matching import Recorder, sweep
 from exchange.paper.models import PaperOrder, PaperWindow
 from exchange.paper.settlement import cancel_order
 from exchange.paper.store import Tx, VenueStore
-from exchange.paper.validation import ValidOrder, signed_order_id, validate_order
+from exchange.paper.validation import ValidOrder, signed_order, validate_order
 from exchange.types import Outcome
 
+POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
+NOT_ENOUGH = "not enough balance / allowance"
 FOK_KILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
 FAK_KILLED = (
     "no orders found to match with FAK order. "
@@ -40,23 +44,37 @@ class OrderDesk:
         self.store = store
         self.keys = store.keys
         self.books = books
-        self.recorder = Recorder(store)
+        self.recorder = Recorder(store, config.fee_rate, config.fee_exponent)
 
     # -- placing -------------------------------------------------------------
-    def place(self, body: PostOrderRequest, owner: str, now: float) -> PaperOrder:
+    def place(
+        self,
+        body: PostOrderRequest,
+        owner: str,
+        owner_address: str | None,
+        now: float,
+        refuse_balance: bool = False,
+    ) -> PaperOrder:
         """Store and match a new order, or return the stored one for a re-post."""
-        existing = self.store.order(signed_order_id(body, owner))
+        signed = signed_order(body, owner, owner_address, neg_risk=False)
+        existing = self.store.order(signed.order_id)
         if existing is not None:  # checked first: a re-post after expiry still finds it
             return existing
-        valid = validate_order(body, owner, self.config.tick_size, self.config.min_order_size, now)
+        valid = validate_order(body, signed, self.config.tick_size, self.config.min_order_size, now)
         window, outcome = self._market_of(valid.token_id, now)
+        if refuse_balance:
+            raise bad_request(NOT_ENOUGH)
         if valid.side == "SELL":
             self._check_shares(valid)
+        else:
+            self._check_balance(valid)
         step = math.floor(now)
         tx = self.store.tx()
         book = self.books.book(window, outcome, step)
         used = self.recorder.used(tx, window.condition_id, step)
         takes = sweep(book, outcome, valid.side, valid.price, valid.size, used)
+        if valid.post_only and takes:
+            raise bad_request(POST_ONLY_CROSSES)
         taken = sum((t.size for t in takes), Decimal(0))
         if valid.order_type == "FOK" and taken < valid.size:
             raise bad_request(FOK_KILLED)
@@ -95,6 +113,25 @@ class OrderDesk:
                 f"not enough balance / allowance: {held - offered} shares free, "
                 f"{valid.size} to sell"
             )
+
+    def balance(self, owner: str) -> Decimal:
+        """Paper pUSD: the initial balance, plus cash (trades and payouts), minus fees."""
+        account = self.store.account(owner)
+        cash = Decimal(account.get("cash", "0"))
+        return self.config.initial_balance + cash - Decimal(account.get("fees", "0"))
+
+    def _check_balance(self, valid: ValidOrder) -> None:
+        held = sum(
+            (
+                o.remaining * o.price
+                for o in self.store.open_orders()
+                if o.owner == valid.owner and o.side == "BUY"
+            ),
+            Decimal(0),
+        )
+        free = self.balance(valid.owner) - held
+        if free < valid.size * valid.price:
+            raise bad_request(f"{NOT_ENOUGH}: {free} pUSD free, {valid.size * valid.price} needed")
 
     def _new_order(
         self, valid: ValidOrder, window: PaperWindow, outcome: Outcome, step: int, ts: int

@@ -54,7 +54,7 @@ class OwnerQueries:
         return views.page_json(rows[offset : offset + size], offset, size, len(rows))
 
     def account(self, owner: str) -> dict[str, Any]:
-        """GET /paper/account: cash (negative: spent), winnings redeemed, shares held."""
+        """GET /paper/account: cash (negative: spent), winnings redeemed, fees, shares held."""
         with self.engine.lock:
             self.engine.advance()
             account = self.store.account(owner)
@@ -63,6 +63,7 @@ class OwnerQueries:
             "owner": owner,
             "cash": account.get("cash", "0"),
             "redeemed": account.get("redeemed", "0"),
+            "fees": account.get("fees", "0"),
             "positions": {t: s for t, s in positions.items() if Decimal(s) != 0},
         }
 

@@ -7,15 +7,17 @@ serialises the work.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from exchange.auth import DEFAULT_OWNER, H_API_KEY, ApiCredentials, verify_l2
-from exchange.paper.bodies import MAX_STR, BookRequest, CancelRequest, PostOrderRequest
+from exchange.auth import DEFAULT_OWNER, H_ADDRESS, H_API_KEY, ApiCredentials, verify_l2
+from exchange.paper.bodies import MAX_STR, BookRequest, PriceRequest
 from exchange.paper.engine import PaperEngine
 from exchange.paper.errors import ApiError, bad_request
+from exchange.paper.marketdata import MarketData
 from exchange.paper.queries import OwnerQueries
 from exchange.paper.ratelimit import RateLimiter, retry_after_header
 
@@ -23,6 +25,14 @@ MAX_BOOKS = 500
 UNAUTHORIZED = "Unauthorized/Invalid api key"
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent an L2 request: the owner (API key) and, for keys the venue issued, their address."""
+
+    owner: str
+    address: str | None
 
 
 def engine_of(request: Request) -> PaperEngine:
@@ -33,23 +43,38 @@ def queries_of(request: Request) -> OwnerQueries:
     return cast(OwnerQueries, request.app.state.queries)
 
 
-async def owner_of(request: Request) -> str:
-    """The request's owner: its API key (checked when the venue has credentials) or the default."""
+def data_of(request: Request) -> MarketData:
+    return cast(MarketData, request.app.state.market_data)
+
+
+async def caller_of(request: Request) -> Caller:
+    """The request's caller. Keys the venue issued (or was configured with) must sign the
+    request (L2 HMAC, POLY_ADDRESS their address); with neither, any key is an open paper
+    owner, and no key is the default owner."""
     key = request.headers.get(H_API_KEY)
-    credentials = cast(dict[str, ApiCredentials], request.app.state.credentials)
     if key is not None and (not key or len(key) > MAX_STR):
         raise ApiError(401, UNAUTHORIZED)
-    if not credentials:
-        return key or DEFAULT_OWNER
-    creds = credentials.get(key or "")
+    configured = cast(dict[str, ApiCredentials], request.app.state.credentials)
+    issued = engine_of(request).api_keys.lookup(key) if key and key not in configured else None
+    creds = configured.get(key or "") or issued
     if creds is None:
-        raise ApiError(401, UNAUTHORIZED)
+        if configured:
+            raise ApiError(401, UNAUTHORIZED)
+        return Caller(key or DEFAULT_OWNER, None)
     body = (await request.body()).decode("utf-8", errors="replace")
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else str(raw_path)
     if not verify_l2(creds, request.headers, request.method, path, body):
         raise ApiError(401, UNAUTHORIZED)
-    return creds.api_key
+    if issued is None:  # configured keys are labels: their orders may be signed by any key
+        return Caller(creds.api_key, None)
+    if request.headers.get(H_ADDRESS, "").lower() != issued.address.lower():
+        raise ApiError(401, UNAUTHORIZED)
+    return Caller(issued.api_key, issued.address)
+
+
+async def owner_of(request: Request) -> str:
+    return (await caller_of(request)).owner
 
 
 def rate_limited(route: str) -> Any:
@@ -63,6 +88,7 @@ def rate_limited(route: str) -> Any:
 
 
 Owner = Annotated[str, Depends(owner_of)]
+Auth = Annotated[Caller, Depends(caller_of)]
 
 
 def _token(token_id: str | None) -> str:
@@ -75,6 +101,16 @@ def _token(token_id: str | None) -> str:
 @router.get("/")
 def health() -> PlainTextResponse:
     return PlainTextResponse("OK")
+
+
+@router.get("/ok")
+def ok() -> PlainTextResponse:
+    return PlainTextResponse("OK")
+
+
+@router.get("/version")
+def version() -> dict[str, int]:
+    return {"version": 2}
 
 
 @router.get("/time")
@@ -117,22 +153,51 @@ def midpoint(request: Request, token_id: str | None = None) -> Any:
     return engine_of(request).midpoint(_token(token_id))
 
 
-# -- trading (L2) ------------------------------------------------------------
-@router.post("/order", dependencies=[rate_limited("POST /order")])
-def post_order(request: Request, body: PostOrderRequest, owner: Owner) -> Any:
-    return engine_of(request).place(body, owner)
+@router.post("/midpoints")
+def midpoints(request: Request, body: list[BookRequest]) -> Any:
+    if len(body) > MAX_BOOKS:
+        raise bad_request("Payload exceeds the limit")
+    return data_of(request).midpoints([item.token_id for item in body])
 
 
-@router.delete("/order")
-def cancel_order(request: Request, body: CancelRequest, owner: Owner) -> Any:
-    return engine_of(request).cancel(body.orderID, owner)
+@router.post("/prices")
+def prices(request: Request, body: list[PriceRequest]) -> Any:
+    if len(body) > MAX_BOOKS:
+        raise bad_request("Payload exceeds the limit")
+    return data_of(request).prices([(item.token_id, item.side) for item in body])
 
 
-@router.delete("/cancel-all")
-def cancel_all(request: Request, owner: Owner) -> Any:
-    return engine_of(request).cancel_all(owner)
+@router.get("/spread")
+def spread(request: Request, token_id: str | None = None) -> Any:
+    return data_of(request).spread(_token(token_id))
 
 
+@router.get("/last-trade-price")
+def last_trade_price(request: Request, token_id: str | None = None) -> Any:
+    return data_of(request).last_trade_price(_token(token_id))
+
+
+@router.get("/tick-size")
+def tick_size(request: Request, token_id: str | None = None) -> Any:
+    return data_of(request).tick_size(_token(token_id))
+
+
+@router.get("/neg-risk")
+def neg_risk(request: Request, token_id: str | None = None) -> Any:
+    return data_of(request).neg_risk(_token(token_id))
+
+
+@router.get("/markets-by-token/{token_id}")
+def market_by_token(request: Request, token_id: str) -> Any:
+    return data_of(request).market_by_token(_token(token_id))
+
+
+@router.get("/clob-markets/{condition_id}")
+def clob_market(request: Request, condition_id: str) -> Any:
+    return data_of(request).clob_market(condition_id)
+
+
+# -- owner reads (L2) ------------------------------------------------------
 @router.get("/data/orders")
 def open_orders(
     request: Request,
@@ -174,6 +239,22 @@ def reference(request: Request, asset: str | None = None) -> Any:
 @router.get("/paper/account")
 def account(request: Request, owner: Owner) -> Any:
     return queries_of(request).account(owner)
+
+
+@router.get("/balance-allowance")
+def balance_allowance(
+    request: Request,
+    owner: Owner,
+    asset_type: str = "COLLATERAL",
+    token_id: str | None = None,
+    signature_type: int | None = None,
+) -> Any:
+    return data_of(request).balance_allowance(owner, asset_type, token_id)
+
+
+@router.get("/balance-allowance/update")
+def update_balance_allowance(request: Request, owner: Owner) -> Any:
+    return {}
 
 
 @router.get("/paper/info")

@@ -1,17 +1,42 @@
-"""Checks of a POST /order body that do not need the venue's state."""
+"""Checks of a POST /order body: its V2 signature, then the values it encodes.
+
+A V2 order has no price or size field: they follow from the signed amounts
+(1e-6 units). A BUY gives `makerAmount` pUSD for `takerAmount` shares (price =
+maker / taker); a SELL the reverse. GTC/GTD prices must sit on the tick grid;
+FOK/FAK amounts may encode a price a hair off the grid (the SDK rounds the
+shares of a market BUY to 4 decimals), so only their bounds are checked.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from exchange.eip712 import (
+    MAINNET,
+    Contracts,
+    InvalidOrderSignature,
+    domain_for,
+    order_hash,
+    recover_signer,
+    unsigned_from_body,
+)
 from exchange.paper.bodies import PostOrderRequest
 from exchange.paper.errors import bad_request
-from exchange.signing import order_amounts, paper_order_id
 from exchange.types import Side
 
 MAX_SIZE = Decimal(10_000_000)
-SIZE_STEP = Decimal("0.01")
+UNIT = Decimal(1_000_000)
+TWO_DP = 10_000  # 1e-6 units in 0.01
+FOUR_DP = 100
+IMMEDIATE = ("FOK", "FAK")
+POST_ONLY_TYPES = ("GTC", "GTD")
+
+
+@dataclass(frozen=True)
+class SignedBody:
+    order_id: str
+    signer: str  # the EOA that signed (the key's owner, for a deposit wallet)
 
 
 @dataclass(frozen=True)
@@ -25,24 +50,62 @@ class ValidOrder:
     size: Decimal
     order_type: str
     expiration: int
+    post_only: bool
+
+
+def signed_order(
+    body: PostOrderRequest,
+    owner: str,
+    owner_address: str | None,
+    neg_risk: bool,
+    contracts: Contracts = MAINNET,
+) -> SignedBody:
+    """The order id and signer, once the body is known to be signed for the request's owner.
+
+    `owner_address`: the address the venue issued the owner's API key to, if it
+    did (then the order must be signed by that key); None for open paper owners.
+    """
+    if body.owner != owner:
+        raise bad_request("the order owner must be the API key of the request")
+    order = body.order
+    for name in ("makerAmount", "takerAmount", "timestamp", "expiration"):
+        text = getattr(order, name)
+        if not _is_uint(text) or len(text) > 40:
+            raise bad_request(f"invalid {name} {text!r}: expected an integer string")
+    if not (_is_bytes32(order.metadata) and _is_bytes32(order.builder)):
+        raise bad_request("invalid metadata/builder: expected 0x-prefixed bytes32")
+    domain = domain_for(order.tokenId, neg_risk, contracts)
+    try:
+        unsigned = unsigned_from_body(order.model_dump(), body.orderType, domain, contracts)
+        signer = recover_signer(unsigned, order.signature, contracts)
+    except (InvalidOrderSignature, ValueError) as exc:
+        raise bad_request(f"invalid order signature: {exc}") from None
+    if owner_address is not None and signer.lower() != owner_address.lower():
+        raise bad_request("invalid order signature: not signed by the API key's address")
+    return SignedBody(order_id=order_hash(unsigned), signer=signer)
 
 
 def validate_order(
-    body: PostOrderRequest, owner: str, tick: Decimal, min_size: Decimal, now: float
+    body: PostOrderRequest, signed: SignedBody, tick: Decimal, min_size: Decimal, now: float
 ) -> ValidOrder:
-    """The order, or ApiError(400) saying what is wrong with it."""
+    """The order's values, or ApiError(400) saying what is wrong with them."""
     order = body.order
-    order_id = signed_order_id(body, owner)
-    price = _decimal(order.price, "price")
-    size = _decimal(order.size, "size")
-    _check_price(price, tick)
-    _check_size(size, min_size)
-    _check_amounts(order.side, price, size, order.makerAmount, order.takerAmount)
+    maker, taker = int(order.makerAmount), int(order.takerAmount)
+    shares, usdc = (taker, maker) if order.side == "BUY" else (maker, taker)
+    if shares <= 0:
+        raise bad_request(f"invalid size 0: lower than the minimum order size {min_size}")
+    market_buy = order.side == "BUY" and body.orderType in IMMEDIATE
+    size = Decimal(shares) / UNIT
+    price = Decimal(usdc) / Decimal(shares)
+    _check_price(price, tick, on_grid=body.orderType not in IMMEDIATE)
+    _check_size(size, shares, min_size, FOUR_DP if market_buy else TWO_DP)
+    if usdc % (TWO_DP if market_buy else FOUR_DP):
+        raise bad_request(f"invalid amounts: the pUSD amount {usdc} has too many decimals")
+    if body.postOnly and body.orderType not in POST_ONLY_TYPES:
+        raise bad_request("post-only orders are only supported for GTC and GTD order types")
     expiration = _check_expiration(order.expiration, body.orderType, now)
-    if not _is_uint(order.feeRateBps) or int(order.feeRateBps) > 10_000:
-        raise bad_request("invalid feeRateBps")
     return ValidOrder(
-        order_id=order_id,
+        order_id=signed.order_id,
         owner=body.owner,
         maker=order.maker,
         token_id=order.tokenId,
@@ -51,58 +114,38 @@ def validate_order(
         size=size,
         order_type=body.orderType,
         expiration=expiration,
+        post_only=body.postOnly,
     )
-
-
-def signed_order_id(body: PostOrderRequest, owner: str) -> str:
-    """The order id, once the body is known to be signed by the request's owner."""
-    if body.owner != owner:
-        raise bad_request("the order owner must be the API key of the request")
-    order_id = paper_order_id(body.order.model_dump(), body.owner)
-    if body.order.signature != order_id:
-        raise bad_request("invalid order signature")
-    return order_id
 
 
 def _is_uint(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _decimal(text: str, name: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, ValueError):
-        raise bad_request(f"invalid {name} {text!r}") from None
-    if not value.is_finite():
-        raise bad_request(f"invalid {name} {text!r}")
-    return value
+def _is_bytes32(text: str) -> bool:
+    body = text[2:] if text.startswith(("0x", "0X")) else ""
+    return len(body) == 64 and all(c in "0123456789abcdefABCDEF" for c in body)
 
 
-def _check_price(price: Decimal, tick: Decimal) -> None:
+def _check_price(price: Decimal, tick: Decimal, on_grid: bool) -> None:
     if not tick <= price <= 1 - tick:
         raise bad_request(f"invalid price {price}: must be within [{tick}, {1 - tick}]")
-    if price % tick != 0:
+    if on_grid and price % tick != 0:
         raise bad_request(f"invalid price {price}: not a multiple of the tick size {tick}")
 
 
-def _check_size(size: Decimal, min_size: Decimal) -> None:
+def _check_size(size: Decimal, shares: int, min_size: Decimal, step: int) -> None:
     if size < min_size:
         raise bad_request(f"invalid size {size}: lower than the minimum order size {min_size}")
     if size > MAX_SIZE:
         raise bad_request(f"invalid size {size}: above {MAX_SIZE}")
-    if size % SIZE_STEP != 0:
-        raise bad_request(f"invalid size {size}: at most two decimals")
-
-
-def _check_amounts(side: Side, price: Decimal, size: Decimal, maker: str, taker: str) -> None:
-    if not (_is_uint(maker) and _is_uint(taker)):
-        raise bad_request("invalid makerAmount/takerAmount: expected integer strings")
-    if (int(maker), int(taker)) != order_amounts(side, price, size):
-        raise bad_request("makerAmount/takerAmount do not match price and size")
+    if shares % step:
+        decimals = "two" if step == TWO_DP else "four"
+        raise bad_request(f"invalid size {size}: at most {decimals} decimals")
 
 
 def _check_expiration(text: str, order_type: str, now: float) -> int:
-    if not _is_uint(text) or len(text) > 12:
+    if len(text) > 12:
         raise bad_request(f"invalid expiration {text!r}")
     expiration = int(text)
     if order_type == "GTD":

@@ -127,7 +127,22 @@ def post_order_json(order: PaperOrder) -> dict[str, Any]:
         "makingAmount": str(order.making),
         "takingAmount": str(order.taking),
         "transactionsHashes": [],
+        "tradeIDs": list(order.trades),
         "orderHashes": [order.order_id] if order.size_matched > 0 else [],
+    }
+
+
+def refused_order_json(message: str) -> dict[str, Any]:
+    """One refused order of POST /orders (the batch itself succeeded)."""
+    return {
+        "success": False,
+        "errorMsg": message,
+        "orderID": "",
+        "status": "",
+        "makingAmount": "0",
+        "takingAmount": "0",
+        "transactionsHashes": [],
+        "tradeIDs": [],
     }
 
 

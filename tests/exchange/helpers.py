@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from exchange import ClobClient, MarketWindow, OrderRequest, PaperSigner
+from exchange import MarketWindow, OrderRequest, PaperSigner, Venue
 from exchange.auth import DEFAULT_OWNER
+from exchange.eip712 import Wallet, paper_account, sign_unsigned, unsigned_order
 from exchange.types import OrderType, Side
 
 
-def live_window(venue: ClobClient, asset: str = "btc", interval: str = "5m") -> MarketWindow:
+def live_window(venue: Venue, asset: str = "btc", interval: str = "5m") -> MarketWindow:
     now = venue.server_time()
     found = [
         w
@@ -36,5 +38,11 @@ def order(
 
 def order_body(req: OrderRequest, owner: str = DEFAULT_OWNER) -> dict[str, Any]:
     """The POST /order body the client would send."""
-    signed = PaperSigner(owner).sign(req)
-    return {"order": signed.body, "owner": owner, "orderType": req.order_type}
+    return PaperSigner(owner).sign(req).post_payload(owner)
+
+
+def raw_order_body(req: OrderRequest, owner: str = DEFAULT_OWNER, **changes: Any) -> dict[str, Any]:
+    """A validly signed body whose signed fields differ from what the signer would choose."""
+    wallet = Wallet.eoa(paper_account(owner))
+    unsigned = replace(unsigned_order(wallet, req, tick=Decimal("0.01")), **changes)
+    return sign_unsigned(wallet, unsigned).post_payload(owner)

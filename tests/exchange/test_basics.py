@@ -9,9 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from exchange import Book, Level, LiveSigner, PaperSigner, VenueOrder, parse_slug, window_slug
+from exchange import Book, Level, PaperSigner, VenueOrder, parse_slug, window_slug
 from exchange.auth import ApiCredentials, l2_headers, verify_l2
-from exchange.signing import canonical_decimal, order_amounts, salt_for
+from exchange.eip712 import order_amounts, paper_account, timestamp_for
+from exchange.signing import canonical_decimal, salt_for
 from exchange.slugs import window_start
 from tests.exchange.helpers import order
 
@@ -59,11 +60,12 @@ def test_paper_signing_is_deterministic() -> None:
     signer = PaperSigner("owner-a")
     req = order("coid-1", "42", "BUY", "0.5", "10")
     first, again = signer.sign(req), signer.sign(req)
-    assert first == again
+    assert first == again and first.body == again.body
     assert first.order_id.startswith("0x") and len(first.order_id) == 66
     assert first.body["salt"] == salt_for("coid-1") < 2**52
-    assert first.body["signature"] == first.order_id
-    assert (first.body["price"], first.body["size"]) == ("0.5", "10")
+    assert first.body["timestamp"] == str(timestamp_for("coid-1"))
+    assert first.body["signer"] == first.body["maker"] == paper_account("owner-a").address
+    assert set(first.body).isdisjoint({"taker", "nonce", "feeRateBps", "price", "size"})
     assert (first.body["makerAmount"], first.body["takerAmount"]) == ("5000000", "10000000")
     # the same value spelled differently is the same order
     assert signer.sign(order("coid-1", "42", "BUY", "0.50", "10.00")).order_id == first.order_id
@@ -73,17 +75,19 @@ def test_paper_signing_is_deterministic() -> None:
 
 
 def test_amounts_and_canonical_decimals() -> None:
-    assert order_amounts("SELL", Decimal("0.37"), Decimal("12.5")) == (12_500_000, 4_625_000)
+    tick = Decimal("0.01")
+    assert order_amounts("SELL", Decimal("0.37"), Decimal("12.5"), "GTC", tick) == (
+        12_500_000,
+        4_625_000,
+    )
+    # a market (FAK) BUY spends price*size cut to cents, for shares cut to 4 decimals
+    assert order_amounts("BUY", Decimal("0.53"), Decimal("5.5"), "FAK", tick) == (
+        2_910_000,
+        5_490_500,
+    )
     assert canonical_decimal(Decimal("100")) == "100"
     assert canonical_decimal(Decimal("0.500")) == "0.5"
     assert canonical_decimal(Decimal("-0")) == "0"
-
-
-def test_live_signer_is_a_clear_seam() -> None:
-    signer = LiveSigner("key")
-    assert signer.owner == "key"
-    with pytest.raises(NotImplementedError, match="EIP-712"):
-        signer.sign(order("c", "1", "BUY", "0.5"))
 
 
 def test_l2_signature_matches_the_documented_recipe() -> None:

@@ -9,7 +9,7 @@ import pytest
 from exchange import ClobClient
 from exchange.paper import ManualClock
 from tests.exchange.conftest import START, WINDOW, TestClient
-from tests.exchange.helpers import live_window, order, order_body
+from tests.exchange.helpers import live_window, order, order_body, raw_order_body
 
 
 def assert_error(response: Any, status: int, fragment: str = "") -> None:
@@ -35,7 +35,6 @@ def post(http: TestClient, body: Any) -> Any:
         ("0", "10", "within"),
         ("1", "10", "within"),
         ("0.5", "4.99", "minimum order size"),
-        ("0.5", "10.001", "two decimals"),
         ("0.5", "1e12", "above"),
     ],
 )
@@ -43,6 +42,25 @@ def test_order_values_are_checked(
     http: TestClient, up_token: str, price: str, size: str, fragment: str
 ) -> None:
     assert_error(post(http, order_body(order("c", up_token, "BUY", price, size))), 400, fragment)
+
+
+def test_signed_amounts_are_checked(http: TestClient, up_token: str) -> None:
+    """V2 orders carry no price or size: the venue reads them from the signed amounts."""
+    req = order("c", up_token, "BUY", "0.5", "10")
+    too_fine = raw_order_body(req, maker_amount=5_000_500, taker_amount=10_001_000)
+    assert_error(post(http, too_fine), 400, "two decimals")
+    usdc_too_fine = raw_order_body(req, maker_amount=5_000_001, taker_amount=10_000_000)
+    assert_error(post(http, usdc_too_fine), 400, "tick size")
+    fak = order("f", up_token, "BUY", "0.5", "10", "FAK")
+    assert_error(post(http, raw_order_body(fak, maker_amount=5_000_100)), 400, "decimals")
+
+
+def test_v1_bodies_get_order_version_mismatch(http: TestClient, up_token: str) -> None:
+    body = order_body(order("c", up_token, "BUY", "0.5"))
+    v1 = {**body, "order": {**body["order"], "taker": "0x" + "0" * 40, "nonce": "0"}}
+    assert_error(post(http, v1), 400, "order_version_mismatch")
+    fee_only = {**body, "order": {**body["order"], "feeRateBps": "0"}}
+    assert_error(post(http, fee_only), 400, "order_version_mismatch")
 
 
 def test_unknown_token_and_closed_market(
@@ -56,7 +74,7 @@ def test_unknown_token_and_closed_market(
 
 def test_signature_owner_amounts_and_expiration(http: TestClient, up_token: str) -> None:
     body = order_body(order("c", up_token, "BUY", "0.5"))
-    tampered = {**body, "order": {**body["order"], "price": "0.4"}}
+    tampered = {**body, "order": {**body["order"], "makerAmount": "4000000"}}
     assert_error(post(http, tampered), 400, "signature")
     assert_error(post(http, {**body, "owner": "someone"}), 400, "owner")
     assert_error(
@@ -96,7 +114,13 @@ def test_malformed_bodies(http: TestClient, content: bytes, fragment: str) -> No
 
 def test_wrong_field_types(http: TestClient, up_token: str) -> None:
     body = order_body(order("c", up_token, "BUY", "0.5"))
-    for field, value in [("price", 0.5), ("salt", "abc"), ("side", "buy"), ("tokenId", None)]:
+    for field, value in [
+        ("makerAmount", 0.5),
+        ("salt", "abc"),
+        ("side", "buy"),
+        ("tokenId", None),
+        ("timestamp", None),
+    ]:
         broken = {**body, "order": {**body["order"], field: value}}
         assert_error(post(http, broken), 400, field)
 

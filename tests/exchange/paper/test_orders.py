@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from exchange import Book, ClobClient, OrderRejected
+from exchange.eip712 import order_amounts
 from exchange.paper import ManualClock
 from tests.exchange.conftest import START, WINDOW
 from tests.exchange.helpers import live_window, order
@@ -33,9 +34,13 @@ def test_fok_fills_all_across_levels_or_nothing(venue: ClobClient) -> None:
     two_levels = book.asks[0].size + book.asks[1].size
     with pytest.raises(OrderRejected):
         venue.place(order("fok-1", up, "BUY", book.asks[1].price, two_levels + 1, "FOK"))
+    # a market BUY signs price*size cut to cents, for shares cut to 4 decimals (as the SDK does)
+    _, taker = order_amounts("BUY", book.asks[1].price, two_levels, "FOK", Decimal("0.01"))
     result = venue.place(order("fok-2", up, "BUY", book.asks[1].price, two_levels, "FOK"))
-    assert result.taking_amount == two_levels
-    cost = book.asks[0].price * book.asks[0].size + book.asks[1].price * book.asks[1].size
+    shares = Decimal(taker) / 1_000_000
+    assert result.taking_amount == shares and two_levels - Decimal("0.02") < shares <= two_levels
+    second = shares - book.asks[0].size
+    cost = book.asks[0].price * book.asks[0].size + book.asks[1].price * second
     assert result.making_amount == cost  # each level at its own price
 
 
@@ -44,7 +49,8 @@ def test_depth_taken_is_gone_for_the_rest_of_the_second(
 ) -> None:
     up = live_window(venue).up_token
     best = _book(venue, up).asks[0]
-    venue.place(order("first", up, "BUY", best.price, best.size, "FAK"))
+    # one share more than the level: the whole level is taken despite the market-BUY rounding
+    venue.place(order("first", up, "BUY", best.price, best.size + 1, "FAK"))
     with pytest.raises(OrderRejected, match="FAK"):
         venue.place(order("second", up, "BUY", best.price, "5", "FAK"))
     clock.advance(1)  # fresh depth next second (if the price still crosses)
