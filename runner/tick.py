@@ -14,16 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import leases, lifecycle, orders
+from runner import guard, leases, lifecycle, orders
 from runner import markets as mk
+from runner.adopt import Adopter, restore_fills
 from runner.control_read import read_desired
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
 from runner.manifest import manifest_entry
 from runner.memory import current_memory, read_memories, remember
 from runner.published import sync_published
+from runner.repairs import RepairLog
 from runner.runtime import Runtime
 from runner.strategy_call import StrategyOutcome
+from runner.venue_sync import sync_orders
 from runner.view_builder import market_view, strategy_view
 from state_store.converge import converge
 from state_store.desired import DesiredState
@@ -51,6 +54,7 @@ class TickReport:
 def run_tick(rt: Runtime) -> TickReport:
     began = time.perf_counter()
     rt.tick += 1
+    guard.check(rt)  # Redis went backwards: hold orders, rebuild from the venue, resume
     converge(rt.client, rt.settings)
     desired = read_desired(rt)
     clear_if_operator_acted(rt, desired)
@@ -64,7 +68,9 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.leases = leases.refresh(
         rt.store, rt.config.replica, markets, rt.leases, rt.config.lease_ttl_ms, replicas
     )
-    fills = poll_fills(rt)  # before the snapshot: strategies decide with every fill known
+    adopter = Adopter(rt.store, rt.venue, RepairLog(rt.store, rt.settings, rt.config.replica))
+    fills = poll_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
+    sync_orders(rt, adopter)  # orders the venue ended, resting orders Redis lost
     snaps = rt.store.snapshot(sorted(rt.leases))
     report = TickReport(rt.tick, not desired.entries_allowed, generation(rt), len(rt.leases))
     report.fills = fills
@@ -72,16 +78,19 @@ def run_tick(rt: Runtime) -> TickReport:
     housekeeping(rt, snaps, now, report)
     reloads += feedback(rt, report.outcomes)
     report.reloads = reloads
+    guard.bump(rt)  # after every write of the tick (see runner.guard)
     rt.counters.tick_durations.observe(time.perf_counter() - began)
     publish_status(rt, reloads)
     return report
 
 
-def poll_fills(rt: Runtime) -> int:
-    """Apply new venue fills; an operational error (e.g. refused credentials) halts trading
-    and lets the rest of the tick go on (leases, snapshot, housekeeping, status)."""
+def poll_fills(rt: Runtime, adopter: Adopter) -> int:
+    """Apply new venue fills (a fill of an order Redis lost adopts it); an operational error
+    (e.g. refused credentials) halts trading and lets the rest of the tick go on."""
     try:
-        fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)
+        fills, rt.fill_cursor = orders.poll_fills(
+            rt.store, rt.venue, lambda unmapped: restore_fills(rt.store, unmapped, adopter)
+        )
     except OperationalError as exc:
         halt(rt, exc)
         return 0
@@ -117,6 +126,9 @@ def trade(
     books = rt.venue.books(tokens) if tokens else {}
     refs = mk.reference_prices(rt.venue, {w.asset for w in windows.values()})
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
+    if rt.guard.holding:  # another replica is rebuilding Redis from the venue
+        log.warning("no new orders this tick: %s", rt.guard.holding)
+        return
     stats = orders.OrderStats()
     if rt.halt is None:  # repairing may post again: not while halted
         repair_stuck(rt, snaps, now, stats)
@@ -275,6 +287,7 @@ def status_section(rt: Runtime) -> RunnerStatus:
         last_loop_error=c.last_loop_error,
         venue_errors=c.venue_errors,
         last_venue_error=c.last_venue_error,
+        data_guard=guard.status_record(rt),
     )
 
 
