@@ -17,7 +17,7 @@ from exchange.errors import VenueError
 from runner import guard, leases, lifecycle, orders
 from runner import markets as mk
 from runner.adopt import Adopter, restore_fills
-from runner.control_read import read_desired
+from runner.control_read import config_problem, read_desired
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
 from runner.manifest import manifest_entry
@@ -28,6 +28,7 @@ from runner.runtime import Runtime
 from runner.strategy_call import StrategyOutcome
 from runner.venue_sync import sync_orders
 from runner.view_builder import market_view, strategy_view
+from state_store import param_spec
 from state_store.converge import converge
 from state_store.desired import DesiredState
 from state_store.errors import OperationalError
@@ -55,7 +56,7 @@ def run_tick(rt: Runtime) -> TickReport:
     began = time.perf_counter()
     rt.tick += 1
     guard.check(rt)  # Redis went backwards: hold orders, rebuild from the venue, resume
-    converge(rt.client, rt.settings)
+    converge(rt.client, rt.settings, check=lambda state: config_problem(rt, state))
     desired = read_desired(rt)
     clear_if_operator_acted(rt, desired)
     reloads = rewire(rt, desired)
@@ -178,23 +179,16 @@ def decide_all(
     return outcomes + failed
 
 
-def merged_params(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults with the operator's overrides; unknown keys and wrong types are ignored here
-    (the control plane refuses them when they are set)."""
-    merged = dict(defaults)
+def merged_params(declared: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """PARAMS defaults (a `Param` gives its default) with the operator's overrides; unknown
+    keys, wrong types and values outside a `Param`'s limits are ignored here (the control
+    plane refuses them when they are set, the runner reports them in status)."""
+    merged = param_spec.defaults(declared)
     for key, value in overrides.items():
-        default = defaults.get(key)
-        if key in defaults and _same_kind(default, value):
+        spec = param_spec.spec_of(declared[key]) if key in declared else None
+        if spec is not None and not param_spec.value_problem(spec, value):
             merged[key] = value
     return merged
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float)
-    return isinstance(value, type(default))
 
 
 def housekeeping(
