@@ -44,9 +44,8 @@ def hand_edit(settings: Settings, **fields: object) -> None:
 
 def assert_clean_refusal(result: Result, *words: str) -> None:
     assert result.exit_code == 1, result.output
-    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
-        result.exception, SystemExit
-    )
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("refused:"), result.output
     for word in words:
