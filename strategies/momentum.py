@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from state_store.models import Outcome
-from state_store.view import Decision, Param, View
+from state_store.view import Decision, View
 
 from . import _common
 
@@ -14,7 +14,7 @@ PARAMS = {
     "late_fraction": 0.35,  # act only in the last 35% of a window
     "min_edge": 0.04,  # fair probability minus ask, at least
     "max_price": 0.97,  # never pay more than this
-    "size": Param(5, min=1, max=500),  # shares per entry
+    "size": 5,  # shares per entry
     "annual_vol": 0.6,  # volatility used for the fair probability
 }
 
