@@ -43,9 +43,10 @@ def check(rt: Runtime) -> None:
     pipe.get(k.repairing)
     epoch, raw_seq, repairing = pipe.execute()
     seq = int(raw_seq) if raw_seq is not None else 0
-    reason = went_back(g.epoch, g.seq, epoch, seq)
+    reason = went_back(g.epoch, g.seq, epoch, seq) or g.went_back
     if reason or epoch is None:  # a rebuild that fails is tried again next tick
         rebuild(rt, reason, found_seq=seq)
+        g.went_back = ""
         seq = max(seq, g.seq)
         rt.client.hset(k.seq, rt.config.replica, str(seq))  # the sequence never goes back
     if epoch is None:
@@ -72,8 +73,17 @@ def went_back(epoch_seen: str, seq_seen: int, epoch: str | None, seq: int) -> st
 
 
 def bump(rt: Runtime) -> None:
-    """After the tick's writes: move this replica's sequence on and remember it."""
-    rt.guard.seq = int(rt.client.hincrby(rt.store.keys.seq, rt.config.replica, 1))
+    """After the tick's writes: move this replica's sequence on and remember it.
+
+    A bump that does not pass the remembered value means Redis went back during this
+    tick (its own check passed): the next check rebuilds.
+    """
+    g = rt.guard
+    value = int(rt.client.hincrby(rt.store.keys.seq, rt.config.replica, 1))
+    if g.seq >= 0 and value <= g.seq:
+        g.went_back = f"redis sequence went back to {value - 1} from {g.seq} during a tick"
+        return
+    g.seq = value
 
 
 def rebuild(rt: Runtime, reason: str, found_seq: int = 0) -> dict[str, Any]:

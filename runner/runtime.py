@@ -92,6 +92,7 @@ class GuardState:
     epoch: str = ""  # the epoch of nb:{B}:epoch last seen
     seq: int = -1  # this replica's sequence after its last tick (-1: nothing remembered yet)
     holding: str = ""  # why this tick places no new orders ("" while trading)
+    went_back: str = ""  # Redis went back during the last tick (seen by its bump)
     repairs: int = 0  # rebuilds from the venue by this process
     last_repair: dict[str, Any] = field(default_factory=dict)
     venue_synced_at: float = 0.0  # monotonic time of the last venue order sync

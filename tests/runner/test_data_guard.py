@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from exchange.client import ClobClient
+from runner import guard
 from runner.loop import Loop
 from runner.quarantine import RedisQuarantine
 from runner.reload import Reloader
@@ -212,5 +213,26 @@ def test_orders_cancelled_at_the_venue_end_in_redis_without_a_worker(
         closed = [e for e in read_stream(rt.client, rt.store.keys, 1000)
                   if e.command == "repair_order_closed"]  # fmt: skip
         assert len(closed) == len(live)
+    finally:
+        loop.teardown()
+
+
+def test_redis_that_went_back_during_a_tick_is_noticed_at_the_next(
+    tmp_path: Path, bot_redis: RedisProcess, venue: ClobClient, strategies_dir: Path
+) -> None:
+    """The check at the start of a tick passed; Redis lost writes before the tick's bump."""
+    ladder_only(strategies_dir)
+    rt = make_runner(tmp_path, bot_redis.url, strategies_dir, venue, "r1")
+    loop = Loop(rt)
+    try:
+        for _ in range(3):
+            loop.one_tick()
+        seq = rt.guard.seq
+        rt.client.hset(rt.store.keys.seq, "r1", str(seq - 1))  # the bump will give `seq` again
+        guard.bump(rt)
+        assert rt.guard.seq == seq and rt.guard.went_back
+        loop.one_tick()
+        assert rt.guard.repairs == 1 and "during a tick" in rt.guard.last_repair["reason"]
+        assert rt.guard.seq > seq and not rt.guard.went_back
     finally:
         loop.teardown()
