@@ -100,10 +100,11 @@ def rebuild(rt: Runtime, reason: str, found_seq: int = 0) -> dict[str, Any]:
         args["found_seq"] = found_seq
         repairs.record("redis_went_back", change, args)
     adopter = Adopter(rt.store, rt.venue, repairs)
-    try:
+    try:  # resting orders first: one that matches meanwhile is then among the fills
+        resting = rt.venue.open_orders()
         fills, _ = rt.venue.fills_since(None)
         restored = restore_fills(rt.store, fills, adopter)
-        adopted_open = adopt_open_orders(rt.store, rt.venue.open_orders(), adopter)
+        adopted_open = adopt_open_orders(rt.store, resting, adopter)
     finally:
         rt.client.delete(k.repairing)
     summary = {
