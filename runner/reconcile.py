@@ -160,23 +160,8 @@ class Reconciler:
             self.repairs.record("repair_order_expired", f"expire:{coid}", args)
 
     def _gone(self, order: Order) -> None:
-        found = self._venue_order(order)
-        if found is None or found.status != "canceled":
-            return  # matched: its fills arrive through the trades feed (step 1)
-        coid, note = order.client_order_id, "canceled at the venue"
-        if self.store.cancel_order(coid, order.market, "cancelled", note).changed:
+        if lifecycle.end_canceled(self.store, self.venue, order, self.repairs):
             self.counts["orders_closed"] += 1
-            args = {"client_order_id": coid, "market": order.market, "filled": str(order.filled)}
-            self.repairs.record("repair_order_closed", f"close:{coid}", args)
-
-    def _venue_order(self, order: Order) -> VenueOrder | None:
-        if not order.venue_order_id:
-            return None
-        try:
-            return self.venue.get_order(order.venue_order_id)
-        except VenueError as exc:
-            log.warning("venue order %s unavailable: %s", order.venue_order_id, exc)
-            return None
 
     # -- 4. open at the venue, over in Redis -----------------------------------
     def venue_orders(self, open_at_venue: dict[str, VenueOrder]) -> None:
