@@ -143,9 +143,9 @@ def test_redis_restarted_empty_is_rebuilt_from_the_venue(
         assert "redis_went_back" in entries and "redis_rebuilt" in entries
         assert "repair_order_adopted_from_venue" in entries and "repair_fill" in entries
         status = json.loads(runners[0].settings.status_file.read_text())["runners"]
-        repaired = [s for s in status.values() if s["data_repairs"]]
-        assert repaired and "fills_restored" in repaired[0]["last_data_repair"]
-        assert all(s["data_guard"] == "ok" for s in status.values())
+        repaired = [s["data_guard"] for s in status.values() if s["data_guard"]["repairs"]]
+        assert repaired and "fills_restored" in repaired[0]["last_repair"]
+        assert all(s["data_guard"]["state"] == "ok" for s in status.values())
 
         for _ in range(6):  # trading resumes on the rebuilt state, and stays consistent
             for loop in loops:

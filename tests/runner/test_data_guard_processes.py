@@ -6,6 +6,7 @@ rq worker running."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -43,7 +44,8 @@ def field(client: redis.Redis, replica: str, name: str) -> str:
 
 
 def rebuilt(client: redis.Redis, replica: str) -> bool:
-    return int(field(client, replica, "data_repairs") or 0) >= 1
+    guard = json.loads(field(client, replica, "data_guard") or "{}")
+    return int(guard.get("repairs", 0)) >= 1
 
 
 def paused(client: redis.Redis, replica: str) -> bool:
