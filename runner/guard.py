@@ -61,7 +61,7 @@ def check(rt: Runtime) -> None:
 
 def went_back(epoch_seen: str, seq_seen: int, epoch: str | None, seq: int) -> str:
     """Why Redis is behind what this runner saw; '' when it is not (or nothing was seen)."""
-    if seq_seen < 0:
+    if seq_seen < 0 or not epoch_seen:  # nothing seen yet (a first rebuild still pending)
         return ""
     if epoch is None:
         return f"redis has no epoch (it was {epoch_seen[:12]}): it lost its data"

@@ -55,10 +55,10 @@ class TickReport:
 def run_tick(rt: Runtime) -> TickReport:
     began = time.perf_counter()
     rt.tick += 1
-    guard.check(rt)  # Redis went backwards: hold orders, rebuild from the venue, resume
     converge(rt.client, rt.settings, check=lambda state: config_problem(rt, state))
     desired = read_desired(rt)
     clear_if_operator_acted(rt, desired)
+    check_redis(rt)  # Redis went backwards: hold orders, rebuild from the venue, resume
     reloads = rewire(rt, desired)
     now = rt.venue.server_time()
     rt.venue_clock.observe(now, time.time())
@@ -71,7 +71,7 @@ def run_tick(rt: Runtime) -> TickReport:
     )
     adopter = Adopter(rt.store, rt.venue, RepairLog(rt.store, rt.settings, rt.config.replica))
     fills = poll_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
-    sync_orders(rt, adopter)  # orders the venue ended, resting orders Redis lost
+    sync_with_venue(rt, adopter)  # orders the venue ended, resting orders Redis lost
     snaps = rt.store.snapshot(sorted(rt.leases))
     report = TickReport(rt.tick, not desired.entries_allowed, generation(rt), len(rt.leases))
     report.fills = fills
@@ -97,6 +97,30 @@ def poll_fills(rt: Runtime, adopter: Adopter) -> int:
         return 0
     rt.counters.fills_applied += fills
     return fills
+
+
+def check_redis(rt: Runtime) -> None:
+    """The data guard (runner.guard); a rebuild the venue refuses (bad credentials) halts
+    trading and is tried again at the next tick (not while halted: no orders then anyway)."""
+    if rt.halt is not None:
+        return
+    try:
+        guard.check(rt)
+    except OperationalError as exc:
+        halt(rt, exc)
+
+
+def sync_with_venue(rt: Runtime, adopter: Adopter) -> None:
+    """The venue order sync, best effort: a venue error waits for the next pass, an
+    operational one halts trading (as for fills) and the tick goes on."""
+    if rt.halt is not None:
+        return
+    try:
+        sync_orders(rt, adopter)
+    except OperationalError as exc:
+        halt(rt, exc)
+    except VenueError as exc:
+        log.warning("venue order sync failed, next pass: %s", exc)
 
 
 def rewire(rt: Runtime, desired: DesiredState) -> list[ManifestEntry]:
