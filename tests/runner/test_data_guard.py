@@ -18,13 +18,10 @@ import pytest
 
 from exchange.client import ClobClient
 from runner import guard
+from runner.build import build_runtime
 from runner.loop import Loop
-from runner.quarantine import RedisQuarantine
-from runner.reload import Reloader
 from runner.runtime import RunnerConfig, Runtime
-from runner.strategy_call import StrategyCaller
 from state_store.audit import read_stream
-from state_store.connection import connect
 from state_store.models import OrderStatus
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
@@ -70,12 +67,7 @@ def make_runner(
 ) -> Runtime:
     home = str(tmp_path / "home")
     settings = Settings.resolve(home=home, redis_url=url, strategies=str(strategies))
-    client = connect(settings)
-    store = Store(client, settings.bot)
-    reloader = Reloader(strategies, quarantine=RedisQuarantine(client, store.keys))
-    reloader.load_initial()
-    config = RunnerConfig(replica, tick_s=0.05)
-    return Runtime(settings, config, client, store, venue, reloader, StrategyCaller(0.5))
+    return build_runtime(settings, RunnerConfig(replica, tick_s=0.05), venue=venue)
 
 
 def restart_empty(server: RedisProcess) -> None:
