@@ -62,10 +62,13 @@ def ctl_group() -> None:
     With Redis unreachable, control.json alone is written; runners obey it at
     their next tick and the higher version is copied to Redis when it is back.
     Editing control.json by hand works: bump "version" past the current one,
-    or Redis wins and the file is rewritten. A control.json that does not
-    parse is never overwritten silently: with Redis up it is moved aside to
-    control.json.rejected-<ms> (with a warning); with Redis down the command
-    is refused (exit 1) until the file is fixed or moved away.
+    or Redis wins and the file is rewritten; it must be valid as a command
+    would make it (config within the strategies' PARAMS, versions leaving
+    room for commands) or it is refused, with the reason in status. A
+    control.json that does not parse is never overwritten silently: with
+    Redis up it is moved aside to control.json.rejected-<ms> (with a
+    warning); with Redis down the command is refused (exit 1) until the file
+    is fixed or moved away.
     Exit codes: 0 done, 1 refused, 2 usage error.
     """
 

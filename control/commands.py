@@ -15,6 +15,7 @@ from typing import Any
 
 from control.params import Catalog, InvalidValue, coerce
 from state_store.desired import ConfigValue, DesiredState
+from state_store.param_spec import range_problem
 
 
 class ControlError(ValueError):
@@ -167,9 +168,14 @@ def _typed(catalog: Catalog, name: str, key: str, raw: object) -> ConfigValue:
         raise Refused(f"{name} has no parameter {key!r}; parameters: {known}")
     default = params[key]
     try:
-        return coerce(raw, default)
+        value = coerce(raw, default)
     except InvalidValue as exc:
         raise Refused(f"{name}.{key}: {exc} (its default is {default!r})") from None
+    spec = catalog.specs.get(name, {}).get(key)
+    problem = range_problem(spec, value) if spec is not None else ""
+    if problem:
+        raise Refused(f"{name}.{key}: {problem} (its default is {default!r})")
+    return value
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, dict[str, str]]:

@@ -19,7 +19,7 @@ from state_store.codec import plain
 from state_store.desired import ConfigValue, DesiredState
 from state_store.manifest import ManifestEntry
 from state_store.models import Order, Position
-from state_store.status import RunnerStatus, TickSeconds
+from state_store.status import DataGuardStatus, RunnerStatus, TickSeconds
 
 Plane = Literal["redis", "file"]
 
@@ -70,6 +70,7 @@ class RunnerRow(Report):
     markets: list[str] = Field(default_factory=list)
     orders_created: int | None = None
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
+    data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
 
     @classmethod
     def of(
@@ -103,6 +104,7 @@ class RunnerRow(Report):
             markets=section.markets,
             orders_created=section.orders_created,
             tick_seconds=section.tick_seconds,
+            data_guard=section.data_guard,
         )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import filelock
 import redis
+from pydantic import ValidationError
 
 from control import status_view
 from control.commands import Change, CommandSpec, Refused, lookup
@@ -37,12 +38,13 @@ from control.reports import CommandReport, ConfigReport, Plane, StatusReport
 from state_store.audit import AuditEntry, append_jsonl, current_user, high_water, hostname
 from state_store.connection import connect, describe_target, redis_available
 from state_store.converge import converge_locked
-from state_store.desired import DesiredState, newer
-from state_store.desired_file import read_file, set_aside, write_file
+from state_store.desired import MAX_VERSION, DesiredState, describe_errors, newer
+from state_store.desired_file import FileRead, read_file, set_aside, write_file
 from state_store.desired_redis import read_redis, write_redis
 from state_store.errors import REDIS_UNAVAILABLE
 from state_store.files import LOCK_TIMEOUT_S, lock_for
 from state_store.keys import Keys
+from state_store.param_spec import config_problems
 from state_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -157,7 +159,8 @@ class ControlService:
     def _apply_redis(self, client: redis.Redis, at: _Attempt) -> ControlResult:
         path = self.settings.control_file
         with lock_for(path):
-            conv = converge_locked(client, self.settings, repair_invalid=True)
+            check = self.config_check
+            conv = converge_locked(client, self.settings, repair_invalid=True, check=check)
             at.warnings.extend(conv.warnings)
             for _ in range(MAX_CAS_ATTEMPTS):
                 red = read_redis(client, self.keys)
@@ -203,7 +206,7 @@ class ControlService:
                 )
             if found.state is None:
                 at.warnings.append(f"{path} absent: starting from the default state")
-            base = found.state or DesiredState()
+            base = self._without_refused_config(found.state or DesiredState(), at)
             change = at.spec.transition(base, at.args, at.catalog)
             new, entry = self._next(base, change, at, "file")
             write_file(path, new)
@@ -215,11 +218,31 @@ class ControlService:
         warnings = tuple(at.warnings)
         return ControlResult(at.spec.name, new, base.version, "file", text, warnings, entry)
 
+    def _without_refused_config(self, state: DesiredState, at: _Attempt) -> DesiredState:
+        """`state` less the config overrides PARAMS refuse (a hand edit), with a warning."""
+        problem = self.config_check(state)
+        if not problem:
+            return state
+        at.warnings.append(f"control.json config refused and dropped: {problem}")
+        catalog = read_catalog(self.settings.strategies)
+        kept = {
+            name: {
+                k: v for k, v in kv.items() if not config_problems({name: {k: v}}, catalog.specs)
+            }
+            for name, kv in state.config.items()
+        }
+        return state.model_copy(update={"config": {n: kv for n, kv in kept.items() if kv}})
+
     def _next(
         self, base: DesiredState, change: Change, at: _Attempt, plane: Plane
     ) -> tuple[DesiredState, AuditEntry]:
         """The new state (version bumped past every version seen) and its audit entry."""
         version = max(base.version, high_water(self.settings.audit_file)) + 1
+        if version > MAX_VERSION:
+            raise Refused(
+                f"{at.spec.name}: the control version is {version - 1}, the highest there is "
+                f"({MAX_VERSION}): no command can bump it (only a direct Redis write gets there)"
+            )
         now = time.time()
         change_id = uuid.uuid4().hex
         new = base.model_copy(
@@ -231,7 +254,10 @@ class ControlService:
                 "change_id": change_id,
             }
         )
-        new = DesiredState.model_validate(new.model_dump())  # re-check the updated fields
+        try:  # re-check the updated fields (a reload/flatten sequence at its limit, ...)
+            new = DesiredState.model_validate(new.model_dump())
+        except ValidationError as exc:
+            raise Refused(f"{at.spec.name} cannot be applied: {describe_errors(exc)}") from None
         entry = AuditEntry(
             ts=now,
             who=at.actor,
@@ -246,6 +272,13 @@ class ControlService:
         )
         return new, entry
 
+    def config_check(self, state: DesiredState) -> str:
+        """Why `state`'s config overrides are refused, as `ctl config set` would refuse them."""
+        catalog = read_catalog(self.settings.strategies)
+        if not catalog.directory.is_dir():
+            return ""  # nothing to check against here; runners check what they loaded
+        return "; ".join(config_problems(state.config, catalog.specs))
+
     # -- reads -----------------------------------------------------------------
     def desired(self) -> tuple[DesiredState, Plane, list[str]]:
         """The state in force (higher version of Redis and control.json), read-only."""
@@ -258,10 +291,22 @@ class ControlService:
             try:
                 red = read_redis(client, self.keys)
                 notes += [red.error] if red.error else []
+                found = self._checked(found, red.version, notes)
                 return newer(red.state, found.state), "redis", notes
             except REDIS_UNAVAILABLE as exc:
                 self.redis_problem = str(exc)
+        found = self._checked(found, -1, notes)
         return newer(None, found.state), "file", notes
+
+    def _checked(self, found: FileRead, redis_version: int, notes: list[str]) -> FileRead:
+        """`found`, or nothing with a note when its config would win and is refused."""
+        if found.state is None or found.state.version <= redis_version:
+            return found
+        problem = self.config_check(found.state)
+        if not problem:
+            return found
+        notes.append(f"control.json (version {found.state.version}) refused: {problem}")
+        return FileRead(None, problem)
 
     def config_get(self, strategy: str | None = None) -> ConfigReport:
         """Per strategy: PARAMS defaults, overrides in force, effective values."""

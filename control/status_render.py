@@ -105,14 +105,14 @@ def print_status(status: StatusReport, console: Console | None = None) -> None:
 
 def _runners(runners: list[RunnerRow]) -> Table:
     columns = ["replica", "alive", "pid", "tick", "heartbeat", "paused", "degraded"]
-    columns += ["generation", "git sha", "markets", "control error", "trading problem"]
+    columns += ["generation", "git sha", "markets", "data", "control error", "trading problem"]
     rows = [
         (
             r.replica, _yes(r.alive), r.pid, r.tick,
             f"{r.heartbeat_age_s}s ago" if r.heartbeat_age_s is not None else "",
             _yes(r.paused), _yes(r.degraded), r.generation[:12],
             r.git_sha[:10] + ("+dirty" if r.git_dirty else ""),
-            len(r.markets), r.control_error, _problem(r),
+            len(r.markets), _data(r), r.control_error, _problem(r),
         )
         for r in runners
     ]  # fmt: skip
@@ -129,6 +129,19 @@ def _problem(runner: RunnerRow) -> str:
         since = _when(runner.venue_unresponsive_since)
         problems.append(f"venue unresponsive since {since}: {runner.venue_error}")
     return "; ".join(problems)
+
+
+def _data(runner: RunnerRow) -> str:
+    """The data guard of one runner: ok, holding (why), and its rebuilds from the venue."""
+    guard = runner.data_guard
+    text = guard.state
+    if guard.repairs:
+        last = guard.last_repair
+        text += (
+            f"; rebuilt {guard.repairs}x from the venue, last: {last.get('reason', '?')} "
+            f"({last.get('fills_restored', 0)} fills, {last.get('orders_adopted', 0)} orders)"
+        )
+    return text
 
 
 def _positions(positions: list[PositionRow]) -> Table:

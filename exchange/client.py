@@ -123,6 +123,14 @@ class ClobClient:
                 self._condition_ids[found.slug] = found.condition_id
         return windows
 
+    def market_window(self, condition_id: str) -> MarketWindow | None:
+        """The Up/Down window of one condition id (listed or not); None when unknown."""
+        try:
+            payload = self._get(f"/markets/{quote(condition_id, safe='')}")
+        except NotFound:
+            return None
+        return convert.window(convert.parse(WireMarket, payload, "market"))
+
     def books(self, token_ids: Iterable[str]) -> dict[str, Book]:
         wanted = list(dict.fromkeys(token_ids))
         found: dict[str, Book] = {}

@@ -1,8 +1,9 @@
 """Step 1 of a tick: the desired state in force, from Redis and control.json.
 
 The higher version wins. A control.json that cannot be used (bad JSON, wrong
-types, truncated, too big) is reported in status and ignored: the last valid
-state stays in force. With Redis down the file alone decides.
+types, truncated, too big, a version that leaves commands no room, config
+overrides the loaded strategies' PARAMS do not allow) is reported in status and
+ignored: the last valid state stays in force. With Redis down the file alone decides.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import cast
 
 from runner.runtime import Runtime
 from state_store.desired import DesiredState, InvalidControlFile, newer, read_control_file
+from state_store.param_spec import config_problems
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,15 @@ def read_desired(rt: Runtime, redis_up: bool = True) -> DesiredState:
         if rt.last_desired is not None:
             from_file = rt.last_desired
     from_redis = read_redis_desired(rt) if redis_up else None
+    if from_file is not None and from_file is not rt.last_desired:
+        wins = from_redis is None or from_file.version > from_redis.version
+        problem = config_problem(rt, from_file) if wins else ""
+        if problem:
+            rt.control_error = f"control.json (version {from_file.version}) refused: {problem}"
+            from_file = rt.last_desired
     desired = newer(from_redis, from_file)
+    if not rt.control_error and desired.config and (problem := config_problem(rt, desired)):
+        rt.control_error = f"config overrides ignored: {problem}"[:500]
     if rt.last_desired is not None and rt.last_desired.version >= desired.version:
         # never step back; a hand edit must bump the version to win (as on convergence)
         desired = rt.last_desired
@@ -62,3 +72,12 @@ def log_entries_change(replica: str, desired: DesiredState, paused: bool) -> Non
         else "paused: no new entries; open orders and positions stay"
     )
     log.warning("runner %s %s (control version %d by %s)", replica, why, desired.version, who)
+
+
+def config_problem(rt: Runtime, state: DesiredState) -> str:
+    """Why `state`'s config overrides do not fit the PARAMS this runner loaded ('' if they do)."""
+    code = rt.reloader.current if state.config else None
+    if code is None:
+        return ""
+    declared = {name: strategy.params for name, strategy in code.strategies.items()}
+    return "; ".join(config_problems(state.config, declared, strict_strategies=False))

@@ -7,10 +7,12 @@ import time
 
 from exchange.errors import VenueError
 from runner import journal
+from runner.adopt import Adopter, restore_fills
 from runner.control_read import read_desired
 from runner.health import halt, venue_answered, venue_failed
 from runner.manifest import manifest_entry
 from runner.orders import apply_venue_fills
+from runner.repairs import RepairLog
 from runner.runtime import Runtime
 from runner.tick import status_section
 from state_store.errors import OperationalError
@@ -49,7 +51,10 @@ def recover(rt: Runtime) -> int:
     """Redis is back: apply the journal (idempotent), advance the cursor, set it aside."""
     path = journal.journal_path(rt.settings.home, rt.settings.bot, rt.config.replica)
     fills, cursor = journal.read(path)
-    applied = apply_venue_fills(rt.store, fills)
+    adopter = Adopter(rt.store, rt.venue, RepairLog(rt.store, rt.settings, rt.config.replica))
+    applied = apply_venue_fills(  # fills of orders Redis lost meanwhile adopt their order
+        rt.store, fills, lambda unmapped: restore_fills(rt.store, unmapped, adopter)
+    )
     if cursor:
         rt.store.client.set(rt.store.keys.fill_cursor, cursor)
     journal.set_aside(path)

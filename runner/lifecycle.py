@@ -12,6 +12,10 @@ docs/architecture.md, "Lifecycle owners"):
   reconciliation job for orders stuck longer than its threshold (which never
   posts: it adopts the venue's view or expires the order).
 
+- `end_canceled`: an order Redis holds as working that the venue canceled (a
+  cancel-all at the venue). Triggered by every runner's venue order sync
+  (runner.venue_sync, every few seconds) and by the reconciliation job.
+
 Settling a closed window has one function too, `runner.settlement.settle_market`,
 run by its rq job (or inline by a runner when no worker listens).
 """
@@ -28,6 +32,7 @@ from exchange.errors import VenueError
 from exchange.types import OrderRequest, VenueOrder
 from exchange.venue import Venue
 from runner.orders import OrderStats, submit
+from runner.repairs import RepairLog
 from state_store.models import Order, OrderStatus, Window, WindowStatus
 from state_store.store import Lease, Store
 
@@ -129,3 +134,26 @@ def adopt(store: Store, order: Order, found: VenueOrder) -> None:
     store.ack_order(order.client_order_id, order.market, "live", found.order_id)
     if found.status == "canceled":
         store.cancel_order(order.client_order_id, order.market, "cancelled", "venue canceled")
+
+
+def end_canceled(store: Store, venue: Venue, order: Order, repairs: RepairLog) -> bool:
+    """End in Redis an order the venue canceled (audited once); True when this call ended it.
+
+    False when the venue has it open or matched (its fills arrive through the trades
+    feed), or cannot say now (tried again at the next pass).
+    """
+    if not order.venue_order_id:
+        return False
+    try:
+        found = venue.get_order(order.venue_order_id)
+    except VenueError as exc:
+        log.warning("venue order %s unavailable: %s", order.venue_order_id, exc)
+        return False
+    if found is None or found.status != "canceled":
+        return False
+    coid, note = order.client_order_id, "canceled at the venue"
+    if not store.cancel_order(coid, order.market, "cancelled", note).changed:
+        return False
+    args = {"client_order_id": coid, "market": order.market, "filled": str(order.filled)}
+    repairs.record("repair_order_closed", f"close:{coid}", args)
+    return True

@@ -13,7 +13,7 @@ about them by their deterministic id (`runner.lifecycle.repair_stuck`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from exchange.errors import OrderRejected
@@ -141,8 +141,19 @@ def record_placement(
         store.cancel_order(coid, market, "cancelled", f"{order_type} {placed.status}")
 
 
-def apply_venue_fills(store: Store, fills: Sequence[VenueFill]) -> int:
-    """Record venue fills of our orders (by venue order id); returns how many were new."""
+#: Applies fills whose venue order Redis does not map (runner.adopt.restore_fills); returns
+#: how many it applied.
+OrphanFills = Callable[[Sequence[VenueFill]], int]
+
+
+def apply_venue_fills(
+    store: Store, fills: Sequence[VenueFill], orphans: OrphanFills | None = None
+) -> int:
+    """Record venue fills of our orders (by venue order id); returns how many were new.
+
+    Fills of venue orders Redis does not map (their create was lost with Redis) go to
+    `orphans`, which adopts them; without it they are left out (and logged).
+    """
     if not fills:
         return 0
     pipe = store.client.pipeline(transaction=False)
@@ -150,16 +161,22 @@ def apply_venue_fills(store: Store, fills: Sequence[VenueFill]) -> int:
         pipe.hget(store.keys.venue_orders, fill.order_id)
     coids = pipe.execute()
     orders = {c: store.order(c) for c in set(coids) if c}
-    calls = []
+    calls, unmapped = [], []
     for fill, coid in zip(fills, coids, strict=True):
         order = orders.get(coid) if coid else None
         if order is None:
-            continue  # not one of this bot's orders
+            unmapped.append(fill)
+            continue
         try:
             calls.append(t.apply_fill(store.keys, to_fill(fill, order)))
         except (ValueError, ArithmeticError) as exc:  # e.g. a size finer than 1e-6
             log.error("venue fill %s cannot be recorded, skipped: %s", fill.fill_id, exc)
-    return sum(r.outcome == "applied" for r in store.execute(calls))
+    applied = sum(r.outcome == "applied" for r in store.execute(calls))
+    if unmapped and orphans is not None:
+        applied += orphans(unmapped)
+    elif unmapped:
+        log.warning("%d venue fills of orders Redis does not know, not applied", len(unmapped))
+    return applied
 
 
 def to_fill(fill: VenueFill, order: Order) -> Fill:
@@ -169,15 +186,16 @@ def to_fill(fill: VenueFill, order: Order) -> Fill:
     )  # fmt: skip
 
 
-def poll_fills(store: Store, venue: Venue) -> tuple[int, str | None]:
-    """Fetch fills after the bot's cursor, apply them, then advance the cursor.
-
-    Returns how many fills were new and the cursor now in force.
+def poll_fills(
+    store: Store, venue: Venue, orphans: OrphanFills | None = None
+) -> tuple[int, str | None]:
+    """Fetch fills after the bot's cursor, apply them (`orphans` adopts the ones of orders
+    Redis lost), then advance the cursor. Returns how many were new and the cursor in force.
     """
     raw = store.client.get(store.keys.fill_cursor)
     cursor = str(raw) if raw else None
     fills, next_cursor = venue.fills_since(cursor)
-    applied = apply_venue_fills(store, fills)
+    applied = apply_venue_fills(store, fills, orphans)
     if next_cursor and next_cursor != cursor:
         store.client.set(store.keys.fill_cursor, next_cursor)
         cursor = next_cursor

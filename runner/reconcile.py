@@ -8,7 +8,9 @@ audit entry (runner.repairs). What it repairs, in this order:
    each run starts from the older, so every period is compared twice) that
    Redis lacks are applied through `apply_fill.lua` (idempotent by fill id). A
    fill found missing is looked at again `RECHECK_S` later, so one a runner is
-   applying right now is not reported as a repair;
+   applying right now is not reported as a repair. A fill of a venue order
+   Redis does not know (its create was lost with Redis) adopts that order
+   (runner.adopt): never skipped;
 2. orders left `new`/`submitted` for `STUCK_AFTER_S`: repaired by the runners'
    own rule (runner.lifecycle.repair_stuck, without posting): the venue's view
    is adopted (by the deterministic venue order id); an order the venue never
@@ -16,7 +18,8 @@ audit entry (runner.repairs). What it repairs, in this order:
    (until then the runner holding the market's lease posts it again itself);
 3. orders Redis thinks live that the venue has canceled: ended in Redis;
 4. orders open at the venue that Redis thinks terminal (a runner frozen
-   between create and post, whose order was expired meanwhile): canceled at the venue;
+   between create and post, whose order was expired meanwhile): canceled at the
+   venue; orders open at the venue that Redis does not know: adopted;
 5. windows past their end while no runner is alive: closed by the runners' own
    rule (runner.lifecycle.close_ended_windows), their settlement jobs enqueued;
 6. closed windows whose settlement job is missing or dead: a fresh job.
@@ -38,6 +41,7 @@ from exchange.errors import VenueError
 from exchange.types import VenueFill, VenueOrder
 from exchange.venue import Venue
 from runner import jobs, lifecycle
+from runner.adopt import Adopter
 from runner.orders import to_fill
 from runner.repairs import RepairLog
 from state_store import transitions as t
@@ -69,6 +73,7 @@ class Reconciler:
         self.recheck_s = recheck_s
         self.stuck_after_s = stuck_after_s
         self.repairs = RepairLog(store, target.settings())
+        self.adopter = Adopter(store, venue, self.repairs)
         self.counts: Counter[str] = Counter()
 
     def run(self) -> dict[str, int]:
@@ -105,10 +110,13 @@ class Reconciler:
     def _apply(self, fill: VenueFill) -> None:
         coid = self.store.coid_for_venue_order(fill.order_id)
         order = self.store.order(coid) if coid else None
-        if order is None:
-            self.counts["fills_unknown_order"] += 1
-            log.warning("venue fill %s of order %s is not one of ours", fill.fill_id, fill.order_id)
-            return
+        if order is None:  # Redis lost its create: adopt the venue's order (audited), never skip
+            before = self.adopter.adopted
+            order = self.adopter.order_for_fill(fill)
+            self.counts["orders_adopted"] += self.adopter.adopted - before
+            if order is None:
+                self.counts["fills_unplaced"] += 1
+                return
         result = self.store.run(t.apply_fill(self.store.keys, to_fill(fill, order)))
         if result.outcome != "applied":
             return
@@ -152,31 +160,17 @@ class Reconciler:
             self.repairs.record("repair_order_expired", f"expire:{coid}", args)
 
     def _gone(self, order: Order) -> None:
-        found = self._venue_order(order)
-        if found is None or found.status != "canceled":
-            return  # matched: its fills arrive through the trades feed (step 1)
-        coid, note = order.client_order_id, "canceled at the venue"
-        if self.store.cancel_order(coid, order.market, "cancelled", note).changed:
+        if lifecycle.end_canceled(self.store, self.venue, order, self.repairs):
             self.counts["orders_closed"] += 1
-            args = {"client_order_id": coid, "market": order.market, "filled": str(order.filled)}
-            self.repairs.record("repair_order_closed", f"close:{coid}", args)
-
-    def _venue_order(self, order: Order) -> VenueOrder | None:
-        if not order.venue_order_id:
-            return None
-        try:
-            return self.venue.get_order(order.venue_order_id)
-        except VenueError as exc:
-            log.warning("venue order %s unavailable: %s", order.venue_order_id, exc)
-            return None
 
     # -- 4. open at the venue, over in Redis -----------------------------------
     def venue_orders(self, open_at_venue: dict[str, VenueOrder]) -> None:
         for venue_id in open_at_venue:
             coid = self.store.coid_for_venue_order(venue_id)
             order = self.store.order(coid) if coid else None
-            if order is None:
-                self.counts["venue_orders_unknown"] += 1
+            if order is None:  # resting at the venue, its create lost with Redis: adopt it
+                if self.adopter.adopt(open_at_venue[venue_id]) is not None:
+                    self.counts["venue_orders_adopted"] += 1
                 continue
             if not order.status.terminal:
                 continue

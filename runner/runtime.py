@@ -86,6 +86,21 @@ class Halt:
 
 
 @dataclass
+class GuardState:
+    """What this runner remembers of the bot's Redis (runner.guard) and its venue sync."""
+
+    epoch: str = ""  # the epoch of nb:{B}:epoch last seen
+    seq: int = -1  # this replica's sequence after its last tick (-1: nothing remembered yet)
+    holding: str = ""  # why this tick places no new orders ("" while trading)
+    went_back: str = ""  # Redis went back during the last tick (seen by its bump)
+    repairs: int = 0  # rebuilds from the venue by this process
+    last_repair: dict[str, Any] = field(default_factory=dict)
+    venue_synced_at: float = 0.0  # monotonic time of the last venue order sync
+    orders_ended: int = 0  # orders ended at the venue that this runner ended in Redis
+    orders_adopted: int = 0  # venue orders Redis did not know, adopted by this runner
+
+
+@dataclass
 class Runtime:
     settings: Settings
     config: RunnerConfig
@@ -98,6 +113,7 @@ class Runtime:
     closers: list[Callable[[], object]] = field(default_factory=list)  # build_runtime's handles
     leases: dict[str, Lease] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
+    guard: GuardState = field(default_factory=GuardState)
     tick: int = 0
     last_tick_at: float = 0.0
     paused: bool = False

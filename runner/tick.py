@@ -14,17 +14,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import leases, lifecycle, orders
+from runner import guard, leases, lifecycle, orders
 from runner import markets as mk
-from runner.control_read import read_desired
+from runner.adopt import Adopter, restore_fills
+from runner.control_read import config_problem, read_desired
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
 from runner.manifest import manifest_entry
 from runner.memory import current_memory, read_memories, remember
 from runner.published import sync_published
+from runner.repairs import RepairLog
 from runner.runtime import Runtime
 from runner.strategy_call import StrategyOutcome
+from runner.venue_sync import sync_orders
 from runner.view_builder import market_view, strategy_view
+from state_store import param_spec
 from state_store.converge import converge
 from state_store.desired import DesiredState
 from state_store.errors import OperationalError
@@ -51,9 +55,10 @@ class TickReport:
 def run_tick(rt: Runtime) -> TickReport:
     began = time.perf_counter()
     rt.tick += 1
-    converge(rt.client, rt.settings)
+    converge(rt.client, rt.settings, check=lambda state: config_problem(rt, state))
     desired = read_desired(rt)
     clear_if_operator_acted(rt, desired)
+    check_redis(rt)  # Redis went backwards: hold orders, rebuild from the venue, resume
     reloads = rewire(rt, desired)
     now = rt.venue.server_time()
     rt.venue_clock.observe(now, time.time())
@@ -64,7 +69,9 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.leases = leases.refresh(
         rt.store, rt.config.replica, markets, rt.leases, rt.config.lease_ttl_ms, replicas
     )
-    fills = poll_fills(rt)  # before the snapshot: strategies decide with every fill known
+    adopter = Adopter(rt.store, rt.venue, RepairLog(rt.store, rt.settings, rt.config.replica))
+    fills = poll_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
+    sync_with_venue(rt, adopter)  # orders the venue ended, resting orders Redis lost
     snaps = rt.store.snapshot(sorted(rt.leases))
     report = TickReport(rt.tick, not desired.entries_allowed, generation(rt), len(rt.leases))
     report.fills = fills
@@ -72,21 +79,48 @@ def run_tick(rt: Runtime) -> TickReport:
     housekeeping(rt, snaps, now, report)
     reloads += feedback(rt, report.outcomes)
     report.reloads = reloads
+    guard.bump(rt)  # after every write of the tick (see runner.guard)
     rt.counters.tick_durations.observe(time.perf_counter() - began)
     publish_status(rt, reloads)
     return report
 
 
-def poll_fills(rt: Runtime) -> int:
-    """Apply new venue fills; an operational error (e.g. refused credentials) halts trading
-    and lets the rest of the tick go on (leases, snapshot, housekeeping, status)."""
+def poll_fills(rt: Runtime, adopter: Adopter) -> int:
+    """Apply new venue fills (a fill of an order Redis lost adopts it); an operational error
+    (e.g. refused credentials) halts trading and lets the rest of the tick go on."""
     try:
-        fills, rt.fill_cursor = orders.poll_fills(rt.store, rt.venue)
+        fills, rt.fill_cursor = orders.poll_fills(
+            rt.store, rt.venue, lambda unmapped: restore_fills(rt.store, unmapped, adopter)
+        )
     except OperationalError as exc:
         halt(rt, exc)
         return 0
     rt.counters.fills_applied += fills
     return fills
+
+
+def check_redis(rt: Runtime) -> None:
+    """The data guard (runner.guard); a rebuild the venue refuses (bad credentials) halts
+    trading and is tried again at the next tick (not while halted: no orders then anyway)."""
+    if rt.halt is not None:
+        return
+    try:
+        guard.check(rt)
+    except OperationalError as exc:
+        halt(rt, exc)
+
+
+def sync_with_venue(rt: Runtime, adopter: Adopter) -> None:
+    """The venue order sync, best effort: a venue error waits for the next pass, an
+    operational one halts trading (as for fills) and the tick goes on."""
+    if rt.halt is not None:
+        return
+    try:
+        sync_orders(rt, adopter)
+    except OperationalError as exc:
+        halt(rt, exc)
+    except VenueError as exc:
+        log.warning("venue order sync failed, next pass: %s", exc)
 
 
 def rewire(rt: Runtime, desired: DesiredState) -> list[ManifestEntry]:
@@ -117,6 +151,9 @@ def trade(
     books = rt.venue.books(tokens) if tokens else {}
     refs = mk.reference_prices(rt.venue, {w.asset for w in windows.values()})
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
+    if rt.guard.holding:  # another replica is rebuilding Redis from the venue
+        log.warning("no new orders this tick: %s", rt.guard.holding)
+        return
     stats = orders.OrderStats()
     if rt.halt is None:  # repairing may post again: not while halted
         repair_stuck(rt, snaps, now, stats)
@@ -166,23 +203,16 @@ def decide_all(
     return outcomes + failed
 
 
-def merged_params(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults with the operator's overrides; unknown keys and wrong types are ignored here
-    (the control plane refuses them when they are set)."""
-    merged = dict(defaults)
+def merged_params(declared: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """PARAMS defaults (a `Param` gives its default) with the operator's overrides; unknown
+    keys, wrong types and values outside a `Param`'s limits are ignored here (the control
+    plane refuses them when they are set, the runner reports them in status)."""
+    merged = param_spec.defaults(declared)
     for key, value in overrides.items():
-        default = defaults.get(key)
-        if key in defaults and _same_kind(default, value):
+        spec = param_spec.spec_of(declared[key]) if key in declared else None
+        if spec is not None and not param_spec.value_problem(spec, value):
             merged[key] = value
     return merged
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float)
-    return isinstance(value, type(default))
 
 
 def housekeeping(
@@ -275,6 +305,7 @@ def status_section(rt: Runtime) -> RunnerStatus:
         last_loop_error=c.last_loop_error,
         venue_errors=c.venue_errors,
         last_venue_error=c.last_venue_error,
+        data_guard=guard.status_record(rt),
     )
 
 

@@ -9,6 +9,9 @@
 - control.json invalid: left alone and reported (runners keep the last valid
   state), unless `repair_invalid` (control commands): then it is moved aside to
   `control.json.rejected-<ts>` and rewritten from Redis, with a warning.
+- `check` (a caller's validation of a newer control.json, e.g. config overrides
+  against the strategies' PARAMS: the runner and the control plane know them,
+  this layer does not) refusing it: treated as an invalid file, with its reason.
 
 Call it with Redis up (it raises redis errors otherwise). When both copies
 agree it takes no lock and writes nothing: two reads.
@@ -17,6 +20,7 @@ agree it takes no lock and writes nothing: two reads.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,6 +36,8 @@ from state_store.keys import Keys
 from state_store.settings import Settings
 
 Action = Literal["none", "file->redis", "redis->file"]
+#: Why a desired state read from control.json must not be obeyed ('' when it may).
+StateCheck = Callable[[DesiredState], str]
 MAX_ATTEMPTS = 5
 
 
@@ -46,13 +52,19 @@ class Convergence:
     redis_error: str = ""  # the Redis hash is invalid
 
 
-def converge(client: redis.Redis, settings: Settings) -> DesiredState:
+def converge(
+    client: redis.Redis, settings: Settings, check: StateCheck | None = None
+) -> DesiredState:
     """Copy the higher-versioned side to the other; return the state both now hold."""
-    return converge_report(client, settings).state
+    return converge_report(client, settings, check=check).state
 
 
 def converge_report(
-    client: redis.Redis, settings: Settings, *, repair_invalid: bool = False
+    client: redis.Redis,
+    settings: Settings,
+    *,
+    repair_invalid: bool = False,
+    check: StateCheck | None = None,
 ) -> Convergence:
     """`converge` with details; takes the control lock only when the sides differ."""
     red = read_redis(client, Keys(settings.bot))
@@ -61,20 +73,24 @@ def converge_report(
         return Convergence(red.state or DesiredState())
     try:
         with lock_for(settings.control_file):
-            return converge_locked(client, settings, repair_invalid=repair_invalid)
+            return converge_locked(client, settings, repair_invalid=repair_invalid, check=check)
     except filelock.Timeout:
         busy = f"{settings.control_file}.lock is held by another process: not converged now"
         return Convergence(newer(red.state, fil.state), warnings=(busy,), file_error=fil.error)
 
 
 def converge_locked(
-    client: redis.Redis, settings: Settings, *, repair_invalid: bool = False
+    client: redis.Redis,
+    settings: Settings,
+    *,
+    repair_invalid: bool = False,
+    check: StateCheck | None = None,
 ) -> Convergence:
     """Converge; the caller holds `lock_for(settings.control_file)`."""
     keys = Keys(settings.bot)
     for _ in range(MAX_ATTEMPTS):
         red = read_redis(client, keys)
-        fil = read_file(settings.control_file)
+        fil = _checked(read_file(settings.control_file), red, check)
         if fil.state is not None and fil.state.version > red.version:
             done = _file_to_redis(client, settings, red, fil.state)
             if done is not None:
@@ -89,6 +105,16 @@ def converge_locked(
         ),
         redis_error=red.error,
     )
+
+
+def _checked(fil: FileRead, red: RedisRead, check: StateCheck | None) -> FileRead:
+    """`fil`, or an invalid FileRead when `check` refuses a file that would win."""
+    if check is None or fil.state is None or fil.state.version <= red.version:
+        return fil
+    problem = check(fil.state)
+    if not problem:
+        return fil
+    return FileRead(None, f"control.json (version {fil.state.version}) refused: {problem}")
 
 
 def _file_to_redis(

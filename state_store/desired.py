@@ -7,7 +7,10 @@ start of each tick, the higher version wins.
 `control.json` is parsed strictly: a wrong type (`"paused": "yes"`, `"version":
 1.0`), an unknown field, a non-finite number or a version past 2**53 (Lua and
 JSON numbers are doubles) makes the whole file invalid, and the last valid
-state stays in force. A hand edit must bump `version` to win over Redis.
+state stays in force. A hand edit must bump `version` to win over Redis, and
+must leave room for commands: a file whose `version`, `reload_seq` or
+`flatten_seq` is above `MAX_FILE_VERSION` is refused, so a hand edit can never
+take the version to where no command could bump it (control locked).
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 ConfigValue = bool | int | float | str
 MAX_CONTROL_FILE_BYTES = 1_000_000
 MAX_VERSION = 2**53 - 1  # exact in a double: Lua (CAS script) and JSON readers agree
+COMMAND_ROOM = 2**32  # bumps a state from control.json must leave for commands
+MAX_FILE_VERSION = MAX_VERSION - COMMAND_ROOM
+BUMPED = ("version", "reload_seq", "flatten_seq")
 
 
 class DesiredState(BaseModel):
@@ -94,11 +100,27 @@ def parse_control(raw: bytes | str, where: str = "control.json") -> DesiredState
     if len(raw) > MAX_CONTROL_FILE_BYTES:
         raise InvalidControlFile(f"{where} is {len(raw)} bytes (limit {MAX_CONTROL_FILE_BYTES})")
     try:
-        return DesiredState.model_validate_json(raw, strict=True)
+        state = DesiredState.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         raise InvalidControlFile(f"{where}: {describe_errors(exc)}") from exc
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidControlFile(f"{where}: {_first_line(exc)}") from exc
+    problem = room_problem(state)
+    if problem:
+        raise InvalidControlFile(f"{where}: {problem}")
+    return state
+
+
+def room_problem(state: DesiredState) -> str:
+    """Why a state from a file leaves commands no room to bump it; '' when it does."""
+    for name in BUMPED:
+        value = getattr(state, name)
+        if value > MAX_FILE_VERSION:
+            return (
+                f"{name} {value} leaves no room for commands (at most {MAX_FILE_VERSION} is "
+                f"accepted from a file; commands bump it up to {MAX_VERSION})"
+            )
+    return ""
 
 
 def describe_errors(exc: ValidationError, limit: int = 3) -> str:

@@ -148,6 +148,23 @@ class Keys:
         """String: JSON pair of the reconciliation job's last two venue trades cursors."""
         return self._k("cursor", "reconcile")
 
+    # -- data-loss guard: epoch, per-replica sequence, repair in progress ----
+    @property
+    def epoch(self) -> str:
+        """Hash: `epoch` (random id written once into an empty Redis) and `created_at`."""
+        return self._k("epoch")
+
+    @property
+    def seq(self) -> str:
+        """Hash: replica -> sequence it bumped after its last tick's writes (never goes back)."""
+        return self._k("seq")
+
+    @property
+    def repairing(self) -> str:
+        """String `<replica>|<reason>` with a PX expiry: a rebuild from the venue is running;
+        while it exists no runner places new orders."""
+        return self._k("repairing")
+
     def audit_once(self, change_id: str) -> str:
         """String with an expiry: this audit entry id was already added to the stream."""
         return self._k("audit_once", change_id)

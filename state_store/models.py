@@ -169,3 +169,9 @@ def derive_client_order_id(
     """Deterministic client order id: same inputs, same id, on every replica and retry."""
     material = "\x1f".join([bot, strategy, market, f"{window_start:.0f}", intent_key])
     return "nb" + hashlib.sha256(material.encode()).hexdigest()[:30]
+
+
+def adopted_client_order_id(bot: str, venue_order_id: str) -> str:
+    """Client order id for a venue order Redis did not know (adopted after a data loss)."""
+    material = "\x1f".join([bot, "adopted", venue_order_id])
+    return "nb" + hashlib.sha256(material.encode()).hexdigest()[:30]

@@ -14,6 +14,7 @@ from redis.commands.core import Script
 
 SCRIPT_NAMES = (
     "create_order",
+    "adopt_order",
     "ack_order",
     "apply_fill",
     "cancel_order",

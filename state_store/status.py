@@ -55,6 +55,18 @@ class TickSeconds(_Record):
     last: float = 0.0
 
 
+class DataGuardStatus(_Record):
+    """What a runner knows of its bot's Redis (runner.guard) and its venue order sync."""
+
+    state: str = "ok"  # "ok", or why it places no new orders (a rebuild from the venue)
+    redis_epoch: str = ""  # the first 12 characters of nb:{B}:epoch last seen
+    redis_seq: int = -1  # this replica's sequence after its last tick
+    repairs: int = 0  # rebuilds from the venue by this process
+    last_repair: dict[str, Any] = Field(default_factory=dict)  # reason, counts, seconds
+    orders_adopted: int = 0  # venue orders Redis did not know, adopted by this process
+    orders_ended_at_venue: int = 0  # orders the venue ended that this process ended in Redis
+
+
 class RunnerStatus(_Record):
     """One runner's section: who it is, how far it got, what it runs, what went wrong."""
 
@@ -84,6 +96,7 @@ class RunnerStatus(_Record):
     last_loop_error: str = ""
     venue_errors: int = 0
     last_venue_error: str = ""
+    data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
     stopped: bool = False
 
     def to_redis(self) -> dict[str, str]:

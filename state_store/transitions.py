@@ -85,6 +85,34 @@ def create_order(
     return Call("create_order", keys, args)
 
 
+@dataclass(frozen=True)
+class Adoption:
+    """A venue order Redis did not know, with what the venue says about it."""
+
+    coid: str
+    market: str
+    outcome: str
+    token_id: str
+    side: str
+    price: Decimal
+    size: Decimal
+    venue_order_id: str
+    status: str  # live | cancelled (a matched order becomes filled by its fills)
+    order_type: str = "GTC"
+
+
+def adopt_order(k: Keys, a: Adoption) -> Call:
+    """Record a venue order whose create Redis lost; a known order id changes nothing."""
+    m = a.market
+    keys = (k.order(a.coid), k.pending, k.pending_market(m), k.market_orders(m), k.venue_orders)
+    args = (
+        a.coid, m, "(adopted)", f"adopted:{a.venue_order_id[:18]}", a.outcome, a.token_id,
+        a.side, plain(a.price), plain(a.size), a.order_type, a.venue_order_id, a.status,
+        now_text(),
+    )  # fmt: skip
+    return Call("adopt_order", keys, args)
+
+
 def ack_order(
     k: Keys,
     coid: str,

@@ -15,6 +15,9 @@ from types import MappingProxyType
 from typing import Any
 
 from state_store.models import Intent, Order, Outcome, Position
+from state_store.param_spec import Param
+
+__all__ = ["BookTop", "Decision", "MarketView", "Param", "Remember", "View"]
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 

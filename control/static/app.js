@@ -172,6 +172,14 @@ function runnerRow(r) {
   if (r.operational_error) state.push(tag("halted", "bad"));
   if (r.venue_unresponsive_since != null) state.push(tag("venue unresponsive", "bad"));
   if (r.on_probation) state.push(tag("probation", "info"));
+  const guard = r.data_guard || {};
+  if (guard.state && guard.state !== "ok") state.push(tag("rebuilding", "bad"));
+  if (guard.repairs) {
+    const last = guard.last_repair || {};
+    const repaired = tag(`rebuilt ${guard.repairs}x`, "warn");
+    repaired.title = `${last.reason || ""}: ${last.fills_restored ?? 0} fills, ${last.orders_adopted ?? 0} orders adopted`;
+    state.push(repaired);
+  }
   const problems = runnerProblems(r);
   const errors = problems.length
     ? h("span", { class: "problem", "data-field": "problems" }, problems.join(" · "))

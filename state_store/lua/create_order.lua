@@ -4,6 +4,12 @@
 --       price, size, order_type, venue_order_id, replica, fence, now
 local existing = redis.call('HGET', KEYS[1], 'status')
 if existing then return {'exists', existing} end
+-- the same venue order id (same signed body) already adopted under another id after a
+-- data loss: it is this very order; do not make a second record of it
+if ARGV[11] ~= '' then
+  local adopted = redis.call('HGET', KEYS[7], ARGV[11])
+  if adopted and adopted ~= ARGV[1] then return {'exists', 'adopted:' .. adopted} end
+end
 
 local lease = redis.call('GET', KEYS[5])
 local want = ARGV[12] .. '|' .. ARGV[13]

@@ -146,6 +146,7 @@ def runner(path: Path, client: Any = None) -> Any:
         settings=SimpleNamespace(control_file=path),
         client=client,
         store=SimpleNamespace(keys=Keys("fuzz")),
+        reloader=SimpleNamespace(current=None),  # no strategies loaded: no PARAMS to check
         control_error="",
         last_desired=LAST_GOOD,
         paused=True,

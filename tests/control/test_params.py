@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from control.params import InvalidValue, coerce, read_catalog
+from state_store.param_spec import Param
 
 
 def test_catalog_reads_params_statically(strategies: Path) -> None:
@@ -86,3 +87,28 @@ def test_coerce_accepts_the_default_type(raw: object, default: object, expected:
 def test_coerce_refuses_other_types(raw: object, default: object) -> None:
     with pytest.raises(InvalidValue):
         coerce(raw, default)  # type: ignore[arg-type]
+
+
+def test_catalog_reads_param_limits_statically(tmp_path: Path) -> None:
+    source = (
+        "from state_store.view import Param\n"
+        "PARAMS = {'size': Param(5, min=1, max=50), 'edge': view.Param(0.1, max=0.5), 'n': 3}\n"
+        "def decide(view):\n    return []\n"
+    )
+    (tmp_path / "limited.py").write_text(source)
+    catalog = read_catalog(tmp_path)
+    assert catalog.params["limited"] == {"size": 5, "edge": 0.1, "n": 3}
+    assert catalog.specs["limited"]["size"] == Param(5, min=1, max=50)
+    assert catalog.specs["limited"]["edge"] == Param(0.1, max=0.5)
+    assert catalog.specs["limited"]["n"] == Param(3)
+
+
+@pytest.mark.parametrize(
+    "entry", ["Param('a', min=1)", "Param(5, min=9, max=1)", "Param(5, min='x')", "Param(len)"]
+)
+def test_catalog_reports_a_bad_param(tmp_path: Path, entry: str) -> None:
+    (tmp_path / "bad.py").write_text(
+        f"PARAMS = {{'size': {entry}}}\ndef decide(view):\n    return []\n"
+    )
+    catalog = read_catalog(tmp_path)
+    assert "bad" not in catalog.params and catalog.problems[0].startswith("bad.py:")

@@ -54,6 +54,7 @@ def runner_view(settings: Settings, client: redis.Redis | None = None) -> Any:
         client=client,
         store=SimpleNamespace(keys=keys),
         config=SimpleNamespace(replica="r1"),
+        reloader=SimpleNamespace(current=None),  # no strategies loaded: no PARAMS to check
         control_error="",
         last_desired=None,
         paused=False,

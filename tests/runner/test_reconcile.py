@@ -104,6 +104,33 @@ def test_a_missing_fill_is_applied_once_and_audited(bench: Bench) -> None:
     assert bench.audited() == ["repair_fill"]
 
 
+def forget(bench: Bench, coid: str) -> str:
+    """What a Redis that lost the order's create looks like: no record, no venue id mapping."""
+    order = bench.store.order(coid)
+    assert order is not None
+    client, keys = bench.store.client, bench.store.keys
+    client.delete(keys.order(coid))
+    client.hdel(keys.venue_orders, order.venue_order_id)
+    for key in (keys.pending, keys.pending_market(order.market), keys.market_orders(order.market)):
+        client.srem(key, coid)
+    return order.venue_order_id
+
+
+def test_fills_and_resting_orders_redis_lost_are_adopted_not_skipped(bench: Bench) -> None:
+    taken = forget(bench, bench.order("take", ask(bench), "submitted", place=True))
+    resting = forget(bench, bench.order("rest", "0.01", "submitted", place=True))
+    counts = bench.reconcile(recheck_s=0)
+    assert counts["fills_repaired"] == 1 and counts["venue_orders_adopted"] == 1
+    assert counts["orders_adopted"] == 1 and "fills_unplaced" not in counts
+    for venue_id in (taken, resting):
+        coid = bench.store.coid_for_venue_order(venue_id)
+        assert coid is not None and bench.store.order(coid) is not None
+    assert bench.store.position(bench.window.market).up_shares == 5
+    assert sorted(bench.audited()) == sorted(
+        ["repair_order_adopted_from_venue", "repair_fill", "repair_order_adopted_from_venue"]
+    )
+
+
 def test_a_stuck_order_the_venue_has_is_adopted(bench: Bench) -> None:
     coid = bench.order("rest", "0.01", "submitted", place=True)
     bench.age(coid, 60)

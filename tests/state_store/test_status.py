@@ -82,9 +82,10 @@ def test_runner_hash_fields_are_flat_and_readable() -> None:
     assert json.loads(fields["markets"]) == ["btc-updown-5m-1764000000"]
     assert json.loads(fields["tick_seconds"])["buckets"] == [[0.005, 1], [0.01, 2]]
     assert "stopped" not in fields  # a live runner's hash has the fields it always had
-    added = {  # since the previous version: the halt, the venue's health and its clock
+    added = {  # since the previous version: the halt, the venue's health, its clock, data guard
         "operational_error", "operational_error_since", "venue_unresponsive_since",
         "venue_error", "venue_clock",
+        "data_guard",  # the data guard (runner.guard): epoch, sequence, rebuilds
     }  # fmt: skip
     assert set(fields) == set(OLD_SECTION) | added
 
