@@ -8,7 +8,8 @@ A dirty tree gets an attempt: the gate says whether the folder is one complete
 tree (else hold and retry with backoff, since close-write and lock removal may
 come with no event); a complete tree whose generation is not the published one
 is validated once (runner.reload.validate_tree, the one validator: static
-checks, then the import in a child process under a timeout) and published, or
+checks, then the import in a candidate strategy host, the kind of process the
+code will live in, under a timeout) and published, or
 marked rejected (code hash + manifest) while the previous generation stays
 live. A raised desired-state `reload_seq` (ctl reload, POST /api/reload)
 forces a revalidation and a new publish (new seq) even for an unchanged tree.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import redis
 
+from runner.host.client import StrategyHost
 from runner.manifest import manifest_entry
 from runner.publish.gate import Gate, Verdict
 from runner.publish.gitstate import Checkout
@@ -31,7 +33,6 @@ from runner.publish.source import EventSource
 from runner.publish.writer import REPLICA, CodeWriter
 from runner.reload import (
     EventKind,
-    Isolation,
     ReloadEvent,
     Tree,
     ValidationResult,
@@ -104,7 +105,7 @@ class Publisher:
             step_ms=opts.step_ms,
             force_polling=opts.force_polling,
         )
-        self.isolation = Isolation()
+        self.host: StrategyHost | None = None  # candidate hosts, once this publisher is active
         self.notifier = Notifier() if opts.notify else None
         self._thread: threading.Thread | None = None
         self._started = False  # forkserver and file events: started once first active
@@ -155,11 +156,11 @@ class Publisher:
                 log.warning("publisher thread still busy after %.1fs; leaving it", timeout)
 
     def _start_work(self) -> None:
-        """The forkserver and the file events, once this publisher is first active."""
+        """The candidate hosts and the file events, once this publisher is first active."""
         if self._started:
             return
         self._started = True
-        self.isolation.start()
+        self.host = StrategyHost(load_timeout_s=self.options.validate_timeout)
         if self.options.events:
             self.source.start()
 
@@ -213,7 +214,8 @@ class Publisher:
     def _shutdown(self) -> None:
         self.source.close()
         self.keeper.close()
-        self.isolation.close()
+        if self.host is not None:
+            self.host.close()
         if self.notifier is not None:
             self.notifier.close()
 
@@ -238,7 +240,7 @@ class Publisher:
         self.validations += 1
         previous = current.strategies if current else ()
         result = validate_tree(
-            tree, self.options.validate_timeout, isolation=self.isolation, previous=previous
+            tree, self.options.validate_timeout, host=self.host, previous=previous
         )
         if not result.ok:
             return self._reject(tree, verdict, result.error, result.modules, forced)
