@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from runner.host.client import StrategyHost
-from runner.reload import Isolation, validate_tree
+from runner.reload import validate_tree
 from runner.reload.tree import make_tree
 
 GOOD = "def decide(view):\n    return []\n"
