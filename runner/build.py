@@ -68,12 +68,13 @@ def build_runtime(
     host = StrategyHost(budget_s=config.decide_budget_s, load_timeout_s=config.validate_timeout_s)
     caller = HostCaller(host)
     closers.insert(0, caller.close)
+    loader = HostLoader(host)
     reloader = Reloader(
         settings.strategies,
         probation_ticks=config.probation_ticks,
         quarantine=RedisQuarantine(client, store.keys),
         only=config.strategies or None,
-        loader=HostLoader(host),
+        loader=loader,
     )
     closers.insert(0, reloader.close)
     # the same publisher `neverblink watch` runs: it publishes only while it holds the
@@ -82,6 +83,7 @@ def build_runtime(
         validate_timeout=config.validate_timeout_s, notify=False
     )
     publisher = Publisher(settings, client, options)
+    publisher.on_publish = loader.prefetch  # start loading what it publishes before the tick
     publisher.start()
     closers.insert(0, publisher.close)
     rt = Runtime(

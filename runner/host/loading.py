@@ -5,7 +5,9 @@ wires it): a generation is prepared in a candidate host (`StrategyHost.prepare`:
 the host loads the generations the runner holds, then the new one, then a dry
 `decide`) on a thread of its own, beside the tick, and the tick that finds it
 ready adopts that host (a swap). Until then `load` answers None and the
-reloader looks again next tick, so a slow import never holds up a tick.
+reloader looks again next tick, so a slow import never holds up a tick. A
+runner whose in-process publisher just published a tree starts preparing it at
+once (`prefetch`), so the next tick usually finds it ready.
 
 The `CodeVersion` it returns names strategies the runner cannot call itself:
 their `decide` runs in the host (`HostCaller`), their `migrate` is a call to
@@ -15,6 +17,7 @@ the host, and their params are the values the host reported.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,24 +37,19 @@ class HostLoader:
         self.host = host
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="nb-host-prepare")
         self._pending: tuple[str, Future[Prepared]] | None = None
+        self._lock = threading.Lock()  # prefetch comes from the publisher's thread
 
     def load(
         self, tree: Tree, *, git_sha: str, git_dirty: bool, keep: Sequence[str]
     ) -> CodeVersion | None:
         """The generation, live in the host; None while its candidate host is preparing
         (call again next tick); ValidationError when the host refused it."""
-        pending = self._pending
-        if pending is not None and pending[0] != tree.generation:
-            self._drop(pending[1])  # the folder moved on: that candidate will not go live
-            pending = self._pending = None
-        if pending is None:
-            future = self._pool.submit(self.host.prepare, tree, tuple(keep))
-            self._pending = (tree.generation, future)
-            return None
-        if not pending[1].done():
-            return None
-        self._pending = None
-        prepared = pending[1].result()
+        with self._lock:
+            pending = self._start(tree, keep)
+            if not pending.done():
+                return None
+            self._pending = None
+        prepared = pending.result()
         if prepared.live is None:
             problems = prepared.result.problems or (Problem("", None, "the host refused it"),)
             raise ValidationError(problems)
@@ -63,6 +61,24 @@ class HostLoader:
             prepared.result.seconds * 1000,
         )
         return code_version(self.host, tree, prepared.result, git_sha, git_dirty)
+
+    def prefetch(self, tree: Tree) -> None:
+        """Start preparing `tree` now (any thread): the publisher of this process just
+        published it, so the tick that adopts it finds its candidate ready or nearly."""
+        with self._lock:
+            if tree.generation not in self.host.loaded:  # not a republish of what is live
+                self._start(tree, self.host.loaded)
+
+    def _start(self, tree: Tree, keep: Sequence[str]) -> Future[Prepared]:
+        """The candidate being prepared for `tree`, started if need be (lock held)."""
+        pending = self._pending
+        if pending is not None and pending[0] == tree.generation:
+            return pending[1]
+        if pending is not None:
+            self._drop(pending[1])  # the folder moved on: that candidate will not go live
+        future = self._pool.submit(self.host.prepare, tree, tuple(keep))
+        self._pending = (tree.generation, future)
+        return future
 
     def _drop(self, future: Future[Prepared]) -> None:
         def discard(done: Future[Prepared]) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -106,6 +107,9 @@ class Publisher:
             force_polling=opts.force_polling,
         )
         self.host: StrategyHost | None = None  # candidate hosts, once this publisher is active
+        # called (on the publisher's thread) with each tree it published: a runner that runs
+        # this publisher in-process starts loading it into its own host before its next tick
+        self.on_publish: Callable[[Tree], object] | None = None
         self.notifier = Notifier() if opts.notify else None
         self._thread: threading.Thread | None = None
         self._started = False  # forkserver and file events: started once first active
@@ -274,6 +278,11 @@ class Publisher:
             verdict.git_sha[:12] or "-",
             result.seconds * 1000,
         )
+        if self.on_publish is not None:
+            try:
+                self.on_publish(tree)
+            except Exception:  # a listener's trouble is not the publish's
+                log.exception("on_publish listener failed")
         return "published"
 
     def _reject(
