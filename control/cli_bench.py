@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 import click
@@ -54,6 +56,35 @@ def bench_reload(reloads: int, restarts: int, tick_s: float, as_json: bool) -> N
     from control.bench.reload_bench import run_reload_bench
 
     _report(run_reload_bench(reloads, restarts, tick_s), as_json)
+
+
+@bench_group.command("host")
+@click.option(
+    "--strategies",
+    "folder",
+    default="strategies",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Strategies folder whose strategies decide",
+)
+@click.option("--markets", default=100, show_default=True, help="Markets in every view")
+@click.option("--ticks", default=300, show_default=True, help="Ticks to time")
+@click.option("--rounds", default=20, show_default=True, help="Reloads to time")
+@json_option
+def bench_host(folder: Path, markets: int, ticks: int, rounds: int, as_json: bool) -> None:
+    """The strategy host's cost: decide in-process vs through the host (paired per tick),
+    validate+load in-process vs prepare+adopt, and a hung decide's cost to the tick."""
+    from runner.host import bench
+
+    if markets < 1 or ticks < 1 or rounds < 1:
+        raise click.UsageError("--markets, --ticks and --rounds must be >= 1")
+    logging.basicConfig(level=logging.ERROR)
+    result = {
+        "tick": bench.bench_host(folder, markets=markets, ticks=ticks),
+        "reload": bench.bench_reload(folder, rounds=rounds),
+        "hang": bench.bench_hang(folder, rounds=min(rounds, 10)),
+    }
+    _report(result, as_json)
 
 
 COMMANDS = [bench_group]

@@ -4,8 +4,11 @@
 `build_runtime`, so the tests exercise the wiring production uses. What a
 caller may hand in instead of having it built (a venue client of its own, a
 Redis client it owns, publisher options) is a parameter; everything else
-(store, reloader, quarantine, strategy caller, the in-process publisher, the
-first code generation) is assembled here and nowhere else.
+(store, reloader, quarantine, the strategy host and its caller, the
+in-process publisher, the first code generation) is assembled here and nowhere
+else. Strategy code never runs in a runner's interpreter: the reloader loads
+generations into the runner's strategy host (`HostLoader`), the tick calls it
+through `HostCaller`.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ import redis
 
 from exchange.client import ClobClient
 from exchange.venue import Venue
+from runner.host.caller import HostCaller
+from runner.host.client import StrategyHost
+from runner.host.loading import HostLoader
 from runner.manifest import manifest_entry
 from runner.publish.publisher import Publisher, PublishOptions
 from runner.published import adopt_initial
 from runner.reload import Reloader
 from runner.reload.quarantine import RedisQuarantine
 from runner.runtime import RunnerConfig, Runtime
-from runner.strategy_call import StrategyCaller
 from state_store.connection import connect
 from state_store.errors import REDIS_UNAVAILABLE
 from state_store.manifest import publish
@@ -60,21 +65,25 @@ def build_runtime(
         clob = ClobClient(venue_url, timeout=config.venue_deadline_s)
         closers.insert(0, clob.close)
         venue = clob
+    host = StrategyHost(budget_s=config.decide_budget_s, load_timeout_s=config.validate_timeout_s)
+    caller = HostCaller(host)
+    closers.insert(0, caller.close)
+    loader = HostLoader(host)
     reloader = Reloader(
         settings.strategies,
         probation_ticks=config.probation_ticks,
         quarantine=RedisQuarantine(client, store.keys),
         only=config.strategies or None,
+        loader=loader,
     )
     closers.insert(0, reloader.close)
-    caller = StrategyCaller(config.decide_budget_s)
-    closers.insert(0, caller.close)
     # the same publisher `neverblink watch` runs: it publishes only while it holds the
     # lease, so with a watch (or another runner) publishing it waits as a standby
     options = publish_options or PublishOptions(
         validate_timeout=config.validate_timeout_s, notify=False
     )
     publisher = Publisher(settings, client, options)
+    publisher.on_publish = loader.prefetch  # start loading what it publishes before the tick
     publisher.start()
     closers.insert(0, publisher.close)
     rt = Runtime(

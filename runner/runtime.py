@@ -15,7 +15,7 @@ import redis
 
 from exchange.errors import VenueError, VenueUnavailable
 from exchange.venue import Venue
-from runner.strategy_call import StrategyCaller
+from runner.host.caller import HostCaller
 from runner.tick_timing import TickDurations
 from runner.venue_clock import VenueClock
 from state_store.desired import DesiredState
@@ -108,7 +108,7 @@ class Runtime:
     store: Store
     venue: Venue
     reloader: Any  # runner.reload.Reloader
-    caller: StrategyCaller
+    caller: HostCaller  # the tick's seam to the strategy host
     publisher: Any = None  # runner.publish.Publisher: in-process, a standby while a watch runs
     closers: list[Callable[[], object]] = field(default_factory=list)  # build_runtime's handles
     leases: dict[str, Lease] = field(default_factory=dict)

@@ -35,7 +35,7 @@ from state_store.errors import OperationalError
 from state_store.manifest import ManifestEntry, publish
 from state_store.models import MarketSnapshot, Window
 from state_store.status import RunnerCode, RunnerStatus, heartbeat, write_status_file
-from state_store.view import MarketView
+from state_store.view import MarketView, View
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +176,13 @@ def trade(
 def decide_all(
     rt: Runtime, desired: DesiredState, views: tuple[MarketView, ...], now: float
 ) -> list[StrategyOutcome]:
+    """Every strategy of the current generation decides, in the strategy host (HostCaller);
+    their intents are checked here, in the runner, against the views it built."""
     code = rt.reloader.current
     if code is None:
         return []
     stored = read_memories(rt.client, rt.store.keys, sorted(code.strategies))
-    calls: dict[str, tuple[object, Any]] = {}
+    calls: dict[str, View] = {}
     failed: list[StrategyOutcome] = []
     writable: set[str] = set()
     for name, strategy in code.strategies.items():
@@ -190,13 +192,15 @@ def decide_all(
                 rt.client, rt.store.keys, name, stored[name], strategy.memory_version,
                 strategy.migrate,
             )  # fmt: skip
-        except Exception as exc:  # a strategy's migrate is strategy code: contain it
-            failed.append(StrategyOutcome(name, error=f"migrate raised {exc!r}"[:500]))
+        except Exception as exc:  # migrate runs in the host; its failure is this strategy's
+            failed.append(StrategyOutcome(name, error=f"migrate failed: {exc}"[:500]))
             continue
         if may_write:
             writable.add(name)
-        calls[name] = (strategy.decide, strategy_view(name, rt.tick, now, views, params, memory))
-    outcomes = rt.caller.call_all(calls)
+        calls[name] = strategy_view(name, rt.tick, now, views, params, memory)
+    outcomes = rt.caller.call_all(code.generation, calls)
+    for fault in rt.caller.faults:
+        log.warning("strategy host fault: %s", fault)
     for outcome in outcomes:
         if outcome.remember and not outcome.failed and outcome.name in writable:
             remember(rt.client, rt.store.keys, outcome.name, outcome.remember)

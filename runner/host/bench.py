@@ -10,7 +10,7 @@ the runner's encoding, the host's own work (decode + decides, as it measured
 it), and the rest (transfer, and waiting to be scheduled). `empty_round_trip`
 is a ping to the host at the same point of the tick: what any blocking call
 (a Redis round trip too) costs the tick on this machine at this load.
-To be wired as `neverblink bench host`.
+`neverblink bench host` runs it (so does `python -m runner.host.bench`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 
 from runner.host.caller import HostCaller
 from runner.host.client import StrategyHost
+from runner.reload.isolation import Isolation
 from runner.reload.loader import load_tree, unload
 from runner.reload.tree import make_tree, read_tree
-from runner.reload.validate import validate_tree
 from runner.strategy_call import check_decisions
 from state_store.models import Order, OrderStatus, Position
 from state_store.view import BookTop, MarketView, View
@@ -162,10 +162,12 @@ def bench_host(
 
 
 def bench_reload(strategies: Path, *, rounds: int = 20) -> dict[str, Any]:
-    """Validate-and-load latency of a changed tree: today's path vs the host's, one run.
+    """Validate-and-load latency of a changed tree: the in-process path vs the host's, one run.
 
-    Today: `validate_tree` (static checks + import in a forkserver child) then
-    `load_tree` in the runner's own interpreter. Host: `prepare` (static checks,
+    In-process (what runners did before the host): static checks, the import in a
+    forkserver child (`Isolation`), then `load_tree` in the runner's own
+    interpreter. Host (what `validate_tree` and a runner's reload do now, each
+    once): `prepare` (static checks,
     a warm spare loads the live generation and the new one, a dry decide) then
     `adopt`. Each round changes one byte of a comment, so the tree is new.
     """
@@ -173,6 +175,7 @@ def bench_reload(strategies: Path, *, rounds: int = 20) -> dict[str, Any]:
     sources = {f.name: f.data for f in base.files}
     first = sorted(sources)[0]
     host = StrategyHost(budget_s=1.0)
+    isolation = Isolation()
     today: list[float] = []
     hosted: list[float] = []
     try:
@@ -183,8 +186,8 @@ def bench_reload(strategies: Path, *, rounds: int = 20) -> dict[str, Any]:
             changed = dict(sources, **{first: sources[first] + f"\n# round {n}\n".encode()})
             tree = make_tree(strategies, changed)
             began = time.perf_counter()
-            result = validate_tree(tree)
-            version = load_tree(tree) if result.ok else None
+            report = isolation.run(tree, 5.0, ())
+            version = load_tree(tree) if not report.problems else None
             today.append(time.perf_counter() - began)
             if version is not None:
                 unload(version.package)
@@ -194,8 +197,9 @@ def bench_reload(strategies: Path, *, rounds: int = 20) -> dict[str, Any]:
             host.adopt(prepared)
             hosted.append(time.perf_counter() - began)
             host.unload(tree.generation)
-        return {"rounds": rounds, "today": _summary(today), "host": _summary(hosted)}
+        return {"rounds": rounds, "in_process": _summary(today), "host": _summary(hosted)}
     finally:
+        isolation.close()
         host.close()
 
 

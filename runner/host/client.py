@@ -168,8 +168,15 @@ class StrategyHost:
             raise ValueError("a rejected generation cannot be adopted")
         old, self._live = self._live, prepared.live
         if old is not None:
-            old.process.kill()
+            self._kill_aside(old.process)
         self._unpin(prepared)
+
+    def _kill_aside(self, process: HostProcess) -> None:
+        """Kill and reap a host that no call uses any more, off the caller's thread."""
+        try:
+            self._spawner.submit(process.kill)
+        except RuntimeError:  # closing: kill it here
+            process.kill()
 
     def discard(self, prepared: Prepared) -> None:
         """Drop a prepared host that will not go live."""

@@ -342,6 +342,12 @@ def encode_decisions(decisions: object) -> list[Json]:
     out: list[Json] = []
     for item in decisions:
         if isinstance(item, Intent):
+            for name, value in (("price", item.price), ("size", item.size)):
+                if not isinstance(value, Decimal):  # the runner sees only the string
+                    kind = type(value).__name__
+                    raise ValueError(
+                        f"intent {item.key!r}: {name} {value!r} is a {kind}, not a Decimal"
+                    )
             out.append(
                 [
                     "I",

@@ -8,7 +8,8 @@ A dirty tree gets an attempt: the gate says whether the folder is one complete
 tree (else hold and retry with backoff, since close-write and lock removal may
 come with no event); a complete tree whose generation is not the published one
 is validated once (runner.reload.validate_tree, the one validator: static
-checks, then the import in a child process under a timeout) and published, or
+checks, then the import in a candidate strategy host, the kind of process the
+code will live in, under a timeout) and published, or
 marked rejected (code hash + manifest) while the previous generation stays
 live. A raised desired-state `reload_seq` (ctl reload, POST /api/reload)
 forces a revalidation and a new publish (new seq) even for an unchanged tree.
@@ -19,10 +20,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
 
+from runner.host.client import StrategyHost
 from runner.manifest import manifest_entry
 from runner.publish.gate import Gate, Verdict
 from runner.publish.gitstate import Checkout
@@ -31,7 +34,6 @@ from runner.publish.source import EventSource
 from runner.publish.writer import REPLICA, CodeWriter
 from runner.reload import (
     EventKind,
-    Isolation,
     ReloadEvent,
     Tree,
     ValidationResult,
@@ -104,7 +106,10 @@ class Publisher:
             step_ms=opts.step_ms,
             force_polling=opts.force_polling,
         )
-        self.isolation = Isolation()
+        self.host: StrategyHost | None = None  # candidate hosts, once this publisher is active
+        # called (on the publisher's thread) with each tree it published: a runner that runs
+        # this publisher in-process starts loading it into its own host before its next tick
+        self.on_publish: Callable[[Tree], object] | None = None
         self.notifier = Notifier() if opts.notify else None
         self._thread: threading.Thread | None = None
         self._started = False  # forkserver and file events: started once first active
@@ -155,11 +160,11 @@ class Publisher:
                 log.warning("publisher thread still busy after %.1fs; leaving it", timeout)
 
     def _start_work(self) -> None:
-        """The forkserver and the file events, once this publisher is first active."""
+        """The candidate hosts and the file events, once this publisher is first active."""
         if self._started:
             return
         self._started = True
-        self.isolation.start()
+        self.host = StrategyHost(load_timeout_s=self.options.validate_timeout)
         if self.options.events:
             self.source.start()
 
@@ -213,7 +218,8 @@ class Publisher:
     def _shutdown(self) -> None:
         self.source.close()
         self.keeper.close()
-        self.isolation.close()
+        if self.host is not None:
+            self.host.close()
         if self.notifier is not None:
             self.notifier.close()
 
@@ -238,7 +244,7 @@ class Publisher:
         self.validations += 1
         previous = current.strategies if current else ()
         result = validate_tree(
-            tree, self.options.validate_timeout, isolation=self.isolation, previous=previous
+            tree, self.options.validate_timeout, host=self.host, previous=previous
         )
         if not result.ok:
             return self._reject(tree, verdict, result.error, result.modules, forced)
@@ -272,6 +278,11 @@ class Publisher:
             verdict.git_sha[:12] or "-",
             result.seconds * 1000,
         )
+        if self.on_publish is not None:
+            try:
+                self.on_publish(tree)
+            except Exception:  # a listener's trouble is not the publish's
+                log.exception("on_publish listener failed")
         return "published"
 
     def _reject(

@@ -6,8 +6,13 @@ hashes the same (no second validation, see adopt.py):
 
     tree = read_tree(directory)            # bytes read once + hashes -> generation
     open_for_writing(tree.paths)           # files some process still writes (Linux)
-    result = validate_tree(tree, timeout)  # the validator: static checks + import in a child
-    version = load_tree(tree)              # in-process exec into _nbgen_<generation>
+    result = validate_tree(tree, timeout)  # the validator: static checks + load in a host
+    version = loader.load(tree, ...)       # a runner's: into its strategy host (HostLoader)
+
+`load_tree` (exec into `_nbgen_<generation>` in this interpreter) is what a
+strategy host runs inside itself; `InProcessLoader` uses it for the reload
+plane's own tests and tools. `Isolation` (a forkserver child) is kept as the
+bench's reference for the pre-host path.
 """
 
 from runner.reload.gitinfo import git_info

@@ -4,9 +4,11 @@ The publisher (runner.publish) validated the tree in a child process and
 published its file hashes. The runner reads its own folder once and compares
 every file's sha256 with the published ones. Equal hashes prove the bytes are
 that complete, validated tree (a half-written file cannot hash alike), so no
-quiet window, double read or writer scan is needed: the runner loads them
-in-process (`load_tree`) and the reloader swaps them in at the tick boundary,
-with the usual probation, rollback and quarantine.
+quiet window, double read or writer scan is needed: the reloader's
+`CodeLoader` loads them (a runner's: into its strategy host, beside the tick,
+`runner.host.loading`; "waiting" until the host is ready) and the reloader
+swaps them in at the tick boundary, with the usual probation, rollback and
+quarantine.
 
 Different hashes are one of two things:
 
@@ -24,21 +26,55 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from runner.reload.events import select, tree_event
-from runner.reload.loader import load_tree
+from runner.reload.loader import load_tree, unload
 from runner.reload.model import CodeVersion, Published, Rejected, ReloadEvent, ValidationError
 from runner.reload.quarantine import Quarantine
 from runner.reload.tree import Tree, make_tree, read_tree
 
 log = logging.getLogger(__name__)
 
-# waiting: a mismatch still within its grace (look again next tick)
+# waiting: a mismatch still within its grace, or a load not finished (look again next tick)
 Status = Literal["ready", "current", "rejected", "mismatch", "waiting", "unchanged"]
+
+
+class CodeLoader(Protocol):
+    """How the reloader loads and forgets generations."""
+
+    def load(
+        self, tree: Tree, *, git_sha: str, git_dirty: bool, keep: Sequence[str]
+    ) -> CodeVersion | None:
+        """The loaded version; None while the load goes on (ask again next tick);
+        ValidationError when the tree cannot load. `keep`: generations still held."""
+        ...
+
+    def unload(self, version: CodeVersion) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessLoader:
+    """Loads into this interpreter (`load_tree`): for tests and tools of the reload plane.
+
+    A runner never uses it: `runner.build` gives its reloader a `HostLoader`.
+    """
+
+    def load(
+        self, tree: Tree, *, git_sha: str, git_dirty: bool, keep: Sequence[str]
+    ) -> CodeVersion | None:
+        return load_tree(tree, git_sha=git_sha, git_dirty=git_dirty)
+
+    def unload(self, version: CodeVersion) -> None:
+        if version.package:
+            unload(version.package)
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -90,8 +126,10 @@ class Adopter:
         only: frozenset[str] | None,
         grace: float,
         clock: Callable[[], float] = time.monotonic,
+        loader: CodeLoader | None = None,
     ) -> None:
         self.directory = directory
+        self.loader: CodeLoader = loader or InProcessLoader()
         self.quarantine = quarantine
         self.only = only
         self.grace = grace
@@ -138,7 +176,8 @@ class Adopter:
         if missing:
             msg = f"selected strategies not in published generation {gen}: {', '.join(missing)}"
             return self._report("rejected", target, tree, msg, forced)
-        return self._load(tree, target, forced)
+        keep = [v.generation for v in (held.current, held.last_good) if v is not None]
+        return self._load(tree, target, forced, keep)
 
     def _restored(self, current: CodeVersion) -> Adoption:
         if not self._reported or self._reported.endswith(f":{current.generation}"):
@@ -159,12 +198,16 @@ class Adopter:
         )
         return Adoption("current", event=event)
 
-    def _load(self, tree: Tree, target: Published, forced: bool) -> Adoption:
+    def _load(self, tree: Tree, target: Published, forced: bool, keep: list[str]) -> Adoption:
         started = time.monotonic()
         try:
-            version = load_tree(tree, git_sha=target.git_sha, git_dirty=target.git_dirty)
+            version = self.loader.load(
+                tree, git_sha=target.git_sha, git_dirty=target.git_dirty, keep=keep
+            )
         except ValidationError as exc:  # validated by the publisher, yet fails here: report it
             return self._report("rejected", target, tree, exc.args[0], forced)
+        if version is None:
+            return Adoption("waiting")
         self._reported = ""
         log.info(
             "adopted published generation %s (seq %d) in %.1f ms",

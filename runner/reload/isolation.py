@@ -1,5 +1,9 @@
 """Importing a tree in a child process, so a bad import cannot touch the caller.
 
+No longer the validator's import step (validation loads a tree in a candidate
+strategy host, runner.host): kept as `neverblink bench host`'s reference for
+the path runners took before the host.
+
 An import that hangs, calls os._exit / sys.exit, or segfaults kills or stalls
 only the child. Children come from a multiprocessing "forkserver": one server
 process imports the heavy modules once (`PRELOAD`, including the parent's main

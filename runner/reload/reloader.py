@@ -4,15 +4,17 @@ Code reaches a runner one way: the publisher (runner.publish; `neverblink
 watch`, or the runner's own in-process one) validates a complete tree and
 publishes it; each tick the runner tells the reloader what is published
 (`adopt`) and calls `at_tick_boundary(tick)`, which adopts a published
-generation whose files the runner's folder holds (read, hash, exec: no second
-validation) and swaps it in. Then the runner runs the strategies of `current`
+generation whose files the runner's folder holds (read, hash, load through its
+`CodeLoader`: a runner's loads into its strategy host, see runner.host.loading;
+no second validation) and swaps it in. Then the runner runs the strategies of `current`
 and calls `report_tick(tick, failures)`. A version that fails within its first
 `probation_ticks` ticks is rolled back to last-good and quarantined; one that
 survives becomes last-good. The first version of a process has no fallback, so
 it is last-good at once (no probation). Versions neither current nor last-good
-are unloaded from sys.modules.
+are unloaded (from the host, or from sys.modules in-process).
 
-No thread, no lock: everything runs on the tick's thread. The folder is read
+No lock: everything runs on the tick's thread (a host loader prepares on a
+thread of its own and answers "not yet" until its candidate is ready). The folder is read
 only when its stat signature, the published record or a forced reload says
 something changed.
 """
@@ -24,9 +26,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.reload.adopt import Adopter, Adoption, Held
+from runner.reload.adopt import Adopter, Adoption, CodeLoader, Held
 from runner.reload.events import version_event
-from runner.reload.loader import unload
 from runner.reload.model import CodeVersion, Published, Rejected, ReloadEvent
 from runner.reload.quarantine import LayeredQuarantine, MemoryQuarantine, Quarantine
 from runner.reload.tree import StatSignature, stat_signature
@@ -57,6 +58,7 @@ class Reloader:
         quarantine: Quarantine | None = None,
         only: Collection[str] | None = None,
         mismatch_grace_seconds: float = 5.0,
+        loader: CodeLoader | None = None,
     ) -> None:
         self.directory = Path(directory).absolute()
         self.probation_ticks = probation_ticks
@@ -68,6 +70,7 @@ class Reloader:
             known,
             None if only is None else frozenset(only),
             mismatch_grace_seconds,
+            loader=loader,
         )
         self._current: CodeVersion | None = None
         self._last_good: CodeVersion | None = None
@@ -154,10 +157,11 @@ class Reloader:
 
     def close(self) -> None:
         """Unload every held version."""
-        held = {v.package for v in (self._current, self._last_good) if v is not None}
+        held = {v.generation: v for v in (self._current, self._last_good) if v is not None}
         self._current = self._last_good = None
-        for package in held:
-            unload(package)
+        for version in held.values():
+            self._adopter.loader.unload(version)
+        self._adopter.loader.close()
 
     # -- transitions -----------------------------------------------------------
     def _take(self, adoption: Adoption, tick: int | None) -> list[ReloadEvent]:
@@ -169,7 +173,7 @@ class Reloader:
 
     def _go_live(self, version: CodeVersion, tick: int | None) -> list[ReloadEvent]:
         previous = self._current
-        proven = self._last_good is not None and version.package == self._last_good.package
+        proven = self._last_good is not None and version is self._last_good
         self._current = version
         self._probation = None if proven else _Probation(tick)
         self._retire(previous)
@@ -206,8 +210,8 @@ class Reloader:
 
     def _retire(self, version: CodeVersion | None) -> None:
         """Unload a version unless it is still current or last-good."""
-        if version is None or not version.package:
+        if version is None:
             return
-        held = {v.package for v in (self._current, self._last_good) if v}
-        if version.package not in held:
-            unload(version.package)
+        held = {v.generation for v in (self._current, self._last_good) if v}
+        if version.generation not in held:
+            self._adopter.loader.unload(version)

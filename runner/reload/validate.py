@@ -1,23 +1,28 @@
 """The one validator: everything a tree must pass before it may go live.
 
 Cheap static checks first, in this process (non-empty, file names, syntax,
-imports, `global`, load order); then the import itself in a child process
-under a timeout (isolation.py), which also checks the contract on the executed
-modules (decide, PARAMS, MEMORY_VERSION, migrate, no mutable module state).
-The publisher (runner.publish) is its caller: runners load only what it
-published, so a tree is validated once for the whole fleet.
+imports and the import allowlist, `global`, load order); then the import itself
+in a candidate strategy host (`runner.host`: the very kind of process the code
+will live in, same limits, same audit hook, a dry `decide` on the last markets),
+which also checks the contract on the executed modules (decide, PARAMS,
+MEMORY_VERSION, migrate, no mutable module state). The publisher
+(runner.publish) is its caller: runners load only what it published, so a tree
+is validated once for the whole fleet.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
-from runner.reload.isolation import Isolation
 from runner.reload.loader import compile_tree
 from runner.reload.model import Problem, ValidationError, ValidationResult
 from runner.reload.scan import scan_tree
 from runner.reload.tree import Tree
+
+if TYPE_CHECKING:
+    from runner.host.client import StrategyHost
 
 
 def static_problems(
@@ -41,39 +46,55 @@ def validate_tree(
     timeout: float = 5.0,
     *,
     only: Collection[str] | None = None,
-    isolation: Isolation | None = None,
+    host: StrategyHost | None = None,
     package_names: Iterable[str] = (),
     previous: Collection[str] = (),
 ) -> ValidationResult:
-    """Validate a tree: static checks, then a child-process import under `timeout` seconds.
+    """Validate a tree: static checks, then the import in a candidate host under `timeout` s.
 
     `only`: strategy names that must be present in the tree (the runner's
     --strategy selection); the whole tree is validated regardless.
     `previous`: strategies of the live version; one whose file is still there
     but no longer defines decide (a typo would silently turn it into a
     helper) rejects the tree. Deleting the file is how to remove a strategy.
-    `isolation`: the forkserver to import in (None: a fresh one, closed after).
+    `host`: the strategy host whose candidate processes run the import (None: a
+    fresh one, closed after). The candidate is discarded: validating never
+    changes what a host runs.
     """
     started = time.monotonic()
     names = tuple(package_names)
     problems, order = static_problems(tree, names)
     if problems:
         return ValidationResult(tree.generation, tuple(problems), order, (), _since(started))
-    if isolation is None:
-        own = Isolation()
-        try:
-            report = own.run(tree, timeout, names)
-        finally:
-            own.close()
-    else:
-        report = isolation.run(tree, timeout, names)
-    problems = list(report.problems)
+    modules, strategies = _in_host(tree, timeout, names, host, problems)
     if not problems:
-        problems += _strategy_problems(tree, report.strategies, only)
-        problems += _lost_decide(report.modules, report.strategies, previous)
-    return ValidationResult(
-        tree.generation, tuple(problems), order, report.strategies, _since(started)
-    )
+        problems += _strategy_problems(tree, strategies, only)
+        problems += _lost_decide(modules, strategies, previous)
+    return ValidationResult(tree.generation, tuple(problems), order, strategies, _since(started))
+
+
+def _in_host(
+    tree: Tree,
+    timeout: float,
+    names: tuple[str, ...],
+    host: StrategyHost | None,
+    problems: list[Problem],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Load the tree in a candidate host; its problems are appended to `problems`."""
+    from runner.host.client import StrategyHost
+
+    own = host is None
+    if host is None:
+        host = StrategyHost(load_timeout_s=timeout, spare=False, package_names=names)
+    try:
+        prepared = host.prepare(tree)
+        host.discard(prepared)
+    finally:
+        if own:
+            host.close()
+    result = prepared.result
+    problems += result.problems
+    return result.modules, tuple(sorted(result.strategies))
 
 
 def _strategy_problems(
