@@ -263,9 +263,12 @@ class Demo:
             client.close()
 
     def _shutdown(self) -> None:
-        self.echo("[demo] stopping: runners first (they release their leases), then the rest")
+        self.echo(
+            "[demo] stopping: runners first (they release their leases), then the worker "
+            "(it finishes its job while the venue still answers), then the rest"
+        )
         runners = [n for n in self.sup.children if n.startswith("runner-")]
-        killed = self.sup.stop_all(STOP_TIMEOUT_S, first=runners)
+        killed = self.sup.stop_all(STOP_TIMEOUT_S, first=runners, then=["worker"])
         if killed:
             self.echo(f"[demo] killed after {STOP_TIMEOUT_S:g} s: {', '.join(killed)}")
         if self.started_redis:

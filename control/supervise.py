@@ -129,14 +129,21 @@ class Supervisor:
         return [n for n, c in self.children.items() if c.proc and c.proc.poll() is None]
 
     # -- stopping --------------------------------------------------------------
-    def stop_all(self, timeout: float = 15.0, first: Sequence[str] = ()) -> list[str]:
-        """SIGTERM the children named in `first` and wait for them, then the others; at the
-        deadline SIGKILL the process group of any still running. Returns the killed names."""
+    def stop_all(
+        self, timeout: float = 15.0, first: Sequence[str] = (), then: Sequence[str] = ()
+    ) -> list[str]:
+        """SIGTERM the children named in `first` and wait for them, then those in `then`,
+        then the others; at the deadline SIGKILL the process group of any still running.
+        Returns the killed names."""
         self.stopping = True
         deadline = time.monotonic() + timeout
-        early = [c for n, c in self.children.items() if n in first]
-        late = [c for n, c in self.children.items() if n not in first]
-        for group in (early, late):
+        staged = (*first, *then)
+        groups = [
+            [c for n, c in self.children.items() if n in first],
+            [c for n, c in self.children.items() if n in then],
+            [c for n, c in self.children.items() if n not in staged],
+        ]
+        for group in groups:
             for child in group:
                 self._terminate(child)
             for child in group:

@@ -18,7 +18,7 @@ import pytest
 
 from exchange.client import ClobClient
 from runner import guard
-from runner.build import build_runtime
+from runner.build import build_runtime, close_runtime
 from runner.loop import Loop
 from runner.runtime import RunnerConfig, Runtime
 from state_store.audit import read_stream
@@ -147,6 +147,7 @@ def test_redis_restarted_empty_is_rebuilt_from_the_venue(
     finally:
         for loop in loops:
             loop.teardown()
+            close_runtime(loop.rt)
 
 
 def test_sequence_that_went_back_is_noticed(
@@ -176,6 +177,7 @@ def test_sequence_that_went_back_is_noticed(
         assert_redis_matches_venue(rt.store, venue, [loop])
     finally:
         loop.teardown()
+        close_runtime(loop.rt)
 
 
 def test_orders_cancelled_at_the_venue_end_in_redis_without_a_worker(
@@ -207,6 +209,7 @@ def test_orders_cancelled_at_the_venue_end_in_redis_without_a_worker(
         assert len(closed) == len(live)
     finally:
         loop.teardown()
+        close_runtime(loop.rt)
 
 
 def test_redis_that_went_back_during_a_tick_is_noticed_at_the_next(
@@ -228,3 +231,4 @@ def test_redis_that_went_back_during_a_tick_is_noticed_at_the_next(
         assert rt.guard.seq > seq and not rt.guard.went_back
     finally:
         loop.teardown()
+        close_runtime(loop.rt)
