@@ -18,6 +18,7 @@ from exchange.venue import Venue
 from runner.strategy_call import StrategyCaller
 from runner.tick_timing import TickDurations
 from runner.venue_clock import VenueClock
+from runner.venue_faults import Restriction
 from state_store.desired import DesiredState
 from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
@@ -126,6 +127,7 @@ class Runtime:
     unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
     halt: Halt | None = None  # an operational error in force: no new orders
+    restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
 
 
