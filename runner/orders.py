@@ -186,7 +186,7 @@ def apply_venue_fills(
 def to_fill(fill: VenueFill, order: Order) -> Fill:
     return Fill(
         fill.fill_id, order.client_order_id, order.market, order.outcome, order.side,
-        fill.price, fill.size, fill.ts, fill.order_id,
+        fill.price, fill.size, fill.ts, fill.order_id, fill.fee,
     )  # fmt: skip
 
 

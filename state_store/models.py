@@ -104,6 +104,7 @@ class Position:
     buy_notional: Decimal = Decimal(0)
     sell_notional: Decimal = Decimal(0)
     fill_count: int = 0
+    fees: Decimal = Decimal(0)  # every fill's fee, already taken out of `cash`
     settled: bool = False
     payout: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
@@ -151,6 +152,7 @@ class Fill:
     size: Decimal
     ts: float = 0.0
     venue_order_id: str = ""
+    fee: Decimal = Decimal(0)  # pUSD paid to the venue for this fill (takers)
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,16 @@ def test_orders_reach_the_venue_once_and_fills_match_its_ledger(
     venue_ledger = ledger(venue)
     for order in orders:
         assert order.filled == venue_ledger.get(order.venue_order_id, Decimal(0))
+    fills, _ = venue.fills_since(None)
+    assert sum(f.fee for f in fills) > 0  # the always-buy strategy takes: it pays fees
+    recorded = [r for f in fills if (r := rt.store.fill(f.fill_id)) is not None]
+    assert {r.fill_id: r.fee for r in recorded} == {f.fill_id: f.fee for f in fills}
     for market in rt.store.markets():
         pos = rt.store.position(market)
         filled = sum((o.filled for o in rt.store.market_orders(market)), Decimal(0))
         assert pos.up_shares == filled
+        assert pos.fees == sum((r.fee for r in recorded if r.market == market), Decimal(0))
+        assert pos.cash == -pos.buy_notional + pos.sell_notional - pos.fees  # net of fees
 
 
 @BOTH_VENUES
