@@ -36,6 +36,15 @@ DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
     help="paper: the paper venue at --venue-url; live: a CLOB V2 at --clob-url, signed orders",
 )
 @live_options
+@click.option(
+    "--venue-heartbeat",
+    type=click.Choice(["off", "failover", "owner"]),
+    default="off",
+    show_default=True,
+    help="Order heartbeat (the venue cancels every order ~10 s after a missed beat): one "
+    "replica beats; failover: another takes over when it dies; owner: nobody does, the "
+    "venue cancels the book",
+)
 @click.option("--lease-ttl-ms", default=5000, show_default=True, help="Market lease TTL")
 @click.option("--probation", default=20, show_default=True, help="Ticks of probation")
 @click.option("--max-ticks", type=int, default=None, help="Stop after this many ticks")
@@ -47,6 +56,7 @@ def run_command(
     venue_url: str,
     venue_kind: str,
     live: tuple[str | None, str, str | None],
+    venue_heartbeat: str,
     lease_ttl_ms: int,
     probation: int,
     max_ticks: int | None,
@@ -70,6 +80,7 @@ def run_command(
         decide_budget_s=min(0.25, tick_s / 2),
         probation_ticks=probation,
         venue_deadline_s=venue_deadline(tick_s),
+        venue_heartbeat=venue_heartbeat,
     )
     early: list[int] = []  # SIGTERM/Ctrl-C while starting: stop before the first tick, cleanly
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -37,6 +37,7 @@ class RunnerConfig:
     probation_ticks: int = 20
     validate_timeout_s: float = 5.0
     venue_deadline_s: float = 1.0  # one venue call, retries included (see venue_deadline)
+    venue_heartbeat: str = "off"  # off | failover | owner (runner.venue_heartbeat)
 
 
 @dataclass
@@ -128,6 +129,7 @@ class Runtime:
     venue_health: VenueHealth = field(default_factory=VenueHealth)
     halt: Halt | None = None  # an operational error in force: no new orders
     restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait
+    heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import guard, leases, lifecycle, orders, venue_faults
+from runner import guard, leases, lifecycle, orders, venue_faults, venue_heartbeat
 from runner import markets as mk
 from runner.adopt import Adopter, restore_fills
 from runner.control_read import config_problem, read_desired
@@ -69,6 +69,7 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.leases = leases.refresh(
         rt.store, rt.config.replica, markets, rt.leases, rt.config.lease_ttl_ms, replicas
     )
+    venue_heartbeat.beat(rt)  # one replica, the lease holder, keeps the book alive
     adopter = Adopter(rt.store, rt.venue, RepairLog(rt.store, rt.settings, rt.config.replica))
     fills = poll_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
     sync_with_venue(rt, adopter)  # orders the venue ended, resting orders Redis lost
