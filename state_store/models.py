@@ -104,10 +104,10 @@ class Position:
     buy_notional: Decimal = Decimal(0)
     sell_notional: Decimal = Decimal(0)
     fill_count: int = 0
-    fees: Decimal = Decimal(0)  # every fill's fee, already taken out of `cash`
     settled: bool = False
     payout: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)  # every fill's fee, already taken out of `cash`
 
     def shares(self, outcome: Outcome) -> Decimal:
         return self.up_shares if outcome == "Up" else self.down_shares
