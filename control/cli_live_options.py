@@ -13,8 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from exchange.factory import WALLET_TYPES, VenueSpec
-from exchange.live.credentials import CREDENTIALS_FILE
+from exchange.factory import CREDENTIALS_FILE, WALLET_TYPES, VenueSpec
 from state_store.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])

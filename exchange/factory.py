@@ -20,6 +20,7 @@ from exchange.venue import Venue
 
 VenueKind = Literal["paper", "live"]
 VENUE_KINDS: tuple[VenueKind, ...] = ("paper", "live")
+CREDENTIALS_FILE = "api_credentials.json"  # in the home, 0600 (`neverblink account init`)
 WALLET_TYPES = ("EOA", "POLY_PROXY", "GNOSIS_SAFE", "DEPOSIT_WALLET")
 
 

@@ -12,9 +12,10 @@ import stat
 from pathlib import Path
 
 from exchange.auth import ApiCredentials
+from exchange.factory import CREDENTIALS_FILE
 from exchange.live.keys import SigningKeyError
 
-CREDENTIALS_FILE = "api_credentials.json"
+__all__ = ["CREDENTIALS_FILE", "load_credentials", "save_credentials"]
 
 
 def save_credentials(path: Path, creds: ApiCredentials) -> None:
