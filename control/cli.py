@@ -25,6 +25,7 @@ def main() -> None:
 def _register() -> None:
     """Commands live next to the code they drive; each module adds itself here."""
     from control import (
+        cli_account,
         cli_bench,
         cli_bench_control,
         cli_bench_deploy,
@@ -44,7 +45,7 @@ def _register() -> None:
     modules = (
         cli_state, cli_redis, cli_bench, cli_bench_control, cli_venue, cli_ctl, cli_replay,
         cli_run, cli_serve, cli_worker, cli_demo, cli_bench_failover,
-        cli_watch, cli_bench_deploy,
+        cli_watch, cli_bench_deploy, cli_account,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:

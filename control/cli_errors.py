@@ -15,6 +15,8 @@ from contextlib import contextmanager
 import click
 import redis
 
+from exchange.errors import VenueError
+from exchange.factory import VenueConfigError
 from state_store.embedded import EmbeddedRedisError
 
 ENV_DEBUG = "NEVERBLINK_DEBUG"
@@ -44,5 +46,7 @@ def one_line_errors() -> Iterator[None]:
         raise OperatorError(f"Redis refused a command ({type(exc).__name__}: {exc})") from exc
     except EmbeddedRedisError as exc:
         raise OperatorError(f"embedded Redis: {exc}") from exc
+    except (VenueError, VenueConfigError) as exc:  # their messages never carry a secret
+        raise OperatorError(f"venue: {exc}") from exc
     except OSError as exc:
         raise OperatorError(f"{type(exc).__name__}: {exc}") from exc

@@ -9,6 +9,7 @@ import signal
 import click
 
 from control.cli_common import settings_options
+from control.cli_live_options import live_options, live_spec
 from state_store.settings import Settings
 
 DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
@@ -24,7 +25,25 @@ DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
     envvar="NEVERBLINK_VENUE_URL",
     default=DEFAULT_VENUE_URL,
     show_default=True,
-    help="CLOB base URL (the paper venue by default; live needs credentials)",
+    help="Paper venue base URL (with --venue paper)",
+)
+@click.option(
+    "--venue",
+    "venue_kind",
+    type=click.Choice(["paper", "live"]),
+    default="paper",
+    show_default=True,
+    help="paper: the paper venue at --venue-url; live: a CLOB V2 at --clob-url, signed orders",
+)
+@live_options
+@click.option(
+    "--venue-heartbeat",
+    type=click.Choice(["off", "failover", "owner"]),
+    default="off",
+    show_default=True,
+    help="Order heartbeat (the venue cancels every order ~10 s after a missed beat): one "
+    "replica beats; failover: another takes over when it dies; owner: nobody does, the "
+    "venue cancels the book",
 )
 @click.option("--lease-ttl-ms", default=5000, show_default=True, help="Market lease TTL")
 @click.option("--probation", default=20, show_default=True, help="Ticks of probation")
@@ -35,11 +54,15 @@ def run_command(
     tick_s: float,
     only: tuple[str, ...],
     venue_url: str,
+    venue_kind: str,
+    live: tuple[str | None, str, str | None],
+    venue_heartbeat: str,
     lease_ttl_ms: int,
     probation: int,
     max_ticks: int | None,
 ) -> None:
     """Run one runner replica: tick, trade, reload strategies at tick boundaries."""
+    from exchange.factory import VenueSpec
     from runner.build import build_runtime, close_runtime
     from runner.loop import Loop
     from runner.runtime import RunnerConfig, venue_deadline
@@ -48,6 +71,7 @@ def run_command(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     if tick_s <= 0:
         raise click.BadParameter("must be > 0", param_hint="--tick")
+    spec = live_spec(settings, live) if venue_kind == "live" else VenueSpec("paper", venue_url)
     config = RunnerConfig(
         replica=replica,
         tick_s=tick_s,
@@ -56,12 +80,13 @@ def run_command(
         decide_budget_s=min(0.25, tick_s / 2),
         probation_ticks=probation,
         venue_deadline_s=venue_deadline(tick_s),
+        venue_heartbeat=venue_heartbeat,
     )
     early: list[int] = []  # SIGTERM/Ctrl-C while starting: stop before the first tick, cleanly
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda received, _frame: early.append(received))
     logging.getLogger(__name__).info("runner %s starting (pid %d)", replica, os.getpid())
-    runtime = build_runtime(settings, config, venue_url)
+    runtime = build_runtime(settings, config, venue_spec=spec)
     loop = Loop(runtime, max_ticks=max_ticks)
     loop.install_signals()
     if early:

@@ -63,6 +63,9 @@ class RunnerRow(Report):
     operational_error_since: float | None = None
     venue_unresponsive_since: float | None = None
     venue_error: str = ""
+    venue_restriction: str = ""
+    venue_restriction_reason: str = ""
+    venue_restriction_since: float | None = None
     generation: str = ""
     git_sha: str = ""
     git_dirty: bool = False
@@ -97,6 +100,9 @@ class RunnerRow(Report):
             operational_error_since=section.operational_error_since,
             venue_unresponsive_since=section.venue_unresponsive_since,
             venue_error=section.venue_error,
+            venue_restriction=section.venue_restriction,
+            venue_restriction_reason=section.venue_restriction_reason,
+            venue_restriction_since=section.venue_restriction_since,
             generation=code.generation,
             git_sha=code.git_sha,
             git_dirty=code.git_dirty,

@@ -128,6 +128,11 @@ def _problem(runner: RunnerRow) -> str:
     if runner.venue_unresponsive_since is not None:
         since = _when(runner.venue_unresponsive_since)
         problems.append(f"venue unresponsive since {since}: {runner.venue_error}")
+    if runner.venue_restriction:
+        since = _when(runner.venue_restriction_since)
+        problems.append(
+            f"venue {runner.venue_restriction} since {since}: {runner.venue_restriction_reason}"
+        )
     return "; ".join(problems)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -197,6 +197,7 @@ def fills(trade: WireTrade, owner: str) -> list[VenueFill]:
                 price=trade.price,
                 size=trade.size,
                 ts=ts,
+                fee=taker_fee(trade),
             )
         ]
     taker_side = side_of(trade.side)
@@ -214,6 +215,16 @@ def fills(trade: WireTrade, owner: str) -> list[VenueFill]:
         for maker in trade.maker_orders
         if maker.owner == owner
     ]
+
+
+def taker_fee(trade: WireTrade) -> Decimal:
+    """What the taker paid: the venue's figure when it gives one (paper), else
+    size x rate x p x (1 - p) from the trade's fee rate, in whole 1e-6 pUSD."""
+    if trade.fee is not None:
+        return trade.fee
+    rate = trade.fee_rate_bps / 10_000
+    fee = trade.size * rate * trade.price * (1 - trade.price)
+    return fee.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
 
 
 def fill_digest(fill_id: str) -> str:

@@ -8,8 +8,12 @@ the contract:
   deadline where the request is idempotent; the caller counts it and tries next tick.
 - `OperationalError` (`AuthError`, `AccountRestricted`, `UnknownMarketSeries`): no retry
   helps until an operator acts. The runner stops placing orders and says why.
-- no kind (`OrderRejected`, `NotFound`, `BadRequest`): the venue said no to this one
-  request. Record it; do not resend it unchanged.
+- `TradingRestricted` (`EngineRestarting` 425, `PostOnlyMode`, `CancelOnly`,
+  `TradingDisabled`: 503): temporary, but the venue placed nothing and takes no
+  new orders for a while; the runner stops placing until the restriction passes
+  (`runner.venue_faults`).
+- no kind (`OrderRejected`, `InsufficientBalance`, `NotFound`, `BadRequest`): the venue
+  said no to this one request. Record it; do not resend it unchanged.
 """
 
 from __future__ import annotations
@@ -72,3 +76,44 @@ class NotFound(VenueError):
 
 class BadRequest(VenueError):
     """Another 4xx: the request was malformed. A bug on our side; do not resend unchanged."""
+
+
+class InsufficientBalance(OrderRejected):
+    """`not enough balance / allowance`: do not resend until the balance changed.
+
+    The venue's balance cache lags fills; `GET /balance-allowance/update` refreshes it.
+    """
+
+
+class TradingRestricted(VenueError, TemporaryError):
+    """The venue takes no new orders for now (this one was not placed); cancels may pass."""
+
+    retryable = True
+    restriction = "restricted"
+
+
+class EngineRestarting(TradingRestricted):
+    """425: the matching engine is restarting (weekly, ~90 s); a post-only period follows."""
+
+    restriction = "restarting"
+
+
+class PostOnlyMode(TradingRestricted):
+    """After a restart, only post-only orders and cancels are accepted for a while."""
+
+    restriction = "post_only"
+
+
+class CancelOnly(TradingRestricted):
+    """503 cancel-only: new orders refused, cancels accepted."""
+
+    restriction = "cancel_only"
+
+
+class TradingDisabled(TradingRestricted):
+    """503: trading is disabled, cancels included."""
+
+    restriction = "disabled"
+
+
+NOT_ENOUGH = "not enough balance / allowance"

@@ -39,12 +39,17 @@ import tenacity
 
 from exchange.auth import ApiCredentials, l2_headers
 from exchange.errors import (
+    NOT_ENOUGH,
     AccountRestricted,
     AuthError,
     BadRequest,
+    CancelOnly,
+    EngineRestarting,
+    InsufficientBalance,
     MalformedResponse,
     NotFound,
     OrderRejected,
+    PostOnlyMode,
     RateLimited,
     VenueError,
     VenueUnavailable,
@@ -211,6 +216,9 @@ class HttpSession:
                 f"{method} {path}: rate limited",
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
+        restricted = _restriction(method, path, response)
+        if restricted is not None:
+            raise restricted
         if status >= 500:
             raise VenueUnavailable(
                 f"{method} {path}: {status} {_error_text(response)}", status=status
@@ -267,6 +275,31 @@ def _error_text(response: httpx.Response) -> str:
     return response.text[:200]
 
 
+def _restriction(method: str, path: str, response: httpx.Response) -> VenueError | None:
+    """425 (engine restarting) and the 503s that mean "not now" (post-only, cancel-only)."""
+    status = response.status_code
+    if status not in (425, 503):
+        return None
+    text = _error_text(response)
+    message = f"{method} {path}: {status} {text}"
+    if status == 425:
+        return EngineRestarting(message, status=status)
+    code = _error_code(response)
+    if code == "post_only_mode" or "post-only" in text.lower():
+        return PostOnlyMode(message, status=status)
+    if "cancel-only" in text.lower() or "cancel only" in text.lower():
+        return CancelOnly(message, status=status)
+    return None  # another 503: unavailable, retried as any 5xx
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return ""
+    return str(payload.get("code", "")) if isinstance(payload, dict) else ""
+
+
 def _client_error(method: str, path: str, response: httpx.Response) -> VenueError:
     status = response.status_code
     text = _error_text(response)
@@ -276,7 +309,9 @@ def _client_error(method: str, path: str, response: httpx.Response) -> VenueErro
         return AccountRestricted(f"{method} {path}: account may not trade: {text}", status=status)
     if status == 404:
         return NotFound(text, status=status)
-    if method == "POST" and path == "/order":
+    if method == "POST" and path in ("/order", "/orders"):
+        if NOT_ENOUGH in text:
+            return InsufficientBalance(text, status=status)
         return OrderRejected(text, status=status)
     return BadRequest(f"{method} {path}: {status} {text}", status=status)
 

@@ -143,6 +143,7 @@ class VenueFill:
     price: Decimal
     size: Decimal
     ts: float  # venue unix seconds of the match
+    fee: Decimal = Decimal(0)  # pUSD our side paid (takers; makers pay none)
 
 
 @dataclass(frozen=True)

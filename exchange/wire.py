@@ -146,6 +146,8 @@ class WireTrade(Wire):
     trader_side: str = "TAKER"
     owner: str = ""
     maker_orders: list[WireMakerOrder] = []
+    fee_rate_bps: Decimal = Decimal(0)  # the taker's fee rate
+    fee: Decimal | None = None  # paper extension: the fee the taker paid, exactly
 
 
 class WireCancelResponse(Wire):

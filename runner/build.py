@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import redis
 
-from exchange.client import ClobClient
+from exchange.factory import VenueSpec, open_venue
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
 from runner.host.client import StrategyHost
@@ -45,6 +45,7 @@ def build_runtime(
     config: RunnerConfig,
     venue_url: str = "",
     *,
+    venue_spec: VenueSpec | None = None,
     venue: Venue | None = None,
     client: redis.Redis | None = None,
     publish_options: PublishOptions | None = None,
@@ -52,19 +53,20 @@ def build_runtime(
 ) -> Runtime:
     """A runner ready for its first tick, its first code generation adopted (when published).
 
-    `venue`: a venue client the caller made and owns; otherwise a CLOB client for
-    `venue_url` with the runner's per-call deadline. `client`: a Redis client the
+    `venue`: a venue client the caller made and owns; otherwise the one `venue_spec`
+    names (paper or live, `exchange.factory`), or the paper CLOB client for
+    `venue_url`, with the runner's per-call deadline. `client`: a Redis client the
     caller owns. `close_runtime` closes only what was made here.
     """
     closers: list[Callable[[], object]] = []
+    if venue is None:  # first: a live venue refused (no key, no URL) leaves nothing open
+        spec = venue_spec or VenueSpec("paper", venue_url)
+        venue, close_venue = open_venue(spec, config.venue_deadline_s)
+        closers.append(close_venue)
     if client is None:
         client = connect(settings)
         closers.append(client.close)
     store = Store(client, settings.bot)
-    if venue is None:
-        clob = ClobClient(venue_url, timeout=config.venue_deadline_s)
-        closers.insert(0, clob.close)
-        venue = clob
     host = StrategyHost(budget_s=config.decide_budget_s, load_timeout_s=config.validate_timeout_s)
     caller = HostCaller(host)
     closers.insert(0, caller.close)

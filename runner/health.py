@@ -23,6 +23,7 @@ import time
 from exchange.errors import VenueError
 from runner.repairs import RepairLog
 from runner.runtime import ERROR_CHARS, Halt, Runtime
+from runner.venue_faults import restricted
 from state_store.desired import DesiredState
 from state_store.errors import REDIS_UNAVAILABLE, OperationalError
 
@@ -33,6 +34,8 @@ def venue_failed(rt: Runtime, exc: VenueError) -> None:
     """A tick ended on a temporary venue error: count it, remember it as the current error."""
     rt.counters.venue_errors += 1
     rt.counters.last_venue_error = str(exc)[:ERROR_CHARS]
+    if restricted(rt.restriction, exc, time.time()):
+        return  # said once by venue_faults; status shows it until it passes
     first = rt.venue_health.unresponsive_since is None
     rt.venue_health.failed(exc, time.time())
     if first and rt.venue_health.unresponsive_since is not None:

@@ -119,6 +119,9 @@ class Loop:
         rt = self.rt
         try:
             release_all(rt.store, rt.leases)
+            if rt.heartbeat_lease is not None:  # a standby takes the venue heartbeat over now
+                rt.store.release_lease(rt.heartbeat_lease)
+                rt.heartbeat_lease = None
             rt.client.delete(rt.store.keys.runner(rt.config.replica))
         except REDIS_UNAVAILABLE:
             log.warning("redis unreachable at shutdown: leases expire on their own")

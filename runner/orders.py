@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from exchange.errors import OrderRejected
+from exchange.errors import InsufficientBalance, OrderRejected
 from exchange.types import OrderRequest, PlaceResult, VenueFill
 from exchange.venue import Venue
 from state_store import transitions as t
@@ -111,6 +111,10 @@ def submit(
         return
     try:
         placed = venue.place(req)
+    except InsufficientBalance as exc:  # the next order would be refused too: stop the tick
+        stats.rejected += 1
+        store.ack_order(coid, market, "rejected", error=str(exc)[:500])
+        raise
     except OrderRejected as exc:
         stats.rejected += 1
         store.ack_order(coid, market, "rejected", error=str(exc)[:500])
@@ -182,7 +186,7 @@ def apply_venue_fills(
 def to_fill(fill: VenueFill, order: Order) -> Fill:
     return Fill(
         fill.fill_id, order.client_order_id, order.market, order.outcome, order.side,
-        fill.price, fill.size, fill.ts, fill.order_id,
+        fill.price, fill.size, fill.ts, fill.order_id, fill.fee,
     )  # fmt: skip
 
 

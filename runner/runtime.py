@@ -18,6 +18,7 @@ from exchange.venue import Venue
 from runner.host.caller import HostCaller
 from runner.tick_timing import TickDurations
 from runner.venue_clock import VenueClock
+from runner.venue_faults import Restriction
 from state_store.desired import DesiredState
 from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
@@ -36,6 +37,7 @@ class RunnerConfig:
     probation_ticks: int = 20
     validate_timeout_s: float = 5.0
     venue_deadline_s: float = 1.0  # one venue call, retries included (see venue_deadline)
+    venue_heartbeat: str = "off"  # off | failover | owner (runner.venue_heartbeat)
 
 
 @dataclass
@@ -126,6 +128,8 @@ class Runtime:
     unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
     halt: Halt | None = None  # an operational error in force: no new orders
+    restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait
+    heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
 
 

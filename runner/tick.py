@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import guard, leases, lifecycle, orders
+from runner import guard, leases, lifecycle, orders, venue_faults, venue_heartbeat
 from runner import markets as mk
 from runner.adopt import Adopter, restore_fills
 from runner.control_read import config_problem, read_desired
@@ -69,6 +69,7 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.leases = leases.refresh(
         rt.store, rt.config.replica, markets, rt.leases, rt.config.lease_ttl_ms, replicas
     )
+    venue_heartbeat.beat(rt)  # one replica, the lease holder, keeps the book alive
     adopter = Adopter(rt.store, rt.venue, RepairLog(rt.store, rt.settings, rt.config.replica))
     fills = poll_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
     sync_with_venue(rt, adopter)  # orders the venue ended, resting orders Redis lost
@@ -155,13 +156,14 @@ def trade(
         log.warning("no new orders this tick: %s", rt.guard.holding)
         return
     stats = orders.OrderStats()
-    if rt.halt is None:  # repairing may post again: not while halted
+    placing = rt.halt is None and venue_faults.may_place(rt.restriction, time.time())
+    if placing:  # repairing may post again: not while halted or restricted by the venue
         repair_stuck(rt, snaps, now, stats)
     if desired.flatten_seq > 0:
         bids = {tok: b.best_bid for tok, b in books.items() if b.best_bid is not None}
         live = {m: snaps[m] for m in windows}
         flatten_markets(rt.store, rt.venue, desired.flatten_seq, live, rt.leases, bids)
-    if desired.entries_allowed and views and rt.halt is None:
+    if desired.entries_allowed and views and placing:
         report.outcomes = decide_all(rt, desired, views, now)
         planned = [
             p
@@ -251,6 +253,8 @@ def repair_stuck(
             except OperationalError:
                 raise  # not one order's trouble: the loop halts trading
             except VenueError as exc:
+                if venue_faults.restricted(rt.restriction, exc, time.time()):
+                    return  # the venue takes no orders now: the rest waits too
                 log.warning("repairing %s failed, next tick: %s", order.client_order_id, exc)
 
 
@@ -289,6 +293,9 @@ def status_section(rt: Runtime) -> RunnerStatus:
         operational_error_since=_rounded(rt.halt.since if rt.halt else None),
         venue_unresponsive_since=_rounded(rt.venue_health.unresponsive_since),
         venue_error=rt.venue_health.error,
+        venue_restriction=rt.restriction.current(time.time()),
+        venue_restriction_reason=rt.restriction.reason,
+        venue_restriction_since=_rounded(rt.restriction.since),
         code=RunnerCode(
             generation=code.generation if code else "",
             files=dict(code.files) if code else {},

@@ -85,6 +85,7 @@ def position_from(market: str, fields: dict[str, str]) -> Position:
         buy_notional=dec(fields.get("buy_notional")),
         sell_notional=dec(fields.get("sell_notional")),
         fill_count=int(fields.get("fill_count", 0)),
+        fees=dec(fields.get("fees")),
         settled=fields.get("settled") == "1",
         payout=dec(fields.get("payout")),
         realized_pnl=dec(fields.get("realized_pnl")),
@@ -129,6 +130,7 @@ def fill_from(fields: dict[str, str]) -> Fill | None:
         size=dec(fields["size"]),
         ts=float(fields.get("ts", 0) or 0),
         venue_order_id=fields.get("venue_order_id", ""),
+        fee=dec(fields.get("fee")),
     )
 
 

@@ -91,6 +91,11 @@ class Keys:
         return self._k("lease", market)
 
     @property
+    def venue_heartbeat(self) -> str:
+        """Hash `id owner beat_at`: the venue heartbeat chain (its last id), shared by replicas."""
+        return self._k("venue_heartbeat")
+
+    @property
     def fence(self) -> str:
         """Counter handing out fencing tokens for every lease grant."""
         return self._k("fence")

@@ -107,6 +107,7 @@ class Position:
     settled: bool = False
     payout: Decimal = Decimal(0)
     realized_pnl: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)  # every fill's fee, already taken out of `cash`
 
     def shares(self, outcome: Outcome) -> Decimal:
         return self.up_shares if outcome == "Up" else self.down_shares
@@ -151,6 +152,7 @@ class Fill:
     size: Decimal
     ts: float = 0.0
     venue_order_id: str = ""
+    fee: Decimal = Decimal(0)  # pUSD paid to the venue for this fill (takers)
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,11 @@ class RunnerStatus(_Record):
     operational_error_since: float | None = None
     venue_unresponsive_since: float | None = None
     venue_error: str = ""  # the current venue error ("" once a tick gets all its answers)
+    # the venue's "not now" in force: restarting, post_only, cancel_only, disabled,
+    # insufficient_balance ("" none); no new orders (post_only: post-only ones) until it passes
+    venue_restriction: str = ""
+    venue_restriction_reason: str = ""
+    venue_restriction_since: float | None = None
     code: RunnerCode = Field(default_factory=RunnerCode)
     strategies: list[str] = Field(default_factory=list)
     markets: list[str] = Field(default_factory=list)

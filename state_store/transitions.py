@@ -147,6 +147,7 @@ def apply_fill(k: Keys, fill: Fill) -> Call:
     args = (
         fill.fill_id, fill.client_order_id, m, fill.outcome, fill.side, plain(fill.price),
         to_micro(fill.size), to_micro(notional(fill)), f"{fill.ts:.3f}", fill.venue_order_id,
+        to_micro(fill.fee),
     )  # fmt: skip
     return Call("apply_fill", keys, args)
 

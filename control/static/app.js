@@ -171,6 +171,7 @@ function runnerRow(r) {
   if (r.degraded) state.push(tag("degraded", "bad"));
   if (r.operational_error) state.push(tag("halted", "bad"));
   if (r.venue_unresponsive_since != null) state.push(tag("venue unresponsive", "bad"));
+  if (r.venue_restriction) state.push(tag(`venue ${r.venue_restriction}`, "warn"));
   if (r.on_probation) state.push(tag("probation", "info"));
   const guard = r.data_guard || {};
   if (guard.state && guard.state !== "ok") state.push(tag("rebuilding", "bad"));
@@ -202,6 +203,9 @@ function runnerProblems(r) {
   if (r.operational_error) problems.push(`halted since ${clock(r.operational_error_since)}: ${r.operational_error}`);
   if (r.venue_unresponsive_since != null) {
     problems.push(`venue unresponsive since ${clock(r.venue_unresponsive_since)}: ${r.venue_error || ""}`);
+  }
+  if (r.venue_restriction) {
+    problems.push(`venue ${r.venue_restriction} since ${clock(r.venue_restriction_since)}: ${r.venue_restriction_reason || ""}`);
   }
   if (r.control_error) problems.push(`control.json: ${r.control_error}`);
   return problems;

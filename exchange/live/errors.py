@@ -19,56 +19,35 @@ from polymarket.errors import (
 )
 
 from exchange.errors import (
+    NOT_ENOUGH,
     AuthError,
     BadRequest,
+    CancelOnly,
+    EngineRestarting,
+    InsufficientBalance,
     MalformedResponse,
     NotFound,
     OrderRejected,
+    PostOnlyMode,
     RateLimited,
+    TradingDisabled,
+    TradingRestricted,
     VenueError,
     VenueUnavailable,
 )
 
-NOT_ENOUGH = "not enough balance / allowance"
+__all__ = [
+    "CancelOnly",
+    "EngineRestarting",
+    "InsufficientBalance",
+    "PostOnlyMode",
+    "SigningFailed",
+    "TradingDisabled",
+    "TradingRestricted",
+    "translate",
+]
+
 ORDER_PATHS = ("/order", "/orders")
-
-
-class TradingRestricted(VenueError):
-    """The venue takes no new orders for now; cancels may still pass. Retry later."""
-
-    retryable = True
-    restriction = "restricted"
-
-
-class EngineRestarting(TradingRestricted):
-    """425: the matching engine is restarting (weekly, ~90 s); a post-only period follows."""
-
-    restriction = "restarting"
-
-
-class PostOnlyMode(TradingRestricted):
-    """After a restart, only post-only orders and cancels are accepted for a while."""
-
-    restriction = "post_only"
-
-
-class CancelOnly(TradingRestricted):
-    """503 cancel-only: new orders refused, cancels accepted."""
-
-    restriction = "cancel_only"
-
-
-class TradingDisabled(TradingRestricted):
-    """503: trading is disabled, cancels included."""
-
-    restriction = "disabled"
-
-
-class InsufficientBalance(OrderRejected):
-    """`not enough balance / allowance`: do not resend until the balance changed.
-
-    The venue's balance cache lags fills; `GET /balance-allowance/update` refreshes it.
-    """
 
 
 class SigningFailed(VenueError):

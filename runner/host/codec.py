@@ -130,6 +130,7 @@ def encode_position(p: Position) -> tuple[Json, ...]:
         p.settled,
         str(p.payout),
         str(p.realized_pnl),
+        str(p.fees),
     )
 
 
@@ -265,7 +266,19 @@ class MarketDecoder:
         return _build(
             Position,
             _POSITION_FIELDS,
-            (a[0], d(a[1]), d(a[2]), d(a[3]), d(a[4]), d(a[5]), a[6], a[7], d(a[8]), d(a[9])),
+            (
+                a[0],
+                d(a[1]),
+                d(a[2]),
+                d(a[3]),
+                d(a[4]),
+                d(a[5]),
+                a[6],
+                a[7],
+                d(a[8]),
+                d(a[9]),
+                d(a[10]),
+            ),
         )
 
     def _orders(self, a: Json) -> tuple[Order, ...]:

@@ -4,7 +4,9 @@
 -- reconciliation, journal replay) re-prices the settlement in the same step.
 -- KEYS: fill, order, position, pending, pending_market, window
 -- ARGV: fill_id, coid, market, outcome, side, price, size_micro,
---       notional_micro, ts, venue_order_id
+--       notional_micro, ts, venue_order_id, fee_micro
+-- The fee is paid in cash: the position's cash (hence its realized PnL) is net of
+-- fees, and its `fees` field sums them.
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate', ''} end
 local order = redis.call('HMGET', KEYS[2], 'status', 'size', 'filled', 'market', 'outcome', 'side')
 local status = order[1]
@@ -31,8 +33,10 @@ end
 
 local share_field = 'up_shares'
 if ARGV[4] == 'Down' then share_field = 'down_shares' end
-local pos = redis.call('HMGET', KEYS[3], share_field, 'cash', 'buy_notional', 'sell_notional', 'fill_count')
-local shares, cash = to_micro(pos[1]), to_micro(pos[2])
+local fee = tonumber(ARGV[11]) or 0
+local pos = redis.call('HMGET', KEYS[3], share_field, 'cash', 'buy_notional', 'sell_notional',
+  'fill_count', 'fees')
+local shares, cash = to_micro(pos[1]), to_micro(pos[2]) - fee
 local bought, sold = to_micro(pos[3]), to_micro(pos[4])
 if ARGV[5] == 'BUY' then
   shares = shares + size; cash = cash - notional; bought = bought + notional
@@ -40,7 +44,7 @@ else
   shares = shares - size; cash = cash + notional; sold = sold + notional
 end
 redis.call('HSET', KEYS[3], 'market', ARGV[3], share_field, fmt(shares), 'cash', fmt(cash),
-  'buy_notional', fmt(bought), 'sell_notional', fmt(sold),
+  'buy_notional', fmt(bought), 'sell_notional', fmt(sold), 'fees', fmt(to_micro(pos[6]) + fee),
   'fill_count', (tonumber(pos[5]) or 0) + 1, 'updated_at', ARGV[9])
 
 if redis.call('HGET', KEYS[3], 'settled') == '1' then
@@ -54,5 +58,5 @@ end
 
 redis.call('HSET', KEYS[1], 'fill_id', ARGV[1], 'client_order_id', ARGV[2], 'market', ARGV[3],
   'outcome', ARGV[4], 'side', ARGV[5], 'price', ARGV[6], 'size', fmt(size),
-  'ts', ARGV[9], 'venue_order_id', ARGV[10])
+  'ts', ARGV[9], 'venue_order_id', ARGV[10], 'fee', fmt(fee))
 return {'applied', new_status}

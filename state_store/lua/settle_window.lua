@@ -10,6 +10,7 @@ if ARGV[2] == 'Down' then field = 'down_shares' end
 local pos = redis.call('HMGET', KEYS[2], field, 'cash')
 -- Signed: winning shares pay 1 each; a net short of the winner (only possible
 -- while fills are still arriving out of order) owes 1 each.
+-- cash is net of every fill's fee (apply_fill), so the realised PnL is too.
 local payout = to_micro(pos[1])
 local pnl = to_micro(pos[2]) + payout
 redis.call('HSET', KEYS[2], 'market', ARGV[1], 'payout', fmt(payout),

@@ -16,3 +16,37 @@ def test_run_refuses_a_non_positive_tick(tmp_path: object) -> None:
         main, ["run", "--replica", "r1", "--tick", "0", "--redis-url", "redis://127.0.0.1:1/0"]
     )
     assert result.exit_code == 2 and "--tick" in result.output
+
+
+def _clean_env(monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    for name in ("NEVERBLINK_CLOB_URL", "NEVERBLINK_PRIVATE_KEY", "NEVERBLINK_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_run_live_refuses_without_a_clob_url(monkeypatch: object, tmp_path: object) -> None:
+    _clean_env(monkeypatch)
+    args = ["run", "--replica", "r1", "--venue", "live", "--home", str(tmp_path)]
+    result = CliRunner().invoke(main, [*args, "--redis-url", "redis://127.0.0.1:1/0"])
+    assert result.exit_code == 2
+    assert "--clob-url" in result.output and "no live URL is assumed" in result.output
+
+
+def test_run_live_refuses_without_a_key_and_touches_no_host(
+    monkeypatch: object, tmp_path: object
+) -> None:
+    _clean_env(monkeypatch)
+    args = ["run", "--replica", "r1", "--venue", "live", "--home", str(tmp_path)]
+    args += ["--clob-url", "http://127.0.0.1:1", "--redis-url", "redis://127.0.0.1:1/0"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "no signing key" in result.output and "NEVERBLINK_PRIVATE_KEY" in result.output
+
+
+def test_run_has_no_private_key_option() -> None:
+    result = CliRunner().invoke(main, ["run", "--help"])
+    assert "--clob-url" in result.output and "polymarket.com" not in result.output
+    options = [w for w in result.output.split() if w.startswith("--")]
+    assert not [o for o in options if "key" in o or "secret" in o], options

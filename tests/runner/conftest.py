@@ -9,11 +9,15 @@ from typing import Any
 
 import pytest
 import redis
+from eth_account import Account
 from starlette.testclient import TestClient
 
 from exchange.client import ClobClient
+from exchange.factory import VenueSpec, open_venue
+from exchange.live.keys import KEY_ENV
 from exchange.paper.app import create_app
 from exchange.paper.config import PaperConfig
+from exchange.venue import Venue
 from runner.build import build_runtime, close_runtime
 from runner.runtime import RunnerConfig, Runtime
 from state_store.settings import Settings
@@ -37,11 +41,27 @@ def venue_app(real_redis: redis.Redis) -> Any:
     return create_app(config)
 
 
+#: run a scenario on the paper client and on the live venue (V2 signatures, L2 auth)
+BOTH_VENUES = pytest.mark.parametrize("venue", ["paper", "live"], indirect=True)
+
+
 @pytest.fixture
-def venue(venue_app: Any) -> Iterator[ClobClient]:
+def venue(venue_app: Any, request: pytest.FixtureRequest) -> Iterator[Venue]:
+    """The paper CLOB client; parametrized `"live"` (indirect): the live venue with a
+    throwaway key, real V2 signatures and L2 auth, built by the runner's venue factory
+    against the same paper venue (only the URL differs from mainnet)."""
+    kind = getattr(request, "param", "paper")
     with TestClient(venue_app) as http:
-        client = ClobClient("http://paper.test", http=http)
-        yield client
+        if kind == "paper":
+            yield ClobClient("http://paper.test", http=http)
+            return
+        env = {KEY_ENV: Account.create().key.hex()}
+        spec = VenueSpec("live", "http://paper.test")
+        live, close = open_venue(spec, 5.0, http=http, env=env)
+        try:
+            yield live
+        finally:
+            close()
 
 
 RuntimeFactory = Callable[..., Runtime]
@@ -49,7 +69,7 @@ RuntimeFactory = Callable[..., Runtime]
 
 @pytest.fixture
 def make_runtime(
-    tmp_path: Path, real_redis: redis.Redis, redis_url: str, venue: ClobClient,
+    tmp_path: Path, real_redis: redis.Redis, redis_url: str, venue: Venue,
     strategies_dir: Path,
 ) -> Iterator[RuntimeFactory]:  # fmt: skip
     """Runtimes built by the composition root (build_runtime), on the in-process paper venue."""

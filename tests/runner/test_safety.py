@@ -21,7 +21,7 @@ from state_store.models import Fill, Intent
 from state_store.store import Store
 from state_store.transitions import notional
 from state_store.view import View
-from tests.runner.conftest import RuntimeFactory
+from tests.runner.conftest import BOTH_VENUES, RuntimeFactory
 from tests.runner.test_tick import only_always
 from tests.state_store.conftest import make_window
 
@@ -75,6 +75,7 @@ def test_a_post_that_lands_after_the_order_ended_is_cancelled_at_the_venue(
     assert venue.cancelled == ["0xv"]
 
 
+@BOTH_VENUES
 def test_fak_orders_are_not_left_pending(
     make_runtime: RuntimeFactory, strategies_dir: Path
 ) -> None:
@@ -94,6 +95,7 @@ BAD_INTENTS = {
 }
 
 
+@BOTH_VENUES
 def test_bad_intents_are_contained_as_strategy_failures(
     make_runtime: RuntimeFactory, strategies_dir: Path
 ) -> None:
@@ -182,6 +184,7 @@ class ExplodingVenue:
         return getattr(self._venue, name)
 
 
+@BOTH_VENUES
 def test_an_unexpected_error_in_a_tick_does_not_end_the_loop(
     make_runtime: RuntimeFactory, venue: ClobClient
 ) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import redis
 
-from exchange.client import ClobClient
+from exchange.venue import Venue
 from runner.orders import poll_fills
 from runner.tick import merged_params, run_tick
 from state_store.desired import DesiredState
 from state_store.models import OrderStatus
-from tests.runner.conftest import RuntimeFactory
+from tests.runner.conftest import BOTH_VENUES, RuntimeFactory
 from tests.runner.strategy_sources import always_buy
 
 
@@ -21,7 +21,7 @@ def only_always(strategies_dir: Path, tag: str = "v1") -> None:
     (strategies_dir / "always.py").write_text(always_buy(tag))
 
 
-def ledger(venue: ClobClient) -> dict[str, Decimal]:
+def ledger(venue: Venue) -> dict[str, Decimal]:
     """Net shares per venue order id, from the venue's own trades."""
     fills, _ = venue.fills_since(None)
     out: dict[str, Decimal] = {}
@@ -30,6 +30,7 @@ def ledger(venue: ClobClient) -> dict[str, Decimal]:
     return out
 
 
+@BOTH_VENUES
 def test_tick_records_windows_takes_leases_and_reports(make_runtime: RuntimeFactory) -> None:
     rt = make_runtime()
     report = run_tick(rt)
@@ -41,8 +42,9 @@ def test_tick_records_windows_takes_leases_and_reports(make_runtime: RuntimeFact
     assert rt.client.exists(rt.store.keys.runner("r1"))
 
 
+@BOTH_VENUES
 def test_orders_reach_the_venue_once_and_fills_match_its_ledger(
-    make_runtime: RuntimeFactory, strategies_dir: Path, venue: ClobClient
+    make_runtime: RuntimeFactory, strategies_dir: Path, venue: Venue
 ) -> None:
     only_always(strategies_dir)
     rt = make_runtime()
@@ -56,12 +58,19 @@ def test_orders_reach_the_venue_once_and_fills_match_its_ledger(
     venue_ledger = ledger(venue)
     for order in orders:
         assert order.filled == venue_ledger.get(order.venue_order_id, Decimal(0))
+    fills, _ = venue.fills_since(None)
+    assert sum(f.fee for f in fills) > 0  # the always-buy strategy takes: it pays fees
+    recorded = [r for f in fills if (r := rt.store.fill(f.fill_id)) is not None]
+    assert {r.fill_id: r.fee for r in recorded} == {f.fill_id: f.fee for f in fills}
     for market in rt.store.markets():
         pos = rt.store.position(market)
         filled = sum((o.filled for o in rt.store.market_orders(market)), Decimal(0))
         assert pos.up_shares == filled
+        assert pos.fees == sum((r.fee for r in recorded if r.market == market), Decimal(0))
+        assert pos.cash == -pos.buy_notional + pos.sell_notional - pos.fees  # net of fees
 
 
+@BOTH_VENUES
 def test_paused_bot_places_no_orders(
     make_runtime: RuntimeFactory, strategies_dir: Path, real_redis: redis.Redis
 ) -> None:
@@ -75,6 +84,7 @@ def test_paused_bot_places_no_orders(
     assert rt.store.pending_orders() == [] and not rt.store.market_orders(rt.store.markets()[0])
 
 
+@BOTH_VENUES
 def test_strategy_exception_is_contained_and_counted(
     make_runtime: RuntimeFactory, strategies_dir: Path
 ) -> None:

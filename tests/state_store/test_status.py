@@ -86,6 +86,7 @@ def test_runner_hash_fields_are_flat_and_readable() -> None:
         "operational_error", "operational_error_since", "venue_unresponsive_since",
         "venue_error", "venue_clock",
         "data_guard",  # the data guard (runner.guard): epoch, sequence, rebuilds
+        "venue_restriction", "venue_restriction_reason", "venue_restriction_since",
     }  # fmt: skip
     assert set(fields) == set(OLD_SECTION) | added
 

@@ -120,6 +120,32 @@ def test_settle_pays_winner_once(store: Store, open_market: OpenMarket) -> None:
     assert settled is not None and settled.status == WindowStatus.SETTLED
 
 
+def test_fees_are_recorded_in_the_fill_and_the_position_and_pnl_is_net(
+    store: Store, client: redis.Redis, open_market: OpenMarket
+) -> None:
+    window, lease = open_market()
+    coid, _ = store.create_order("s", buy_up(window.market), window, lease)
+    taker = Fill("f1", coid, window.market, "Up", "BUY", D("0.4"), D("6"), 1.0, "", D("0.1008"))
+    maker = Fill("f2", coid, window.market, "Up", "BUY", D("0.4"), D("4"), 2.0)  # pays none
+    assert store.apply_fill(taker).outcome == "applied"
+    assert store.apply_fill(taker).outcome == "duplicate"  # the fee is not charged twice
+    store.apply_fill(maker)
+    keys = Keys("default")
+    assert client.hget(keys.fill("f1"), "fee") == "0.1008"  # readable, in the fill
+    assert client.hget(keys.fill("f2"), "fee") == "0"
+    raw = client.hgetall(keys.position(window.market))
+    assert raw["fees"] == "0.1008" and raw["cash"] == "-4.1008"
+    pos = store.position(window.market)
+    assert (pos.fees, pos.cash) == (D("0.1008"), D("-4.1008"))
+    assert store.settle_window(window.market, "Up").outcome == "settled"
+    assert store.position(window.market).realized_pnl == D("5.8992")  # 10 - 4 - fee
+    late = Fill("f3", coid, window.market, "Up", "BUY", D("0.4"), D("0"), 3.0, "", D("0.01"))
+    store.apply_fill(late)  # a late fill's fee re-prices the settlement too
+    assert store.position(window.market).realized_pnl == D("5.8892")
+    found = store.fill("f1")
+    assert found is not None and found.fee == D("0.1008")
+
+
 def test_settle_losing_side_realises_the_cost(store: Store, open_market: OpenMarket) -> None:
     window, lease = open_market()
     coid, _ = store.create_order("s", buy_up(window.market), window, lease)
