@@ -35,6 +35,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from state_store.models import Intent, Order, OrderStatus, Position
+from state_store.param_spec import Param
 from state_store.view import BookTop, MarketView, Remember
 
 WIRE_VERSION = 1
@@ -306,6 +307,8 @@ def encode_value(value: object) -> Json:
         return value
     if isinstance(value, Decimal):
         return {"$dec": str(value)}
+    if isinstance(value, Param):  # a default with its limits (state_store.param_spec)
+        return {"$param": [encode_value(value.default), value.min, value.max]}
     if isinstance(value, tuple):
         return {"$tuple": [encode_value(v) for v in value]}
     if isinstance(value, frozenset):
@@ -327,12 +330,27 @@ def decode_value(data: Json, depth: int = 0) -> object:
         return _decimal(inner)
     if tag == "$float" and inner in ("nan", "inf", "-inf"):
         return float(inner)
+    if tag == "$param" and isinstance(inner, list) and len(inner) == 3:
+        return _param(inner)
     if tag in ("$tuple", "$frozenset") and isinstance(inner, list):
         items = [decode_value(v, depth + 1) for v in inner]
         return tuple(items) if tag == "$tuple" else frozenset(items)
     if tag == "$map" and isinstance(inner, dict):
         return MappingProxyType({str(k): decode_value(v, depth + 1) for k, v in inner.items()})
     raise CodecError(f"unknown parameter tag {tag!r}")
+
+
+def _param(inner: list[Json]) -> Param:
+    default, low, high = inner
+    limits = [v for v in (low, high) if v is not None]
+    if not isinstance(default, bool | int | float | str) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in limits
+    ):
+        raise CodecError("a Param with a default or limits of the wrong type")
+    try:
+        return Param(default, low, high)
+    except ValueError as exc:
+        raise CodecError(f"a Param that cannot be: {exc}") from None
 
 
 def encode_params(params: Mapping[str, object]) -> dict[str, Json]:
