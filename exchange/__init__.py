@@ -27,7 +27,6 @@ from exchange.types import (
     Level,
     MarketWindow,
     OrderRequest,
-    OrderStatus,
     OrderType,
     Outcome,
     PlaceResult,
@@ -37,6 +36,7 @@ from exchange.types import (
     Side,
     VenueFill,
     VenueOrder,
+    VenueOrderStatus,
 )
 from exchange.venue import Venue
 
@@ -58,7 +58,6 @@ __all__ = [
     "OrderRejected",
     "OrderRequest",
     "OrderSigner",
-    "OrderStatus",
     "OrderType",
     "Outcome",
     "PaperSigner",
@@ -75,6 +74,7 @@ __all__ = [
     "VenueError",
     "VenueFill",
     "VenueOrder",
+    "VenueOrderStatus",
     "VenueUnavailable",
     "parse_slug",
     "window_slug",

@@ -15,7 +15,6 @@ from exchange.types import (
     Book,
     Level,
     MarketWindow,
-    OrderStatus,
     Outcome,
     PlaceResult,
     PlaceStatus,
@@ -23,6 +22,7 @@ from exchange.types import (
     Side,
     VenueFill,
     VenueOrder,
+    VenueOrderStatus,
 )
 from exchange.wire import (
     WireBook,
@@ -42,7 +42,7 @@ _PLACE_STATUSES: dict[str, PlaceStatus] = {
     "unmatched": "unmatched",
     "canceled": "canceled",
 }
-_ORDER_STATUSES: dict[str, OrderStatus] = {
+_ORDER_STATUSES: dict[str, VenueOrderStatus] = {
     "LIVE": "live",
     "DELAYED": "live",
     "MATCHED": "matched",
@@ -79,7 +79,7 @@ def outcome_of(text: str) -> Outcome | None:
     return None
 
 
-def order_status(text: str) -> OrderStatus:
+def order_status(text: str) -> VenueOrderStatus:
     key = text.upper().removeprefix("ORDER_STATUS_")
     if key in _ORDER_STATUSES:
         return _ORDER_STATUSES[key]

@@ -18,7 +18,7 @@ Outcome = Literal["Up", "Down"]
 #: or not placed. `canceled` is what a re-post of an already canceled order reports.
 PlaceStatus = Literal["live", "matched", "delayed", "unmatched", "canceled"]
 #: An order as the venue keeps it: resting, fully matched, or done without a full fill.
-OrderStatus = Literal["live", "matched", "canceled"]
+VenueOrderStatus = Literal["live", "matched", "canceled"]
 
 SIDES: tuple[Side, ...] = ("BUY", "SELL")
 ORDER_TYPES: tuple[OrderType, ...] = ("GTC", "GTD", "FOK", "FAK")
@@ -120,7 +120,7 @@ class VenueOrder:
     price: Decimal
     original_size: Decimal
     size_matched: Decimal
-    status: OrderStatus
+    status: VenueOrderStatus
 
     @property
     def is_open(self) -> bool:

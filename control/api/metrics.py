@@ -24,7 +24,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from control.api import views
+from control.api import answers
 from control.api.auth import read_access
 from control.reports import ControlBlock, RunnerRow, StatusReport
 from control.service import ControlService
@@ -66,7 +66,7 @@ class NeverblinkCollector(Collector):
         return []  # collected on demand; nothing to check at registration
 
     def collect(self) -> Iterator[Metric]:
-        status = views.status_report(self.service)
+        status = answers.status_report(self.service)
         up = GaugeMetricFamily("neverblink_redis_up", "1 when Redis answered this scrape")
         up.add_metric([], 1.0 if status.plane == "redis" else 0.0)
         yield up

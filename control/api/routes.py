@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from control.api import views
+from control.api import answers
 from control.api.auth import read_access, require_token
 from control.api.errors import ApiError
 from control.api.models import ConfigPatch, Name, ReloadBody
@@ -43,7 +43,7 @@ def answer(result: ControlResult, service: ControlService) -> CommandReport:
     """The service's result, plus a note when it could only write control.json."""
     report = result.report()
     if result.plane == "file":
-        note = views.file_note(service, "wrote control.json alone; runners obey it")
+        note = answers.file_note(service, "wrote control.json alone; runners obey it")
         report = report.model_copy(update={"note": note})
     return report
 
@@ -89,23 +89,23 @@ def config_get(service: Service, strategy: Name | None = None) -> ConfigReport:
     except Refused as exc:
         raise ApiError(404, str(exc)) from exc
     if report.plane == "file":
-        note = views.file_note(service, "overrides from control.json")
+        note = answers.file_note(service, "overrides from control.json")
         report = report.model_copy(update={"note": note})
     return report
 
 
 @reads.get("/status", responses=READ_ERRORS, summary="Runners, code, control, reloads")
 def status(service: Service) -> StatusReport:
-    return views.status_report(service)
+    return answers.status_report(service)
 
 
 @reads.get("/reloads", responses=READ_ERRORS, summary="The reload manifest, by generation")
 def reloads(
-    service: Service, limit: Annotated[int, Query(ge=1, le=500)] = views.RELOADS_LIMIT
+    service: Service, limit: Annotated[int, Query(ge=1, le=500)] = answers.RELOADS_LIMIT
 ) -> ReloadsReport:
-    return views.reloads_report(service, limit)
+    return answers.reloads_report(service, limit)
 
 
 @reads.get("/state", responses=READ_ERRORS, summary="Windows, positions, orders, PnL")
 def state(service: Service) -> StateReport:
-    return views.state_report(service)
+    return answers.state_report(service)

@@ -35,7 +35,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from control.api import views
+from control.api import answers
 from control.api.auth import stream_access
 from control.api.config import ApiConfig
 from control.api.errors import ApiError
@@ -89,7 +89,7 @@ class Poller:
         self.timeline_sent = False
 
     def poll(self) -> list[Event]:
-        status = views.status_report(self.service)
+        status = answers.status_report(self.service)
         if status.plane != self.plane:
             self._reset()
             self.plane = status.plane
@@ -113,14 +113,14 @@ class Poller:
         if self.plane == "redis":
             new = self._stream_entries()
         else:
-            entries, _ = views.reload_entries(self.service, views.RELOADS_LIMIT)
+            entries, _ = answers.reload_entries(self.service, answers.RELOADS_LIMIT)
             new = [e for e in entries if _entry_key(e) not in self.seen]
             self.seen.update(_entry_key(e) for e in new)
         if self.timeline_sent and not new:
             return []
         events = [Event.of("reload", e) for e in new] if self.timeline_sent else []
         self.timeline_sent = True
-        return [*events, Event.of("timeline", views.reloads_report(self.service))]
+        return [*events, Event.of("timeline", answers.reloads_report(self.service))]
 
     def _stream_entries(self) -> list[ManifestEntry]:
         client = self.service.client()
@@ -141,7 +141,7 @@ class Poller:
         return entries
 
     def _state(self) -> list[Event]:
-        state = views.state_report(self.service)
+        state = answers.state_report(self.service)
         fp = _fingerprint(state, ("server_time", "time_left_s"))
         if fp == self.state_fp:
             return []

@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from exchange.eip712 import MAINNET
-from exchange.paper import views
+from exchange.paper import replies
 from exchange.paper.apikeys import ApiKeyStore
 from exchange.paper.bodies import PostOrderRequest
 from exchange.paper.books import BookMaker, SyntheticBook
@@ -126,8 +126,8 @@ class PaperEngine:
             slugs = [slug] if slug else self.schedule.listed_slugs(now)
             windows = self.store.windows(slugs)
             page = windows[offset : offset + self.config.page_size]
-            items = [views.market_json(w, self.config, self._up_mid(w, now)) for w in page]
-        return views.page_json(items, offset, self.config.page_size, len(windows))
+            items = [replies.market_json(w, self.config, self._up_mid(w, now)) for w in page]
+        return replies.page_json(items, offset, self.config.page_size, len(windows))
 
     def market(self, condition_id: str) -> dict[str, Any]:
         with self.lock:
@@ -136,7 +136,7 @@ class PaperEngine:
             window = self.store.window(slug) if slug else None
             if window is None:
                 raise not_found("market not found")
-            return views.market_json(window, self.config, self._up_mid(window, now))
+            return replies.market_json(window, self.config, self._up_mid(window, now))
 
     def _up_mid(self, window: PaperWindow, now: float) -> Any:
         if not window.is_open(now):
@@ -150,13 +150,13 @@ class PaperEngine:
             book = self.book_at(token_id, now)
             if book is None:
                 raise not_found(NO_BOOK)
-            return views.book_json(book, self.config, now)
+            return replies.book_json(book, self.config, now)
 
     def books_of(self, token_ids: list[str]) -> list[dict[str, Any]]:
         with self.lock:
             now = self.advance()
             found = [self.book_at(t, now) for t in dict.fromkeys(token_ids)]
-            return [views.book_json(b, self.config, now) for b in found if b is not None]
+            return [replies.book_json(b, self.config, now) for b in found if b is not None]
 
     def price(self, token_id: str, side: str) -> dict[str, Any]:
         if side not in ("BUY", "SELL"):
@@ -199,7 +199,7 @@ class PaperEngine:
             self.faults.check_post(now, body.postOnly)
             refuse = self.faults.balance_refused(now)
             order = self.desk.place(body, owner, address, now, refuse)
-        return views.post_order_json(order)
+        return replies.post_order_json(order)
 
     def place_batch(
         self, bodies: list[PostOrderRequest], owner: str, address: str | None
@@ -214,9 +214,9 @@ class PaperEngine:
                 try:
                     order = self.desk.place(body, owner, address, now, refuse)
                 except ApiError as exc:
-                    out.append(views.refused_order_json(exc.message))
+                    out.append(replies.refused_order_json(exc.message))
                 else:
-                    out.append(views.post_order_json(order))
+                    out.append(replies.post_order_json(order))
             return out
 
     def cancel(self, order_ids: list[str], owner: str) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from fastapi import APIRouter, Request
 from exchange.paper.engine import PaperEngine
 from exchange.paper.errors import not_found
 from exchange.paper.models import PaperWindow
+from exchange.paper.replies import QUESTION, iso
 from exchange.paper.stream_faults import StreamFaults
-from exchange.paper.views import QUESTION, iso
 
 router = APIRouter()
 RESOLUTION_SOURCE = "paper venue reference process (stands for the Chainlink data stream)"

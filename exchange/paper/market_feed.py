@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
 
-from exchange.paper import views
+from exchange.paper import replies
 from exchange.paper.engine import PaperEngine
 from exchange.paper.models import PaperWindow
 from exchange.paper.stream_faults import StreamFaults
@@ -143,7 +143,7 @@ class MarketSession:
         after: list[Message],
     ) -> list[Message]:
         book = self.engine.books.book(window, outcome, math.floor(now))
-        snapshot = views.book_json(book, self.engine.config, now)
+        snapshot = replies.book_json(book, self.engine.config, now)
         bids, asks = levels_of(snapshot["bids"]), levels_of(snapshot["asks"])
         self.markets[token] = window.condition_id
         previous = self.sent.get(token)

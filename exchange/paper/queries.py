@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from exchange.paper import views
+from exchange.paper import replies
 from exchange.paper.engine import PaperEngine, cursor_offset
 from exchange.paper.errors import bad_request, not_found
 
@@ -25,10 +25,10 @@ class OwnerQueries:
         with self.engine.lock:
             self.engine.advance()
             orders = [o for o in self.store.open_orders() if o.owner == owner]
-        rows = [views.order_json(o) for o in orders]
+        rows = [replies.order_json(o) for o in orders]
         rows = [r for r in rows if _matches(r, {"id": filters.get("id"), **_common(filters)})]
         size = self.engine.config.page_size
-        return views.page_json(rows[offset : offset + size], offset, size, len(rows))
+        return replies.page_json(rows[offset : offset + size], offset, size, len(rows))
 
     def order(self, order_id: str, owner: str) -> dict[str, Any]:
         """GET /data/order/{id}: one order in any state."""
@@ -37,7 +37,7 @@ class OwnerQueries:
             order = self.store.order(order_id)
         if order is None or order.owner != owner:
             raise not_found("order not found")
-        return views.order_json(order)
+        return replies.order_json(order)
 
     def trades(
         self, owner: str, cursor: str | None, after: str | None, filters: Mapping[str, str | None]
@@ -51,7 +51,7 @@ class OwnerQueries:
         rows = [json.loads(text) for text in raw]
         rows = [r for r in rows if _matches(r, {"id": filters.get("id"), **_common(filters)})]
         size = self.engine.config.page_size
-        return views.page_json(rows[offset : offset + size], offset, size, len(rows))
+        return replies.page_json(rows[offset : offset + size], offset, size, len(rows))
 
     def account(self, owner: str) -> dict[str, Any]:
         """GET /paper/account: cash (negative: spent), winnings redeemed, fees, shares held."""
