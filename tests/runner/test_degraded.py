@@ -14,6 +14,7 @@ from exchange.client import ClobClient
 from exchange.types import OrderRequest, PlaceResult
 from runner.build import build_runtime, close_runtime
 from runner.loop import Loop
+from runner.orders import poll_fills
 from runner.runtime import RunnerConfig
 from state_store.desired import DesiredState
 from state_store.files import write_json_atomic
@@ -79,6 +80,7 @@ def test_runner_survives_redis_loss_and_applies_its_journal(
         loop.teardown()
         close_runtime(rt)
     store = rt.store  # its Redis client reconnects on use
+    poll_fills(store, venue)  # fills of an order the last tick placed (a new window)
     orders = [o for m in store.markets() for o in store.market_orders(m)]
     assert orders and all(o.status.value not in ("new", "submitted") for o in orders)
     venue_ledger = ledger(venue)

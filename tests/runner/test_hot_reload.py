@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from exchange.client import ClobClient
+from runner.orders import poll_fills
 from runner.reload import read_tree
 from runner.runtime import Runtime
 from runner.tick import TickReport, run_tick
@@ -85,6 +86,7 @@ def test_fifty_rewrites_while_trading(
     assert set(went_live.items()) <= manifest
     for _ in range(5):  # let the last fills arrive
         run_tick(rt)
+    poll_fills(rt.store, rt.venue)  # fills of an order the last tick placed (a new window)
     orders = [o for m in rt.store.markets() for o in rt.store.market_orders(m)]
     assert len({o.intent_key for o in orders}) > 10, "new code versions did not trade"
     venue_ledger = ledger(venue)
