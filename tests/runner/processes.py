@@ -7,14 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
+import pytest
 import redis
 
 from control.bench.http_wait import wait_http
 from state_store.keys import Keys
 from state_store.private_redis import free_port
+from state_store.store import Store
 
 
 def neverblink(*args: str) -> list[str]:
@@ -81,3 +84,16 @@ def runner_args(
         "run", "--replica", replica, "--home", str(home), "--redis-url", redis_url,
         "--venue-url", venue_url, "--strategies", str(strategies), "--tick", str(tick),
     )  # fmt: skip
+
+
+def wait_for(what: str, check: Callable[[], bool], limit_s: float = 30.0) -> None:
+    """Poll until `check()` holds; fail saying `what` when it never does."""
+    give_up = time.monotonic() + limit_s
+    while not check():
+        if time.monotonic() > give_up:
+            pytest.fail(f"gave up waiting for: {what}")
+        time.sleep(0.05)
+
+
+def our_orders(store: Store) -> int:
+    return sum(len(store.market_orders(m)) for m in store.markets())

@@ -10,7 +10,6 @@ keeps placing orders at the venue.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,14 @@ from runner.reload.tree import read_tree
 from state_store.keys import Keys
 from state_store.manifest import ManifestEntry, recent
 from state_store.store import Store
-from tests.runner.processes import Proc, runner_args, start_venue, wait_ticking
+from tests.runner.processes import (
+    Proc,
+    our_orders,
+    runner_args,
+    start_venue,
+    wait_for,
+    wait_ticking,
+)
 from tests.runner.test_chaos_kill import EVERY_SECOND
 
 TICK_S = 0.2
@@ -69,18 +75,6 @@ def heartbeat_tick(client: redis.Redis) -> int:
 
 def entries_for(client: redis.Redis, generation: str) -> list[ManifestEntry]:
     return [e for e in recent(client, KEYS, 200) if e.generation == generation]
-
-
-def wait_for(what: str, check: Callable[[], bool], limit_s: float = 30.0) -> None:
-    give_up = time.monotonic() + limit_s
-    while not check():
-        if time.monotonic() > give_up:
-            pytest.fail(f"gave up waiting for: {what}")
-        time.sleep(0.05)
-
-
-def our_orders(store: Store) -> int:
-    return sum(len(store.market_orders(m)) for m in store.markets())
 
 
 def verdict(client: redis.Redis, generation: str) -> ManifestEntry | None:

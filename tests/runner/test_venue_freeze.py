@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import redis
 
 from state_store.files import read_json
 from state_store.store import Store
-from tests.runner.processes import Proc, runner_args, start_venue
+from tests.runner.processes import Proc, our_orders, runner_args, start_venue, wait_for
 from tests.runner.test_chaos_kill import EVERY_SECOND
 
 TICK_S = 0.2
@@ -27,19 +26,6 @@ def section(home: Path) -> dict[str, Any]:
     runners = status.get("runners", {}) if isinstance(status, dict) else {}
     found = runners.get("r1", {})
     return found if isinstance(found, dict) else {}
-
-
-def wait_for(what: str, check: Callable[[], bool], limit_s: float = 30.0) -> None:
-    """Poll until `check()` holds; fail saying `what` when it never does."""
-    give_up = time.monotonic() + limit_s
-    while not check():
-        if time.monotonic() > give_up:
-            pytest.fail(f"gave up waiting for: {what}")
-        time.sleep(0.05)
-
-
-def our_orders(store: Store) -> int:
-    return sum(len(store.market_orders(m)) for m in store.markets())
 
 
 @pytest.mark.chaos
