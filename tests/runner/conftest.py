@@ -21,6 +21,7 @@ from exchange.venue import Venue
 from runner.build import build_runtime, close_runtime
 from runner.runtime import RunnerConfig, Runtime
 from state_store.settings import Settings
+from tests.runner.clocked_venue import ClockedVenue, clocked_venue
 
 REPO_STRATEGIES = Path(__file__).resolve().parents[2] / "strategies"
 
@@ -43,6 +44,22 @@ def venue_app(real_redis: redis.Redis) -> Any:
 
 #: run a scenario on the paper client and on the live venue (V2 signatures, L2 auth)
 BOTH_VENUES = pytest.mark.parametrize("venue", ["paper", "live"], indirect=True)
+#: the same for scenarios on `clocked` (a paper venue on a port, for jobs)
+BOTH_CLOCKED = pytest.mark.parametrize("clocked", ["paper", "live"], indirect=True)
+
+
+@pytest.fixture
+def clocked(
+    real_redis: redis.Redis, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ClockedVenue]:
+    """A paper venue on a real port, its clock moved by the test; parametrized `"live"`
+    (indirect): reached by the live venue, the throwaway key in the environment (jobs
+    run in this process open the venue from their spec and sign with it)."""
+    kind = getattr(request, "param", "paper")
+    if kind == "live":
+        monkeypatch.setenv(KEY_ENV, Account.create().key.hex())
+    with clocked_venue(real_redis, kind) as venue:
+        yield venue
 
 
 @pytest.fixture
