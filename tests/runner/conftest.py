@@ -13,7 +13,7 @@ from eth_account import Account
 from starlette.testclient import TestClient
 
 from exchange.client import ClobClient
-from exchange.factory import VenueSpec, open_venue
+from exchange.factory import VenueKind, VenueSpec, open_venue
 from exchange.live.keys import KEY_ENV
 from exchange.paper.app import create_app
 from exchange.paper.config import PaperConfig
@@ -91,6 +91,8 @@ def make_runtime(
 ) -> Iterator[RuntimeFactory]:  # fmt: skip
     """Runtimes built by the composition root (build_runtime), on the in-process paper venue."""
     made: list[Runtime] = []
+    kind: VenueKind = "paper" if isinstance(venue, ClobClient) else "live"
+    spec = VenueSpec(kind, "http://paper.test")  # what its settlement jobs would open
 
     def factory(replica: str = "r1", **config: Any) -> Runtime:
         settings = Settings.resolve(
@@ -98,7 +100,7 @@ def make_runtime(
         )
         config.setdefault("decide_budget_s", 0.5)
         cfg = RunnerConfig(replica=replica, tick_s=0.1, **config)
-        rt = build_runtime(settings, cfg, venue=venue, client=real_redis)
+        rt = build_runtime(settings, cfg, venue=venue, client=real_redis, venue_spec=spec)
         made.append(rt)
         return rt
 
