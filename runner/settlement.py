@@ -48,7 +48,7 @@ def settle_market(store: Store, venue: Venue, market: str) -> str:
     if window.status == WindowStatus.OPEN:
         return "pending"
     try:
-        resolution = venue.resolution(market)
+        resolution = venue.resolution(market, window.condition_id)
     except VenueError as exc:
         log.warning("resolution of %s unavailable: %s", market, exc)
         return "pending"

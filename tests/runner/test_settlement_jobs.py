@@ -12,7 +12,7 @@ import redis
 from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
-from exchange.factory import VenueSpec
+from exchange.factory import VenueSpec, open_venue
 from exchange.types import OrderRequest
 from runner import jobs, settlement
 from runner.runtime import RunnerConfig, Runtime
@@ -191,3 +191,25 @@ def test_the_reconcile_job_opens_the_venue_of_its_spec(
     report = jobs.reconcile_job(*target.args(), 0)
     assert report["fills_repaired"] == 1
     assert store.position(window.market).up_shares == 5
+
+
+@BOTH_CLOCKED
+def test_a_job_reads_the_resolution_by_the_condition_id_in_redis(
+    real_redis: redis.Redis, clocked: ClockedVenue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's venue is fresh: it must not walk the venue's market list (thousands of
+    markets on mainnet) to find one window's condition id; Redis has it."""
+    store = Store(real_redis, "default")
+    window = clocked.record_live(store)[0]
+    store.close_window(window.market)
+    clocked.end(window)
+    fresh, close = open_venue(clocked.spec, 5.0)
+
+    def no_discovery() -> None:
+        raise AssertionError("the market list was read")
+
+    monkeypatch.setattr(fresh, "list_windows", no_discovery)
+    try:
+        assert settle_market(store, fresh, window.market) == "settled"
+    finally:
+        close()
