@@ -175,22 +175,23 @@ def test_a_job_enqueued_with_a_bare_venue_url_still_settles(
 def test_the_reconcile_job_opens_the_venue_of_its_spec(
     real_redis: redis.Redis, conn: redis.Redis, clocked: ClockedVenue, target: jobs.JobTarget
 ) -> None:
-    """A fill Redis never applied is repaired by the job a worker runs (live: the job
-    derives the key's API credentials and reads the trades with L2 auth)."""
+    """An order Redis ended but the venue still rests is cancelled there by the job a worker
+    runs (live: the job derives the key's API credentials, reads the book with L2 auth)."""
     store = Store(real_redis, "default")
     window = next(w for w in clocked.record_live(store) if w.interval == "5m")
     lease = store.claim_lease(window.market, "r1", 60_000)
     assert lease is not None
-    book = clocked.venue.books([window.up_token])[window.up_token]
-    assert book.best_ask is not None
-    intent = Intent("take", window.market, "Up", "BUY", book.best_ask, Decimal(5), "GTC")
+    intent = Intent("rest", window.market, "Up", "BUY", Decimal("0.01"), Decimal(5), "GTC")
     coid = store.client_order_id("s", intent, window)
     req = OrderRequest(coid, window.up_token, "BUY", intent.price, intent.size, "GTC")
-    store.create_order("s", intent, window, lease, clocked.venue.order_id_for(req))
-    assert clocked.venue.place(req).success  # filled at the venue, never polled by a runner
+    venue_id = clocked.venue.order_id_for(req)
+    store.create_order("s", intent, window, lease, venue_id)
+    assert clocked.venue.place(req).success
+    store.ack_order(coid, window.market, "live", venue_id)
+    store.cancel_order(coid, window.market, "expired", "window ended")
     report = jobs.reconcile_job(*target.args(), 0)
-    assert report["fills_repaired"] == 1
-    assert store.position(window.market).up_shares == 5
+    assert report["venue_orders_cancelled"] == 1
+    assert clocked.venue.open_orders() == []
 
 
 @BOTH_CLOCKED
