@@ -25,7 +25,7 @@ from tests.runner.processes import Proc, neverblink, start_venue, wait_for
 from tests.runner.replica_checks import check_settled_once, check_venue_ledger
 from tests.runner.test_chaos_kill import EVERY_SECOND
 
-WINDOW_S = 8  # 5m windows of 8 venue seconds: several close within the test
+WINDOW_S = 5  # 5m windows of 5 venue seconds: several close within the test
 
 
 @pytest.fixture
