@@ -28,7 +28,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,17 +230,14 @@ def working_on(target: JobTarget) -> Iterator[tuple[Store, Venue, redis.Redis]]:
     """A store, the venue (paper or live, `exchange.factory`) and an rq connection for
     one job run, closed afterwards."""
     settings = target.settings()
-    venue, close_venue = open_venue(target.venue, JOB_VENUE_TIMEOUT_S)
-    try:
+    with ExitStack() as opened:
+        venue, close_venue = open_venue(target.venue, JOB_VENUE_TIMEOUT_S)
+        opened.callback(close_venue)
         client = connect(settings, client_name=f"job-{target.bot}")
+        opened.callback(client.close)
         conn = rq_connection(settings)
-        try:
-            yield Store(client, target.bot), venue, conn
-        finally:
-            conn.close()
-            client.close()
-    finally:
-        close_venue()
+        opened.callback(conn.close)
+        yield Store(client, target.bot), venue, conn
 
 
 # -- job entry points (rq imports them by name: runner.jobs.settle_job, ...) ----------------
