@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from control.cli_common import settings_options
-from control.cli_live_options import credentials_path, live_options, live_spec
+from control.cli_venue_options import credentials_path, live_options, live_spec
 from state_store.settings import Settings
 
 PUSD_UNIT = Decimal("1e6")  # balances and allowances are in 1e-6 pUSD

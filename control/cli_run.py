@@ -9,11 +9,9 @@ import signal
 import click
 
 from control.cli_common import settings_options
-from control.cli_live_options import live_options, live_spec
 from control.cli_stream_options import StreamChoice, stream_options
+from control.cli_venue_options import VenueChoice, venue_options
 from state_store.settings import Settings
-
-DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
 
 
 @click.command("run")
@@ -21,22 +19,7 @@ DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
 @click.option("--replica", required=True, help="Replica id, unique per runner process")
 @click.option("--tick", "tick_s", default=1.0, show_default=True, help="Seconds per tick")
 @click.option("--strategy", "only", multiple=True, help="Run only this strategy (repeat)")
-@click.option(
-    "--venue-url",
-    envvar="NEVERBLINK_VENUE_URL",
-    default=DEFAULT_VENUE_URL,
-    show_default=True,
-    help="Paper venue base URL (with --venue paper)",
-)
-@click.option(
-    "--venue",
-    "venue_kind",
-    type=click.Choice(["paper", "live"]),
-    default="paper",
-    show_default=True,
-    help="paper: the paper venue at --venue-url; live: a CLOB V2 at --clob-url, signed orders",
-)
-@live_options
+@venue_options
 @stream_options
 @click.option(
     "--venue-heartbeat",
@@ -55,9 +38,7 @@ def run_command(
     replica: str,
     tick_s: float,
     only: tuple[str, ...],
-    venue_url: str,
-    venue_kind: str,
-    live: tuple[str | None, str, str | None],
+    venue: VenueChoice,
     streams: StreamChoice,
     venue_heartbeat: str,
     lease_ttl_ms: int,
@@ -65,7 +46,6 @@ def run_command(
     max_ticks: int | None,
 ) -> None:
     """Run one runner replica: tick, trade, reload strategies at tick boundaries."""
-    from exchange.factory import VenueSpec
     from runner.build import build_runtime, close_runtime
     from runner.loop import Loop
     from runner.runtime import RunnerConfig, venue_deadline
@@ -74,7 +54,7 @@ def run_command(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     if tick_s <= 0:
         raise click.BadParameter("must be > 0", param_hint="--tick")
-    spec = live_spec(settings, live) if venue_kind == "live" else VenueSpec("paper", venue_url)
+    spec = venue.spec(settings)
     config = RunnerConfig(
         replica=replica,
         tick_s=tick_s,

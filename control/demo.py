@@ -28,6 +28,7 @@ import redis
 
 from control.demo_summary import summary_line
 from control.supervise import ChildSpec, Echo, Supervisor
+from exchange.factory import VenueSpec
 from runner.jobs import retarget_jobs, rq_connection
 from state_store.connection import connect, describe_target, redis_available
 from state_store.embedded import embedded_socket_path, ensure_embedded_redis, stop_embedded_redis
@@ -211,7 +212,7 @@ class Demo:
         """Jobs an earlier run left waiting go to this run's venue, not the earlier one's."""
         conn = rq_connection(self.opts.settings)
         try:
-            moved = retarget_jobs(conn, self.opts.settings.bot, venue_url)
+            moved = retarget_jobs(conn, self.opts.settings.bot, VenueSpec("paper", venue_url))
         finally:
             conn.close()
         if moved:

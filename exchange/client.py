@@ -185,7 +185,9 @@ class ClobClient:
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise MalformedResponse(f"GET /paper/reference: unreadable {payload!r}") from exc
 
-    def resolution(self, slug: str) -> Resolution | None:
+    def resolution(self, slug: str, condition_id: str = "") -> Resolution | None:
+        if condition_id:
+            self._condition_ids.setdefault(slug, condition_id)
         return convert.resolution(self._market_by_slug(slug))
 
     # -- orders --------------------------------------------------------------

@@ -36,6 +36,35 @@ class VenueSpec:
     funder: str | None = None  # the maker address; None: the signer itself (EOA)
     credentials_file: Path | None = None
 
+    def plain(self) -> dict[str, str]:
+        """The spec as plain strings (for rq job arguments); "" stands for None. No secret:
+        the key stays in the environment of whoever opens the venue."""
+        return {
+            "kind": self.kind,
+            "url": self.url,
+            "wallet_type": self.wallet_type,
+            "funder": self.funder or "",
+            "credentials_file": str(self.credentials_file or ""),
+        }
+
+    @classmethod
+    def from_plain(cls, value: str | Mapping[str, str]) -> VenueSpec:
+        """The inverse of `plain`; a bare string is a paper venue URL (jobs enqueued by
+        versions before the live worker carried only that)."""
+        if isinstance(value, str):
+            return cls("paper", value)
+        kind = value.get("kind", "paper")
+        if kind not in VENUE_KINDS:
+            raise VenueConfigError(f"unknown venue {kind!r}: choose one of {VENUE_KINDS}")
+        credentials = value.get("credentials_file") or ""
+        return cls(
+            kind=kind,
+            url=value.get("url", ""),
+            wallet_type=value.get("wallet_type") or "EOA",
+            funder=value.get("funder") or None,
+            credentials_file=Path(credentials) if credentials else None,
+        )
+
 
 def open_venue(
     spec: VenueSpec,
@@ -74,7 +103,8 @@ def _open_live(
     if creds is not None and creds.address.lower() != wallet.address.lower():
         creds = None  # stored for another key: derive this key's
     owned = http is None
-    client = httpx.Client(timeout=timeout_s) if http is None else http
+    # the SDK transport sends relative paths through the client it is given: base_url
+    client = httpx.Client(base_url=spec.url, timeout=timeout_s) if http is None else http
     try:
         live = LiveVenue(spec.url, wallet, creds, http=client)
     except BaseException:

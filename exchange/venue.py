@@ -69,6 +69,10 @@ class Venue(Protocol):
         """
         ...
 
-    def resolution(self, slug: str) -> Resolution | None:
-        """The winner of a window, or None while it is unresolved."""
+    def resolution(self, slug: str, condition_id: str = "") -> Resolution | None:
+        """The winner of a window, or None while it is unresolved.
+
+        `condition_id`: the window's, when the caller knows it (a settlement job reads
+        it from Redis): one `GET /markets/{condition_id}`, no discovery of the markets.
+        """
         ...

@@ -60,15 +60,16 @@ def build_runtime(
 
     `venue`: a venue client the caller made and owns; otherwise the one `venue_spec`
     names (paper or live, `exchange.factory`), or the paper CLOB client for
-    `venue_url`, with the runner's per-call deadline. `client`: a Redis client the
-    caller owns. `feed_config`: the venue's streams to run (`exchange.streams.feeds`);
-    the user channel signs in with the venue's API credentials. `close_runtime`
-    closes only what was made here.
+    `venue_url`, with the runner's per-call deadline; the spec is also what the
+    runner's settlement jobs open (with a caller's `venue`: how a worker reaches
+    it). `client`: a Redis client the caller owns. `feed_config`: the venue's
+    streams to run (`exchange.streams.feeds`); the user channel signs in with the
+    venue's API credentials. `close_runtime` closes only what was made here.
     """
     closers: list[Callable[[], object]] = []
     if venue is None:  # first: a live venue refused (no key, no URL) leaves nothing open
-        spec = venue_spec or VenueSpec("paper", venue_url)
-        venue, close_venue = open_venue(spec, config.venue_deadline_s)
+        venue_spec = venue_spec or VenueSpec("paper", venue_url)
+        venue, close_venue = open_venue(venue_spec, config.venue_deadline_s)
         closers.append(close_venue)
     if client is None:
         client = connect(settings)
@@ -109,6 +110,7 @@ def build_runtime(
         publisher=publisher,
         feeds=feeds,
         closers=closers,
+        venue_spec=venue_spec,
     )
     adopt_first_generation(rt, initial_load_s)
     return rt

@@ -1,8 +1,13 @@
 """Background jobs on rq: settlement of each closed window, periodic reconciliation.
 
 Queue `nb-<bot>`, run by `neverblink worker` (an rq worker with its scheduler).
-Jobs get everything they need as plain strings (home, Redis URL, bot, venue
-URL, market) and open their own connections: no closures, no pickled clients.
+Jobs get everything they need as plain data (home, Redis URL, bot, the venue
+as `VenueSpec.plain()`, market) and open their own connections: no closures,
+no pickled clients, no secrets. A live venue's signing key comes from the
+worker's own environment ($NEVERBLINK_PRIVATE_KEY or the 0600 file named by
+$NEVERBLINK_PRIVATE_KEY_FILE), as for `neverblink run`. A job enqueued with a
+bare venue URL (before jobs carried the venue spec) still runs, on the paper
+venue at that URL.
 
 Job ids are deterministic, so enqueueing is idempotent (rq `unique=True`):
 - `nb-settle-<bot>-<market>`: one per window, whoever enqueues it first. A
@@ -23,7 +28,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +39,8 @@ from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from exchange.client import ClobClient
+from exchange.factory import VenueSpec, open_venue
+from exchange.venue import Venue
 from state_store.connection import connect
 from state_store.settings import Settings
 from state_store.store import Store
@@ -50,24 +56,32 @@ FAILURE_TTL_S = 7 * 86400
 JOB_TIMEOUT_S = 120
 _ID_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 DEAD_STATUSES = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
-VENUE_ARG = 3  # position of venue_url in every job's args (JobTarget.args())
+VENUE_ARG = 3  # position of the venue (VenueSpec.plain()) in every job's args
+JOB_VENUE_TIMEOUT_S = 5.0  # one venue call of a job
 
 
 @dataclass(frozen=True)
 class JobTarget:
-    """Where a job works: the bot's settings and the venue, as plain strings."""
+    """Where a job works: the bot's settings and the venue it trades on."""
 
     home: str
     redis_url: str  # "" means the home's embedded Redis
     bot: str
-    venue_url: str
+    venue: VenueSpec
 
     @classmethod
-    def of(cls, settings: Settings, venue_url: str) -> JobTarget:
-        return cls(str(settings.home), settings.redis_url or "", settings.bot, venue_url)
+    def of(cls, settings: Settings, venue: VenueSpec) -> JobTarget:
+        return cls(str(settings.home), settings.redis_url or "", settings.bot, venue)
 
-    def args(self) -> tuple[str, str, str, str]:
-        return (self.home, self.redis_url, self.bot, self.venue_url)
+    @classmethod
+    def from_args(
+        cls, home: str, redis_url: str, bot: str, venue: str | dict[str, str]
+    ) -> JobTarget:
+        """The target a job's arguments name (a bare string venue: a paper URL, old jobs)."""
+        return cls(home, redis_url, bot, VenueSpec.from_plain(venue))
+
+    def args(self) -> tuple[str, str, str, dict[str, str]]:
+        return (self.home, self.redis_url, self.bot, self.venue.plain())
 
     def settings(self) -> Settings:
         """Settings exactly as given (no environment fallback: the job says where it works)."""
@@ -184,13 +198,15 @@ def schedule_reconcile(conn: redis.Redis, target: JobTarget, every_s: int, slot:
     )  # fmt: skip
 
 
-def retarget_jobs(conn: redis.Redis, bot: str, venue_url: str) -> int:
-    """Point the bot's waiting jobs (queued, scheduled, deferred) at `venue_url`; how many moved.
+def retarget_jobs(conn: redis.Redis, bot: str, venue: VenueSpec) -> int:
+    """Point the bot's waiting jobs (queued, scheduled, deferred) at `venue`; how many moved.
 
-    A job carries the venue URL it was enqueued with. A new paper venue on another
+    A job carries the venue it was enqueued with. A new paper venue on another
     port (a second `neverblink demo` in the same home) would otherwise get the
     previous run's settlement and reconciliation jobs retried against a dead URL.
+    Jobs that still carry a bare URL (older versions) get the spec too.
     """
+    wanted = venue.plain()
     queue = queue_for(conn, bot)
     ids = set(queue.get_job_ids())
     ids |= set(queue.scheduled_job_registry.get_job_ids())
@@ -201,8 +217,8 @@ def retarget_jobs(conn: redis.Redis, bot: str, venue_url: str) -> int:
         if job is None or job.func_name not in ours:
             continue
         args = list(job.args)
-        if len(args) > VENUE_ARG and args[VENUE_ARG] != venue_url:
-            args[VENUE_ARG] = venue_url
+        if len(args) > VENUE_ARG and args[VENUE_ARG] != wanted:
+            args[VENUE_ARG] = wanted
             job.args = tuple(args)
             job.save()
             moved += 1
@@ -210,29 +226,32 @@ def retarget_jobs(conn: redis.Redis, bot: str, venue_url: str) -> int:
 
 
 @contextmanager
-def working_on(target: JobTarget) -> Iterator[tuple[Store, ClobClient, redis.Redis]]:
-    """A store, a venue client and an rq connection for one job run, closed afterwards."""
+def working_on(target: JobTarget) -> Iterator[tuple[Store, Venue, redis.Redis]]:
+    """A store, the venue (paper or live, `exchange.factory`) and an rq connection for
+    one job run, closed afterwards."""
     settings = target.settings()
-    client = connect(settings, client_name=f"job-{target.bot}")
-    conn = rq_connection(settings)
-    venue = ClobClient(target.venue_url)
-    try:
+    with ExitStack() as opened:
+        venue, close_venue = open_venue(target.venue, JOB_VENUE_TIMEOUT_S)
+        opened.callback(close_venue)
+        client = connect(settings, client_name=f"job-{target.bot}")
+        opened.callback(client.close)
+        conn = rq_connection(settings)
+        opened.callback(conn.close)
         yield Store(client, target.bot), venue, conn
-    finally:
-        venue.close()
-        conn.close()
-        client.close()
 
 
 # -- job entry points (rq imports them by name: runner.jobs.settle_job, ...) ----------------
 
 
-def settle_job(home: str, redis_url: str, bot: str, venue_url: str, market: str) -> str | Retry:
+def settle_job(
+    home: str, redis_url: str, bot: str, venue: str | dict[str, str], market: str
+) -> str | Retry:
     """Settle one closed window from the venue's resolution; retry later while unresolved."""
     from runner.settlement import settle_market
 
-    with working_on(JobTarget(home, redis_url, bot, venue_url)) as (store, venue, _):
-        outcome = settle_market(store, venue, market)
+    target = JobTarget.from_args(home, redis_url, bot, venue)
+    with working_on(target) as (store, venue_client, _):
+        outcome = settle_market(store, venue_client, market)
     log.info("settlement of %s (bot %s): %s", market, bot, outcome)
     if outcome == "pending":
         return Retry(max=SETTLE_PENDING_TRIES, interval=SETTLE_PENDING_INTERVALS)
@@ -240,15 +259,15 @@ def settle_job(home: str, redis_url: str, bot: str, venue_url: str, market: str)
 
 
 def reconcile_job(
-    home: str, redis_url: str, bot: str, venue_url: str, every_s: int
+    home: str, redis_url: str, bot: str, venue: str | dict[str, str], every_s: int
 ) -> dict[str, int]:
     """Schedule the next run, then compare Redis with the venue and repair the gaps."""
     from runner.reconcile import Reconciler
 
-    target = JobTarget(home, redis_url, bot, venue_url)
-    with working_on(target) as (store, venue, conn):
+    target = JobTarget.from_args(home, redis_url, bot, venue)
+    with working_on(target) as (store, venue_client, conn):
         if every_s > 0:
             schedule_reconcile(conn, target, every_s, int(time.time() // every_s) + 1)
-        report = Reconciler(store, venue, target, conn).run()
+        report = Reconciler(store, venue_client, target, conn).run()
     log.info("reconciliation of bot %s: %s", bot, report)
     return report

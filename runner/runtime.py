@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from exchange.errors import VenueError, VenueUnavailable
+from exchange.factory import VenueSpec
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
 from runner.tick_timing import TickDurations
@@ -135,6 +136,7 @@ class Runtime:
     restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait
     heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
+    venue_spec: VenueSpec | None = None  # how a job opens this venue; None: jobs cannot
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import redis
 
 from exchange.errors import VenueError
+from exchange.factory import VenueSpec
 from exchange.venue import Venue
 from runner import jobs
 from runner.runtime import Runtime
@@ -47,7 +48,7 @@ def settle_market(store: Store, venue: Venue, market: str) -> str:
     if window.status == WindowStatus.OPEN:
         return "pending"
     try:
-        resolution = venue.resolution(market)
+        resolution = venue.resolution(market, window.condition_id)
     except VenueError as exc:
         log.warning("resolution of %s unavailable: %s", market, exc)
         return "pending"
@@ -69,18 +70,26 @@ def schedule(rt: Runtime) -> int:
     markets = rt.store.unsettled_markets()
     if not markets:
         return 0
-    venue_url = str(getattr(rt.venue, "base_url", "") or "")
+    spec = job_venue(rt)
     conn = rq_client(rt)
     enqueued: list[str] = []
-    if venue_url:
-        target = jobs.JobTarget.of(rt.settings, venue_url)
-        enqueued = jobs.ensure_settlement_jobs(conn, target, markets)
-    if not venue_url or jobs.workers_listening(conn, rt.settings.bot) == 0:
+    if spec is not None:
+        enqueued = jobs.ensure_settlement_jobs(conn, jobs.JobTarget.of(rt.settings, spec), markets)
+    if spec is None or jobs.workers_listening(conn, rt.settings.bot) == 0:
         start = (rt.tick * SETTLE_INLINE_PER_TICK) % len(markets)  # rotate: none starves
         batch = (markets[start:] + markets[:start])[:SETTLE_INLINE_PER_TICK]
         if settle_inline(rt.store, rt.venue, batch):
             log.info("no rq worker on %s: settled inline", jobs.queue_name(rt.settings.bot))
     return len(enqueued)
+
+
+def job_venue(rt: Runtime) -> VenueSpec | None:
+    """How a job reaches the runner's venue: its spec, else (a paper client handed in
+    without one) the paper venue at the client's URL; None: jobs cannot reach it."""
+    if rt.venue_spec is not None:
+        return rt.venue_spec
+    url = str(getattr(rt.venue, "base_url", "") or "")
+    return VenueSpec("paper", url) if url else None
 
 
 def rq_client(rt: Runtime) -> redis.Redis:

@@ -190,12 +190,14 @@ class LiveVenue:
         except LookupError as exc:
             raise NotFound(str(exc)) from None
 
-    def resolution(self, slug: str) -> Resolution | None:
-        condition_id = self._condition_ids.get(slug)
-        if condition_id is None:
+    def resolution(self, slug: str, condition_id: str = "") -> Resolution | None:
+        """GET /markets/{condition_id}: `closed` and the token flagged `winner`; without a
+        condition id, found through the market list first."""
+        condition_id = condition_id or self._condition_ids.get(slug) or ""
+        if not condition_id:
             self.list_windows()
-            condition_id = self._condition_ids.get(slug)
-        if condition_id is None:
+            condition_id = self._condition_ids.get(slug, "")
+        if not condition_id:
             raise NotFound(f"unknown market {slug!r}")
         market = convert.parse(WireMarket, self._public_get(f"/markets/{condition_id}"), "market")
         return convert.resolution(market)

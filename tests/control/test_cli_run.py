@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from control.cli import main
@@ -26,27 +27,38 @@ def _clean_env(monkeypatch: object) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_run_live_refuses_without_a_clob_url(monkeypatch: object, tmp_path: object) -> None:
+#: `run` and `worker` share the venue options (control/cli_venue_options.py)
+LIVE_COMMANDS = pytest.mark.parametrize(
+    "command", [["run", "--replica", "r1"], ["worker"]], ids=["run", "worker"]
+)
+
+
+@LIVE_COMMANDS
+def test_run_live_refuses_without_a_clob_url(
+    monkeypatch: object, tmp_path: object, command: list[str]
+) -> None:
     _clean_env(monkeypatch)
-    args = ["run", "--replica", "r1", "--venue", "live", "--home", str(tmp_path)]
+    args = [*command, "--venue", "live", "--home", str(tmp_path)]
     result = CliRunner().invoke(main, [*args, "--redis-url", "redis://127.0.0.1:1/0"])
     assert result.exit_code == 2
     assert "--clob-url" in result.output and "no live URL is assumed" in result.output
 
 
+@LIVE_COMMANDS
 def test_run_live_refuses_without_a_key_and_touches_no_host(
-    monkeypatch: object, tmp_path: object
+    monkeypatch: object, tmp_path: object, command: list[str]
 ) -> None:
     _clean_env(monkeypatch)
-    args = ["run", "--replica", "r1", "--venue", "live", "--home", str(tmp_path)]
+    args = [*command, "--venue", "live", "--home", str(tmp_path)]
     args += ["--clob-url", "http://127.0.0.1:1", "--redis-url", "redis://127.0.0.1:1/0"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert "no signing key" in result.output and "NEVERBLINK_PRIVATE_KEY" in result.output
 
 
-def test_run_has_no_private_key_option() -> None:
-    result = CliRunner().invoke(main, ["run", "--help"])
+@pytest.mark.parametrize("command", ["run", "worker"])
+def test_run_has_no_private_key_option(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
     assert "--clob-url" in result.output and "polymarket.com" not in result.output
     options = [w for w in result.output.split() if w.startswith("--")]
     assert not [o for o in options if "key" in o or "secret" in o], options

@@ -1,4 +1,6 @@
-"""A paper venue on a real HTTP port whose clock the test moves (for jobs, which get a URL)."""
+"""A paper venue on a real HTTP port whose clock the test moves (for jobs, which open the
+venue from its spec): reached by the paper client or, `kind="live"`, by the live venue (V2
+signatures, L2 auth; the key from $NEVERBLINK_PRIVATE_KEY, as a worker's jobs get it)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from dataclasses import dataclass
 
 import redis
 
-from exchange.client import ClobClient
+from exchange.factory import VenueKind, VenueSpec, open_venue
 from exchange.paper import BackgroundServer, ManualClock, PaperConfig, create_app
+from exchange.venue import Venue
 from runner.markets import live_windows
 from state_store.models import Window
 from state_store.private_redis import free_port
@@ -21,8 +24,12 @@ WINDOW_S = 30  # 5m windows last 30 venue seconds, 15m ones 90
 @dataclass
 class ClockedVenue:
     clock: ManualClock
-    venue: ClobClient
-    url: str
+    venue: Venue
+    spec: VenueSpec  # what a job opens
+
+    @property
+    def url(self) -> str:
+        return self.spec.url
 
     def record_live(self, store: Store) -> list[Window]:
         """Open the venue's live windows in Redis, as a runner's tick does."""
@@ -37,13 +44,16 @@ class ClockedVenue:
 
 
 @contextmanager
-def clocked_venue(client: redis.Redis) -> Iterator[ClockedVenue]:
+def clocked_venue(client: redis.Redis, kind: VenueKind = "paper") -> Iterator[ClockedVenue]:
     clock = ManualClock(1_800_000_000.0)
     config = PaperConfig(redis=client, seed=7, window_seconds=WINDOW_S, real_time=clock)
     server = BackgroundServer(create_app(config), port=free_port()).start()
-    venue = ClobClient(server.url)
+    spec = VenueSpec(kind, server.url)
     try:
-        yield ClockedVenue(clock, venue, server.url)
+        venue, close = open_venue(spec, 5.0)
+        try:
+            yield ClockedVenue(clock, venue, spec)
+        finally:
+            close()
     finally:
-        venue.close()
         server.stop()

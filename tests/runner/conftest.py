@@ -13,7 +13,7 @@ from eth_account import Account
 from starlette.testclient import TestClient
 
 from exchange.client import ClobClient
-from exchange.factory import VenueSpec, open_venue
+from exchange.factory import VenueKind, VenueSpec, open_venue
 from exchange.live.keys import KEY_ENV
 from exchange.paper.app import create_app
 from exchange.paper.config import PaperConfig
@@ -21,6 +21,7 @@ from exchange.venue import Venue
 from runner.build import build_runtime, close_runtime
 from runner.runtime import RunnerConfig, Runtime
 from state_store.settings import Settings
+from tests.runner.clocked_venue import ClockedVenue, clocked_venue
 
 REPO_STRATEGIES = Path(__file__).resolve().parents[2] / "strategies"
 
@@ -43,6 +44,22 @@ def venue_app(real_redis: redis.Redis) -> Any:
 
 #: run a scenario on the paper client and on the live venue (V2 signatures, L2 auth)
 BOTH_VENUES = pytest.mark.parametrize("venue", ["paper", "live"], indirect=True)
+#: the same for scenarios on `clocked` (a paper venue on a port, for jobs)
+BOTH_CLOCKED = pytest.mark.parametrize("clocked", ["paper", "live"], indirect=True)
+
+
+@pytest.fixture
+def clocked(
+    real_redis: redis.Redis, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ClockedVenue]:
+    """A paper venue on a real port, its clock moved by the test; parametrized `"live"`
+    (indirect): reached by the live venue, the throwaway key in the environment (jobs
+    run in this process open the venue from their spec and sign with it)."""
+    kind = getattr(request, "param", "paper")
+    if kind == "live":
+        monkeypatch.setenv(KEY_ENV, Account.create().key.hex())
+    with clocked_venue(real_redis, kind) as venue:
+        yield venue
 
 
 @pytest.fixture
@@ -74,6 +91,8 @@ def make_runtime(
 ) -> Iterator[RuntimeFactory]:  # fmt: skip
     """Runtimes built by the composition root (build_runtime), on the in-process paper venue."""
     made: list[Runtime] = []
+    kind: VenueKind = "paper" if isinstance(venue, ClobClient) else "live"
+    spec = VenueSpec(kind, "http://paper.test")  # what its settlement jobs would open
 
     def factory(replica: str = "r1", **config: Any) -> Runtime:
         settings = Settings.resolve(
@@ -81,7 +100,7 @@ def make_runtime(
         )
         config.setdefault("decide_budget_s", 0.5)
         cfg = RunnerConfig(replica=replica, tick_s=0.1, **config)
-        rt = build_runtime(settings, cfg, venue=venue, client=real_redis)
+        rt = build_runtime(settings, cfg, venue=venue, client=real_redis, venue_spec=spec)
         made.append(rt)
         return rt
 

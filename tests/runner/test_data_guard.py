@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.client import ClobClient
+from exchange.venue import Venue
 from runner import guard
 from runner.build import build_runtime, close_runtime
 from runner.loop import Loop
@@ -26,6 +26,7 @@ from state_store.models import OrderStatus
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
 from state_store.store import Store
+from tests.runner.conftest import BOTH_VENUES
 
 LADDER = """
 from decimal import Decimal
@@ -62,9 +63,7 @@ def ladder_only(strategies_dir: Path) -> None:
     (strategies_dir / "ladder.py").write_text(LADDER)
 
 
-def make_runner(
-    tmp_path: Path, url: str, strategies: Path, venue: ClobClient, replica: str
-) -> Runtime:
+def make_runner(tmp_path: Path, url: str, strategies: Path, venue: Venue, replica: str) -> Runtime:
     home = str(tmp_path / "home")
     settings = Settings.resolve(home=home, redis_url=url, strategies=str(strategies))
     return build_runtime(settings, RunnerConfig(replica, tick_s=0.05), venue=venue)
@@ -77,7 +76,7 @@ def restart_empty(server: RedisProcess) -> None:
     server.start()
 
 
-def assert_redis_matches_venue(store: Store, venue: ClobClient, loops: list[Loop]) -> None:
+def assert_redis_matches_venue(store: Store, venue: Venue, loops: list[Loop]) -> None:
     """Every venue fill and resting order of a moment is in Redis after the runners' next tick,
     and orders and positions add up the fills Redis has (the venue's, matched meanwhile or not).
     """
@@ -107,9 +106,10 @@ def assert_redis_matches_venue(store: Store, venue: ClobClient, loops: list[Loop
         assert pos.down_shares == by_token.get(window.down_token, Decimal(0)), window.market
 
 
+@BOTH_VENUES
 @pytest.mark.timeout(180)
 def test_redis_restarted_empty_is_rebuilt_from_the_venue(
-    tmp_path: Path, bot_redis: RedisProcess, venue: ClobClient, strategies_dir: Path
+    tmp_path: Path, bot_redis: RedisProcess, venue: Venue, strategies_dir: Path
 ) -> None:
     ladder_only(strategies_dir)
     runners = [make_runner(tmp_path, bot_redis.url, strategies_dir, venue, r) for r in ("r1", "r2")]
@@ -150,8 +150,9 @@ def test_redis_restarted_empty_is_rebuilt_from_the_venue(
             close_runtime(loop.rt)
 
 
+@BOTH_VENUES
 def test_sequence_that_went_back_is_noticed(
-    tmp_path: Path, bot_redis: RedisProcess, venue: ClobClient, strategies_dir: Path
+    tmp_path: Path, bot_redis: RedisProcess, venue: Venue, strategies_dir: Path
 ) -> None:
     ladder_only(strategies_dir)
     rt = make_runner(tmp_path, bot_redis.url, strategies_dir, venue, "r1")
@@ -180,8 +181,9 @@ def test_sequence_that_went_back_is_noticed(
         close_runtime(loop.rt)
 
 
+@BOTH_VENUES
 def test_orders_cancelled_at_the_venue_end_in_redis_without_a_worker(
-    tmp_path: Path, bot_redis: RedisProcess, venue: ClobClient, strategies_dir: Path
+    tmp_path: Path, bot_redis: RedisProcess, venue: Venue, strategies_dir: Path
 ) -> None:
     """Case 8: cancel-all at the venue; no rq worker runs; the runner ends them itself."""
     ladder_only(strategies_dir)
@@ -212,8 +214,9 @@ def test_orders_cancelled_at_the_venue_end_in_redis_without_a_worker(
         close_runtime(loop.rt)
 
 
+@BOTH_VENUES
 def test_redis_that_went_back_during_a_tick_is_noticed_at_the_next(
-    tmp_path: Path, bot_redis: RedisProcess, venue: ClobClient, strategies_dir: Path
+    tmp_path: Path, bot_redis: RedisProcess, venue: Venue, strategies_dir: Path
 ) -> None:
     """The check at the start of a tick passed; Redis lost writes before the tick's bump."""
     ladder_only(strategies_dir)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from exchange.client import ClobClient
 from exchange.types import OrderRequest, PlaceResult
+from exchange.venue import Venue
 from runner.build import build_runtime, close_runtime
 from runner.loop import Loop
 from runner.orders import poll_fills
@@ -20,13 +20,14 @@ from state_store.desired import DesiredState
 from state_store.files import write_json_atomic
 from state_store.private_redis import RedisProcess
 from state_store.settings import Settings
+from tests.runner.conftest import BOTH_VENUES
 from tests.runner.test_tick import ledger, only_always
 
 
 class KillsRedisAfterFirstOrder:
     """A venue that lets the first order through and then pulls Redis from under the runner."""
 
-    def __init__(self, venue: ClobClient, server: RedisProcess) -> None:
+    def __init__(self, venue: Venue, server: RedisProcess) -> None:
         self._venue = venue
         self._server = server
         self.killed = False
@@ -49,9 +50,10 @@ def bot_redis(tmp_path: Path) -> Iterator[RedisProcess]:
     server.stop()
 
 
+@BOTH_VENUES
 @pytest.mark.timeout(120)
 def test_runner_survives_redis_loss_and_applies_its_journal(
-    tmp_path: Path, bot_redis: RedisProcess, venue: ClobClient, strategies_dir: Path
+    tmp_path: Path, bot_redis: RedisProcess, venue: Venue, strategies_dir: Path
 ) -> None:
     only_always(strategies_dir)
     settings = Settings.resolve(

@@ -17,13 +17,8 @@ from state_store.audit import read_jsonl, read_stream
 from state_store.models import Intent, OrderStatus, Window, WindowStatus
 from state_store.settings import Settings
 from state_store.store import Lease, Store
-from tests.runner.clocked_venue import ClockedVenue, clocked_venue
-
-
-@pytest.fixture
-def clocked(real_redis: redis.Redis) -> Iterator[ClockedVenue]:
-    with clocked_venue(real_redis) as venue:
-        yield venue
+from tests.runner.clocked_venue import ClockedVenue
+from tests.runner.conftest import BOTH_CLOCKED
 
 
 @pytest.fixture
@@ -47,7 +42,7 @@ class Bench:
         lease = store.claim_lease(self.window.market, "r1", 60_000)
         assert lease is not None
         self.lease: Lease = lease
-        self.target = jobs.JobTarget.of(s, clocked.url)
+        self.target = jobs.JobTarget.of(s, clocked.spec)
 
     def order(self, key: str, price: str, status: str = "new", place: bool = False) -> str:
         intent = Intent(key, self.window.market, "Up", "BUY", Decimal(price), Decimal(5), "GTC")
@@ -91,6 +86,7 @@ def ask(bench: Bench) -> str:
     return str(book.best_ask)
 
 
+@BOTH_CLOCKED
 def test_a_missing_fill_is_applied_once_and_audited(bench: Bench) -> None:
     coid = bench.order("take", ask(bench), "submitted", place=True)  # fills at the venue...
     assert bench.reconcile(recheck_s=0)["fills_repaired"] == 1  # ...never polled by a runner
@@ -116,6 +112,7 @@ def forget(bench: Bench, coid: str) -> str:
     return order.venue_order_id
 
 
+@BOTH_CLOCKED
 def test_fills_and_resting_orders_redis_lost_are_adopted_not_skipped(bench: Bench) -> None:
     taken = forget(bench, bench.order("take", ask(bench), "submitted", place=True))
     resting = forget(bench, bench.order("rest", "0.01", "submitted", place=True))
@@ -131,6 +128,7 @@ def test_fills_and_resting_orders_redis_lost_are_adopted_not_skipped(bench: Benc
     )
 
 
+@BOTH_CLOCKED
 def test_a_stuck_order_the_venue_has_is_adopted(bench: Bench) -> None:
     coid = bench.order("rest", "0.01", "submitted", place=True)
     bench.age(coid, 60)
@@ -140,6 +138,7 @@ def test_a_stuck_order_the_venue_has_is_adopted(bench: Bench) -> None:
     assert bench.audited() == ["repair_order_adopted"]
 
 
+@BOTH_CLOCKED
 def test_an_order_that_never_reached_the_venue_expires_only_when_old(bench: Bench) -> None:
     young, old = bench.order("young", "0.01"), bench.order("old", "0.02")
     bench.age(young, 40)  # stuck, but the lease holder may still post it
@@ -150,6 +149,7 @@ def test_an_order_that_never_reached_the_venue_expires_only_when_old(bench: Benc
     assert bench.audited() == ["repair_order_expired"]
 
 
+@BOTH_CLOCKED
 def test_an_order_open_at_the_venue_but_over_in_redis_is_cancelled_there(bench: Bench) -> None:
     coid = bench.order("rest", "0.01", "live", place=True)
     bench.store.cancel_order(coid, bench.window.market, "expired", "window ended")
@@ -158,6 +158,7 @@ def test_an_order_open_at_the_venue_but_over_in_redis_is_cancelled_there(bench: 
     assert bench.audited() == ["repair_venue_cancel"]
 
 
+@BOTH_CLOCKED
 def test_an_order_the_venue_canceled_is_ended_in_redis(bench: Bench) -> None:
     coid = bench.order("rest", "0.01", "live", place=True)
     order = bench.store.order(coid)
@@ -169,6 +170,7 @@ def test_an_order_the_venue_canceled_is_ended_in_redis(bench: Bench) -> None:
     assert bench.audited() == ["repair_order_closed"]
 
 
+@BOTH_CLOCKED
 def test_ended_windows_are_closed_only_when_no_runner_is_alive(bench: Bench) -> None:
     bench.clocked.end(bench.window)
     keys = bench.store.keys
@@ -184,6 +186,7 @@ def test_ended_windows_are_closed_only_when_no_runner_is_alive(bench: Bench) -> 
     assert "repair_window_closed" in bench.audited()
 
 
+@BOTH_CLOCKED
 def test_a_dead_or_missing_settlement_job_is_rearmed(bench: Bench) -> None:
     market = bench.window.market
     bench.store.close_window(market)

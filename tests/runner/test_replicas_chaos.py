@@ -16,6 +16,7 @@ import redis
 
 from control.bench.replicas import Cluster, ClusterConfig, lease_grants
 from exchange.client import ClobClient
+from exchange.factory import VenueSpec
 from runner import jobs
 from runner.reconcile import Reconciler
 from state_store.models import OrderStatus
@@ -159,7 +160,7 @@ def test_replicas_survive_kills_and_freezes(
 
 
 def final_reconciliation(cluster: Cluster, store: Store, venue: ClobClient) -> None:
-    target = jobs.JobTarget.of(cluster.settings(), cluster.venue_url)
+    target = jobs.JobTarget.of(cluster.settings(), VenueSpec("paper", cluster.venue_url))
     conn = redis.Redis.from_url(cluster.config.redis_url)
     try:
         Reconciler(store, venue, target, conn, recheck_s=0, stuck_after_s=0).run()

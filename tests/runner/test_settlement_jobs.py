@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
@@ -11,20 +13,17 @@ import redis
 from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
+from exchange.factory import VenueSpec, open_venue
+from exchange.types import OrderRequest
 from runner import jobs, settlement
 from runner.host.caller import HostCaller
 from runner.runtime import RunnerConfig, Runtime
 from runner.settlement import settle_market
-from state_store.models import WindowStatus
+from state_store.models import Intent, WindowStatus
 from state_store.settings import Settings
 from state_store.store import Store
-from tests.runner.clocked_venue import ClockedVenue, clocked_venue
-
-
-@pytest.fixture
-def clocked(real_redis: redis.Redis) -> Iterator[ClockedVenue]:
-    with clocked_venue(real_redis) as venue:
-        yield venue
+from tests.runner.clocked_venue import ClockedVenue
+from tests.runner.conftest import BOTH_CLOCKED
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def conn(redis_url: str) -> Iterator[redis.Redis]:
 @pytest.fixture
 def target(tmp_path: Path, redis_url: str, clocked: ClockedVenue) -> jobs.JobTarget:
     settings = Settings(tmp_path / "home", redis_url, "default", tmp_path / "strategies")
-    return jobs.JobTarget.of(settings, clocked.url)
+    return jobs.JobTarget.of(settings, clocked.spec)
 
 
 def run_worker(conn: redis.Redis, bot: str = "default") -> None:
@@ -51,6 +50,7 @@ def test_job_ids_are_deterministic_and_valid_for_rq() -> None:
     assert jobs.settle_job_id("a", "m") != jobs.settle_job_id("b", "m")
 
 
+@BOTH_CLOCKED
 def test_replicas_enqueueing_the_same_window_make_one_job(
     conn: redis.Redis, target: jobs.JobTarget
 ) -> None:
@@ -61,9 +61,11 @@ def test_replicas_enqueueing_the_same_window_make_one_job(
         jobs.settle_job_id("default", m) for m in ("m1", "m2", "m3")
     ]
     job = Job.fetch(jobs.settle_job_id("default", "m1"), connection=conn)
-    assert job.args == (*target.args(), "m1")  # plain strings: no closure, no client
+    assert job.args == (*target.args(), "m1")  # plain data: no closure, no client
+    assert job.args[jobs.VENUE_ARG] == target.venue.plain()  # no key, no API secret
 
 
+@BOTH_CLOCKED
 def test_settle_market_settles_once_from_the_venue_resolution(
     real_redis: redis.Redis, clocked: ClockedVenue
 ) -> None:
@@ -82,6 +84,7 @@ def test_settle_market_settles_once_from_the_venue_resolution(
     assert settle_market(store, clocked.venue, "no-such-market") == "no_window"
 
 
+@BOTH_CLOCKED
 def test_worker_runs_the_job_and_an_unresolved_window_is_retried(
     real_redis: redis.Redis, conn: redis.Redis, clocked: ClockedVenue, target: jobs.JobTarget
 ) -> None:
@@ -105,10 +108,12 @@ def test_worker_runs_the_job_and_an_unresolved_window_is_retried(
 def runtime_on(store: Store, clocked: ClockedVenue, settings: Settings, replica: str) -> Runtime:
     no_strategies = cast(HostCaller, None)  # settlement never calls a strategy
     return Runtime(
-        settings, RunnerConfig(replica), store.client, store, clocked.venue, None, no_strategies
-    )
+        settings, RunnerConfig(replica), store.client, store, clocked.venue, None, no_strategies,
+        venue_spec=clocked.spec,
+    )  # fmt: skip
 
 
+@BOTH_CLOCKED
 def test_runners_enqueue_one_job_per_closed_window_and_settle_inline_without_worker(
     real_redis: redis.Redis, conn: redis.Redis, clocked: ClockedVenue, target: jobs.JobTarget
 ) -> None:
@@ -128,6 +133,7 @@ def test_runners_enqueue_one_job_per_closed_window_and_settle_inline_without_wor
     assert store.unsettled_markets() == []
 
 
+@BOTH_CLOCKED
 def test_jobs_of_an_earlier_venue_are_retargeted_and_then_settle(
     real_redis: redis.Redis, conn: redis.Redis, clocked: ClockedVenue, target: jobs.JobTarget
 ) -> None:
@@ -136,14 +142,75 @@ def test_jobs_of_an_earlier_venue_are_retargeted_and_then_settle(
     window = next(w for w in clocked.record_live(store) if w.interval == "5m")
     store.close_window(window.market)
     clocked.end(window)
-    gone = jobs.JobTarget(target.home, target.redis_url, target.bot, "http://127.0.0.1:9")
+    gone = replace(target, venue=replace(clocked.spec, url="http://127.0.0.1:9"))
     jobs.ensure_settlement_jobs(conn, gone, [window.market], delay_s=0)
     jobs.seed_reconcile(conn, gone, 3600)
-    assert jobs.retarget_jobs(conn, "default", clocked.url) == 3  # settle + 2 reconcile slots
-    assert jobs.retarget_jobs(conn, "default", clocked.url) == 0  # already there
-    assert jobs.retarget_jobs(conn, "other-bot", "http://x") == 0  # another bot's queue
+    assert jobs.retarget_jobs(conn, "default", clocked.spec) == 3  # settle + 2 reconcile slots
+    assert jobs.retarget_jobs(conn, "default", clocked.spec) == 0  # already there
+    assert jobs.retarget_jobs(conn, "other-bot", VenueSpec("paper", "http://x")) == 0
     job = Job.fetch(jobs.settle_job_id("default", window.market), connection=conn)
-    assert job.args[jobs.VENUE_ARG] == clocked.url
+    assert job.args[jobs.VENUE_ARG] == clocked.spec.plain()
     run_worker(conn)
     done = Job.fetch(jobs.settle_job_id("default", window.market), connection=conn)
     assert done.get_status() == JobStatus.FINISHED and done.return_value() == "settled"
+
+
+def test_a_job_enqueued_with_a_bare_venue_url_still_settles(
+    real_redis: redis.Redis, conn: redis.Redis, clocked: ClockedVenue, target: jobs.JobTarget
+) -> None:
+    """Jobs an older version left in the queue carry the paper venue URL as a string."""
+    store = Store(real_redis, "default")
+    window = next(w for w in clocked.record_live(store) if w.interval == "5m")
+    store.close_window(window.market)
+    clocked.end(window)
+    old_args = (target.home, target.redis_url, target.bot, clocked.url, window.market)
+    job_id = jobs.settle_job_id("default", window.market)
+    jobs.queue_for(conn, "default").enqueue(jobs.settle_job, *old_args, job_id=job_id)
+    run_worker(conn)
+    done = Job.fetch(job_id, connection=conn)
+    assert done.get_status() == JobStatus.FINISHED and done.return_value() == "settled"
+
+
+@BOTH_CLOCKED
+def test_the_reconcile_job_opens_the_venue_of_its_spec(
+    real_redis: redis.Redis, conn: redis.Redis, clocked: ClockedVenue, target: jobs.JobTarget
+) -> None:
+    """An order Redis ended but the venue still rests is cancelled there by the job a worker
+    runs (live: the job derives the key's API credentials, reads the book with L2 auth)."""
+    store = Store(real_redis, "default")
+    window = next(w for w in clocked.record_live(store) if w.interval == "5m")
+    lease = store.claim_lease(window.market, "r1", 60_000)
+    assert lease is not None
+    intent = Intent("rest", window.market, "Up", "BUY", Decimal("0.01"), Decimal(5), "GTC")
+    coid = store.client_order_id("s", intent, window)
+    req = OrderRequest(coid, window.up_token, "BUY", intent.price, intent.size, "GTC")
+    venue_id = clocked.venue.order_id_for(req)
+    store.create_order("s", intent, window, lease, venue_id)
+    assert clocked.venue.place(req).success
+    store.ack_order(coid, window.market, "live", venue_id)
+    store.cancel_order(coid, window.market, "expired", "window ended")
+    report = jobs.reconcile_job(*target.args(), 0)
+    assert report["venue_orders_cancelled"] == 1
+    assert clocked.venue.open_orders() == []
+
+
+@BOTH_CLOCKED
+def test_a_job_reads_the_resolution_by_the_condition_id_in_redis(
+    real_redis: redis.Redis, clocked: ClockedVenue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's venue is fresh: it must not walk the venue's market list (thousands of
+    markets on mainnet) to find one window's condition id; Redis has it."""
+    store = Store(real_redis, "default")
+    window = clocked.record_live(store)[0]
+    store.close_window(window.market)
+    clocked.end(window)
+    fresh, close = open_venue(clocked.spec, 5.0)
+
+    def no_discovery() -> None:
+        raise AssertionError("the market list was read")
+
+    monkeypatch.setattr(fresh, "list_windows", no_discovery)
+    try:
+        assert settle_market(store, fresh, window.market) == "settled"
+    finally:
+        close()

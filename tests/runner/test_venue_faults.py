@@ -6,6 +6,7 @@ and `ctl status`; the runner places again once the restriction passed."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,12 @@ def ctl_status(rt: Runtime) -> str:
     result = CliRunner().invoke(main, ["ctl", "status", *flags])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def shows_words(table: str, text: str) -> bool:
+    """`text` is in the rich table, wrapped over the lines of its column or not."""
+    pattern = r"[\s│]+".join(re.escape(word) for word in text.split())
+    return re.search(pattern, table) is not None
 
 
 def assert_no_duplicates(rt: Runtime, venue: Venue) -> None:
@@ -138,7 +145,9 @@ def test_cancel_only_places_nothing_and_says_so(
             loop.one_tick()
         assert len(posted) == 1 and rt.restriction.kind == "cancel_only"
         assert section(rt)["venue_restriction"] == "cancel_only"
-        assert "venue cancel_only since" in ctl_status(rt)
+        shown = ctl_status(rt)
+        assert "venue cancel_only since" in shown
+        assert shows_words(shown, section(rt)["venue_restriction_reason"])  # the venue's reason
         assert rt.venue.cancel_all() == []  # cancels still pass (nothing rests here)
         clear_faults(venue_app)
         pass_time(rt)

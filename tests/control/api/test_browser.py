@@ -8,7 +8,9 @@ sees both runners report paused, resumes, edits a strategy and sees the
 reload go live and be promoted on both replicas in the timeline, sets a
 config override, and saves the screenshot used by the docs
 (docs/dashboard.png: every run rewrites it, so CI regenerates it from the
-code; a checkout whose docs/ is not writable gets it in the tmp dir).
+code; a checkout whose docs/ is not writable gets it in the tmp dir). Then
+the venue turns cancel-only (its fault switch) and the runners' rows say so,
+with the venue's reason.
 Every wait is bounded (Playwright's expect timeouts); nothing asserts timing.
 """
 
@@ -22,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -36,6 +39,7 @@ from tests.control.api.system import (
     start_serve,
     start_venue,
 )
+from tests.runner.test_chaos_kill import EVERY_SECOND
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -67,7 +71,10 @@ def system(tmp_path: Path, redis_url: str) -> Iterator[dict[str, object]]:
             procs.append(start_runner(tmp_path, replica, redis_url, venue_url, strategies, home))
         serve, url = start_serve(tmp_path, redis_url, strategies, home, TOKEN)
         procs.append(serve)
-        yield {"url": url, "strategies": strategies, "procs": procs, "tmp": tmp_path}
+        yield {
+            "url": url, "venue_url": venue_url, "strategies": strategies, "procs": procs,
+            "tmp": tmp_path,
+        }  # fmt: skip
     finally:
         for proc in reversed(procs):
             proc.stop()
@@ -124,6 +131,7 @@ def test_dashboard_pauses_runners_and_shows_a_reload(system: dict[str, object]) 
             shot = screenshot_path(Path(str(system["tmp"])))
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
+            assert_a_cancel_only_venue_is_shown(page, str(system["venue_url"]), strategies)
             assert errors == []
         finally:
             browser.close()
@@ -196,6 +204,19 @@ def set_override(page: Page) -> None:
     # the stream has delivered it too: pause v1, resume v2, this override v3
     expect(page.locator("#control-version")).to_have_text("v3", timeout=WAIT_MS)
     expect(page.locator("#audit tbody tr").first).to_contain_text("config_set", timeout=WAIT_MS)
+
+
+def assert_a_cancel_only_venue_is_shown(page: Page, venue_url: str, strategies: Path) -> None:
+    """The paper venue refuses new orders (cancel-only); a strategy that posts every venue
+    second is deployed, so a runner's next order meets the refusal; its row says why."""
+    reply = httpx.post(f"{venue_url}/paper/faults", json={"cancel_only": True}, timeout=10)
+    assert reply.status_code == 200, reply.text
+    (strategies / "every_second.py").write_text(EVERY_SECOND)
+    commit(strategies, "every_second: an order every venue second")
+    state = page.locator('#runners [data-field="state"]', has_text="venue cancel_only").first
+    expect(state).to_be_visible(timeout=WAIT_MS)
+    problems = page.locator('#runners [data-field="problems"]', has_text="cancel_only since")
+    expect(problems.first).to_contain_text("cancel-only", timeout=WAIT_MS)
 
 
 def edit_strategy(strategies: Path) -> None:
