@@ -2,8 +2,8 @@
 
 The same shape as `runner.strategy_call.StrategyCaller.call_all`, except that
 strategies are named by generation instead of passed as functions (their code
-is in the host). The markets every view shares are encoded once per tick,
-reusing last tick's encoding of every part that did not change.
+is in the host). The markets every view shares are encoded once per tick
+(the host gets what changed since its last frame, `market_wire`).
 Every decision the host returns is checked here, in the runner, against the
 view the runner built (`check_decisions`): the host cannot vouch for its own
 output, and strategy code cannot patch the check (it is not in its process).
@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 
 from runner.host.client import StrategyHost
-from runner.host.market_wire import MarketEncoder
+from runner.host.market_wire import encode_market
 from runner.host.replies import CallResult, HostFault
 from runner.strategy_call import StrategyOutcome, check_decisions
 from state_store.view import View
@@ -27,7 +27,6 @@ class HostCaller:
         self.faults: list[HostFault] = []  # of the last call_all, for the caller to act on
         self.encode_seconds = 0.0  # of the last call_all (runner side), for bench and status
         self.host_seconds = 0.0  # of the last call_all, as the host measured its own work
-        self.encoder = MarketEncoder()
 
     def call_all(self, generation: str, views: Mapping[str, View]) -> list[StrategyOutcome]:
         """Each strategy of `generation` decides on its view, within the host's budget."""
@@ -36,7 +35,7 @@ class HostCaller:
         for group in _by_markets(views):
             first = views[group[0]]
             began = time.perf_counter()
-            markets = self.encoder.encode(first.markets)
+            markets = [encode_market(m) for m in first.markets]
             self.encode_seconds += time.perf_counter() - began
             calls = [(n, views[n].params, views[n].memory) for n in group]
             report = self.host.decide(generation, first.tick, first.now, markets, calls)

@@ -1,23 +1,19 @@
 """Market views across the wire (runner -> host), as tuples, sending only what changed.
 
-Runner side: `MarketEncoder` turns each tick's `MarketView`s into positional
-tuples (Decimals as text, so no precision is lost), reusing last tick's
-encoded part (the same tuple object) for every part that is equal (`==`) to
-last tick's: a busy bot's static fields, positions, orders and most books do
-not change from one tick to the next, and comparing costs less than
-encoding. `delta_markets` then sends, for a host that decoded the previous
-frame, only the parts that are not the very objects it was sent last time:
-an unchanged market crosses as its id, a changed one with `SAME` for each
-part the host already has. A host that started since (a restart, a
-candidate, an adopted one) gets full encodings.
+Runner side: `encode_market` turns a `MarketView` into positional tuples
+(Decimals as text, so no precision is lost). A busy bot's static fields,
+positions, orders and most books do not change from one tick to the next, so
+`delta_markets` sends a host that decoded the previous frame only the parts
+whose encoding changed: an unchanged market crosses as its id, a changed one
+with `SAME` for each part the host already has. A host that started since (a
+restart, a candidate, an adopted one) gets full encodings. (Comparing the
+encoded text costs less than marshalling and unmarshalling it; comparing the
+views' objects instead of encoding them was measured to cost as much as
+encoding them.)
 
 Host side: `MarketDecoder` rebuilds the views, reusing last frame's objects
 for every part that did not change, and refuses (`OutOfSync`) a delta that
 does not refer to the frame it decoded last; the runner then sends a full one.
-
-The views a strategy gets in the host are equal (`==`) to the runner's (a
-Decimal part equal to last tick's keeps last tick's text: `0.40` where this
-tick's was `0.4`).
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from decimal import Decimal
-from operator import attrgetter
 from typing import TypeVar
 
 from runner.host.codec import CodecError, Json
@@ -101,7 +96,16 @@ def _encode_orders(orders: tuple[Order, ...]) -> Encoded:
 def encode_market(m: MarketView) -> Encoded:
     """A market view without its `now` (the tick's, sent once)."""
     return (
-        _encode_static(m),
+        (
+            m.market,
+            m.asset,
+            m.interval,
+            m.start_ts,
+            m.end_ts,
+            _dec(m.start_price),
+            str(m.tick_size),
+            str(m.min_order_size),
+        ),
         _dec(m.reference_price),
         encode_book(m.up),
         encode_book(m.down),
@@ -123,71 +127,23 @@ def _build(cls: type[_T], names: tuple[str, ...], values: Iterable[object]) -> _
     return obj
 
 
-# the fields of a market that come from its window and book settings, as one tuple (in C)
-_static = attrgetter(
-    "market", "asset", "interval", "start_ts", "end_ts", "start_price", "tick_size",
-    "min_order_size",
-)  # fmt: skip
-
-
-def _encode_static(m: MarketView) -> Encoded:
-    return (
-        m.market, m.asset, m.interval, m.start_ts, m.end_ts, _dec(m.start_price),
-        str(m.tick_size), str(m.min_order_size),
-    )  # fmt: skip
-
-
-class MarketEncoder:
-    """Runner side: encodings of each tick's markets, reusing last tick's equal parts."""
-
-    def __init__(self) -> None:
-        self._last: dict[str, tuple[MarketView, Encoded]] = {}  # market -> (view, encoding)
-
-    def encode(self, markets: Iterable[MarketView]) -> list[Encoded]:
-        last, self._last = self._last, {}
-        out = []
-        for m in markets:
-            prev = last.get(m.market)
-            enc = encode_market(m) if prev is None else _reencode(m, *prev)
-            self._last[m.market] = (m, enc)
-            out.append(enc)
-        return out
-
-
-def _reencode(m: MarketView, old: MarketView, enc: Encoded) -> Encoded:
-    """`m` encoded, with `enc`'s part (the same object) wherever `m` equals `old`; `enc`
-    itself when nothing changed. Books and positions compare by their fields' dict (what
-    their `==` compares, without building two tuples each)."""
-    now, was = m.__dict__, old.__dict__
-    static, ref, up, down, position, orders = enc
-    s = static if _static(m) == _static(old) else _encode_static(m)
-    r = ref if now["reference_price"] == was["reference_price"] else _dec(m.reference_price)
-    u = up if now["up"].__dict__ == was["up"].__dict__ else encode_book(m.up)
-    d = down if now["down"].__dict__ == was["down"].__dict__ else encode_book(m.down)
-    p = (position if now["position"].__dict__ == was["position"].__dict__
-         else encode_position(m.position))  # fmt: skip
-    o = orders if now["open_orders"] == was["open_orders"] else _encode_orders(m.open_orders)
-    if s is static and r is ref and u is up and d is down and p is position and o is orders:
-        return enc
-    return (s, r, u, d, p, o)
-
-
 def delta_markets(markets: Sequence[Encoded], sent: Mapping[str, Encoded]) -> list[Json]:
     """What to send a host that decoded `sent` (market -> encoding) last: an unchanged
-    market as its id, a changed one with `SAME` for each part it was sent before, the
-    static part as the id when it is one of those; a new market in full."""
+    market as its id, a changed one with `SAME` for each part equal to what it was sent
+    (the static part as the id), a new market in full. Encodings compare as text, so the
+    host's views are exactly what a full frame would give."""
     out: list[Json] = []
     for enc in markets:
         key = enc[0][0]
         prev = sent.get(key)
-        if prev is enc:
-            out.append(key)
-        elif prev is None:
+        if prev is None:
             out.append(enc)
+        elif prev == enc:
+            out.append(key)
         else:
-            head = key if enc[0] is prev[0] else enc[0]
+            head = key if enc[0] == prev[0] else enc[0]
             parts = zip(enc[1:], prev[1:], strict=True)
-            out.append((head, *(SAME if a is b else a for a, b in parts)))
+            out.append((head, *(SAME if a == b else a for a, b in parts)))
     return out
 
 
