@@ -10,6 +10,7 @@ import click
 
 from control.cli_common import settings_options
 from control.cli_live_options import live_options, live_spec
+from control.cli_stream_options import StreamChoice, stream_options
 from state_store.settings import Settings
 
 DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
@@ -36,6 +37,7 @@ DEFAULT_VENUE_URL = "http://127.0.0.1:8790"
     help="paper: the paper venue at --venue-url; live: a CLOB V2 at --clob-url, signed orders",
 )
 @live_options
+@stream_options
 @click.option(
     "--venue-heartbeat",
     type=click.Choice(["off", "failover", "owner"]),
@@ -56,6 +58,7 @@ def run_command(
     venue_url: str,
     venue_kind: str,
     live: tuple[str | None, str, str | None],
+    streams: StreamChoice,
     venue_heartbeat: str,
     lease_ttl_ms: int,
     probation: int,
@@ -86,7 +89,7 @@ def run_command(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda received, _frame: early.append(received))
     logging.getLogger(__name__).info("runner %s starting (pid %d)", replica, os.getpid())
-    runtime = build_runtime(settings, config, venue_spec=spec)
+    runtime = build_runtime(settings, config, venue_spec=spec, feed_config=streams.feed_config())
     loop = Loop(runtime, max_ticks=max_ticks)
     loop.install_signals()
     if early:

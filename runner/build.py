@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -35,6 +36,9 @@ from state_store.manifest import publish
 from state_store.settings import Settings
 from state_store.store import Store
 
+if TYPE_CHECKING:  # the stream clients import the Polymarket SDK (seconds): live only
+    from exchange.streams.feeds import FeedConfig, LiveFeeds
+
 log = logging.getLogger(__name__)
 
 INITIAL_LOAD_S = 30.0  # at most this long before the first tick for the first generation
@@ -49,6 +53,7 @@ def build_runtime(
     venue: Venue | None = None,
     client: redis.Redis | None = None,
     publish_options: PublishOptions | None = None,
+    feed_config: FeedConfig | None = None,
     initial_load_s: float = INITIAL_LOAD_S,
 ) -> Runtime:
     """A runner ready for its first tick, its first code generation adopted (when published).
@@ -56,7 +61,9 @@ def build_runtime(
     `venue`: a venue client the caller made and owns; otherwise the one `venue_spec`
     names (paper or live, `exchange.factory`), or the paper CLOB client for
     `venue_url`, with the runner's per-call deadline. `client`: a Redis client the
-    caller owns. `close_runtime` closes only what was made here.
+    caller owns. `feed_config`: the venue's streams to run (`exchange.streams.feeds`);
+    the user channel signs in with the venue's API credentials. `close_runtime`
+    closes only what was made here.
     """
     closers: list[Callable[[], object]] = []
     if venue is None:  # first: a live venue refused (no key, no URL) leaves nothing open
@@ -88,6 +95,9 @@ def build_runtime(
     publisher.on_publish = loader.prefetch  # start loading what it publishes before the tick
     publisher.start()
     closers.insert(0, publisher.close)
+    feeds = open_feeds(feed_config, venue) if feed_config is not None else None
+    if feeds is not None:
+        closers.insert(0, feeds.stop)
     rt = Runtime(
         settings=settings,
         config=config,
@@ -97,10 +107,25 @@ def build_runtime(
         reloader=reloader,
         caller=caller,
         publisher=publisher,
+        feeds=feeds,
         closers=closers,
     )
     adopt_first_generation(rt, initial_load_s)
     return rt
+
+
+def open_feeds(config: FeedConfig, venue: Venue) -> LiveFeeds:
+    """Start the configured streams; the user channel gets the venue's API credentials."""
+    from dataclasses import replace
+
+    from exchange.streams.feeds import LiveFeeds
+
+    if config.user_url and config.credentials is None:
+        credentials = getattr(venue, "credentials", None)
+        if credentials is None:
+            raise ValueError("the user channel needs the venue's API credentials (live venue)")
+        config = replace(config, credentials=credentials)
+    return LiveFeeds(config).start()
 
 
 def adopt_first_generation(rt: Runtime, timeout_s: float) -> None:

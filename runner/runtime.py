@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -23,6 +23,9 @@ from state_store.desired import DesiredState
 from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
 from state_store.store import Lease, Store
+
+if TYPE_CHECKING:  # the stream clients import the Polymarket SDK (seconds): live only
+    from exchange.streams.feeds import LiveFeeds
 
 ERROR_CHARS = 300  # how much of an error message status keeps
 
@@ -113,6 +116,7 @@ class Runtime:
     reloader: Any  # runner.reload.Reloader
     caller: HostCaller  # the tick's seam to the strategy host
     publisher: Any = None  # runner.publish.Publisher: in-process, a standby while a watch runs
+    feeds: LiveFeeds | None = None  # the venue's streams (books, our orders, prices), if configured
     closers: list[Callable[[], object]] = field(default_factory=list)  # build_runtime's handles
     leases: dict[str, Lease] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)

@@ -1,16 +1,14 @@
-"""Calling strategies safely: a time budget, contained exceptions, checked output.
+"""What a strategy call produced, and the runner's checks of it (a strategy's output is untrusted).
 
-A strategy's fault becomes a recorded failure for that strategy in this tick,
-never a dead loop. A `decide` that overruns its budget is abandoned (its
-thread finishes on its own; its late result is dropped).
+The strategies run in the strategy host (runner.host); the runner checks what
+comes back (`check_decisions`) and records a fault as a failure of that
+strategy in that tick, never a dead loop.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -75,50 +73,3 @@ def check_intent(intent: Intent, markets: Mapping[str, MarketView]) -> None:
         raise ValueError(f"intent {intent.key!r}: price {price} off tick {market.tick_size}")
     if size < market.min_order_size:
         raise ValueError(f"intent {intent.key!r}: size {size} below {market.min_order_size}")
-
-
-class StrategyCaller:
-    """Runs every strategy's decide concurrently, each within the tick's budget.
-
-    A decide still running from an earlier tick (it overran and was abandoned) is
-    not called again until it returns: one stuck strategy holds one thread, and
-    the others keep theirs.
-    """
-
-    def __init__(self, budget_s: float, workers: int = 8) -> None:
-        self.budget_s = budget_s
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decide")
-        self._running: dict[str, Future[object]] = {}
-
-    def call_all(self, calls: Mapping[str, tuple[object, View]]) -> list[StrategyOutcome]:
-        """`calls` maps strategy name -> (decide function, view)."""
-        busy = [n for n in calls if n in self._running and not self._running[n].done()]
-        futures: dict[str, Future[object]] = {
-            name: self._pool.submit(decide, view)  # type: ignore[arg-type]
-            for name, (decide, view) in calls.items()
-            if name not in busy
-        }
-        self._running.update(futures)
-        wait(futures.values(), timeout=self.budget_s)
-        outcomes = [self._outcome(name, fut, calls[name][1]) for name, fut in futures.items()]
-        still = "still running its decide from an earlier tick"
-        return outcomes + [StrategyOutcome(n, error=still, overrun=True) for n in busy]
-
-    def _outcome(self, name: str, future: Future[object], view: View) -> StrategyOutcome:
-        if not future.done():
-            future.cancel()
-            log.warning("strategy %s overran its %.3fs budget", name, self.budget_s)
-            return StrategyOutcome(name, error=f"overran {self.budget_s:.3f}s budget", overrun=True)
-        exc = future.exception()
-        if exc is not None:
-            text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            log.warning("strategy %s raised: %s", name, text)
-            return StrategyOutcome(name, error=f"raised {text}")
-        try:
-            intents, remember = check_decisions(view, future.result())
-        except (ValueError, TypeError, ArithmeticError) as bad:
-            return StrategyOutcome(name, error=f"broke an invariant: {bad}")
-        return StrategyOutcome(name, tuple(intents), remember)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,9 +1,8 @@
 """The tick's seam to the strategy host: views in, checked `StrategyOutcome`s out.
 
-The same shape as `runner.strategy_call.StrategyCaller.call_all`, except that
-strategies are named by generation instead of passed as functions (their code
-is in the host). The markets every view shares are encoded once per tick
-(the host gets what changed since its last frame, `market_wire`).
+Strategies are named by generation, not passed as functions (their code is in
+the host). The markets every view shares are encoded once per tick (the host
+gets what changed since its last frame, `market_wire`).
 Every decision the host returns is checked here, in the runner, against the
 view the runner built (`check_decisions`): the host cannot vouch for its own
 output, and strategy code cannot patch the check (it is not in its process).

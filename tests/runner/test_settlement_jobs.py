@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
@@ -11,9 +12,9 @@ from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
 from runner import jobs, settlement
+from runner.host.caller import HostCaller
 from runner.runtime import RunnerConfig, Runtime
 from runner.settlement import settle_market
-from runner.strategy_call import StrategyCaller
 from state_store.models import WindowStatus
 from state_store.settings import Settings
 from state_store.store import Store
@@ -102,10 +103,9 @@ def test_worker_runs_the_job_and_an_unresolved_window_is_retried(
 
 
 def runtime_on(store: Store, clocked: ClockedVenue, settings: Settings, replica: str) -> Runtime:
-    caller = StrategyCaller(0.1)
-    caller.close()
+    no_strategies = cast(HostCaller, None)  # settlement never calls a strategy
     return Runtime(
-        settings, RunnerConfig(replica), store.client, store, clocked.venue, None, caller
+        settings, RunnerConfig(replica), store.client, store, clocked.venue, None, no_strategies
     )
 
 
