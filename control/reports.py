@@ -72,6 +72,7 @@ class RunnerRow(Report):
     on_probation: bool = False
     markets: list[str] = Field(default_factory=list)
     orders_created: int | None = None
+    ticks_missed: int | None = None  # tick periods with no tick start (runner.tick_timing)
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
 
@@ -109,6 +110,7 @@ class RunnerRow(Report):
             on_probation=code.on_probation,
             markets=section.markets,
             orders_created=section.orders_created,
+            ticks_missed=section.tick_gaps.missed,
             tick_seconds=section.tick_seconds,
             data_guard=section.data_guard,
         )

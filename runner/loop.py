@@ -83,6 +83,7 @@ class Loop:
 
     def one_tick(self) -> None:
         rt = self.rt
+        self.count_missed(time.monotonic())
         try:
             if rt.degraded:
                 if not redis_available(rt.client):
@@ -106,6 +107,17 @@ class Loop:
             rt.counters.last_loop_error = f"tick {rt.tick}: {exc!r}"[:500]
             log.exception("tick %d failed; the loop goes on", rt.tick)
             self._status_only()
+
+    def count_missed(self, now: float) -> None:
+        """The tick starting now: count (status `tick_gaps`) and log the ticks it missed."""
+        rt = self.rt
+        gaps = rt.counters.tick_gaps
+        missed = gaps.started(rt.tick + 1, now, rt.config.tick_s)
+        if missed:
+            log.warning(
+                "tick %d starts %.3f s after tick %d: %d tick(s) missed (%d in all)",
+                rt.tick + 1, gaps.last_gap_s, rt.tick, missed, gaps.missed,
+            )  # fmt: skip
 
     def _status_only(self) -> None:
         try:

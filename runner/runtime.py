@@ -17,7 +17,7 @@ from exchange.errors import VenueError, VenueUnavailable
 from exchange.factory import VenueSpec
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
-from runner.tick_timing import TickDurations
+from runner.tick_timing import TickDurations, TickGaps
 from runner.venue_clock import VenueClock
 from runner.venue_faults import Restriction
 from state_store.desired import DesiredState
@@ -56,6 +56,7 @@ class Counters:
     venue_errors: int = 0
     last_venue_error: str = ""
     tick_durations: TickDurations = field(default_factory=TickDurations)
+    tick_gaps: TickGaps = field(default_factory=TickGaps)
     loop_errors: int = 0
     last_loop_error: str = ""
 

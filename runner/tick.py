@@ -312,6 +312,7 @@ def status_section(rt: Runtime) -> RunnerStatus:
         orders_created=c.orders_created,
         fills_applied=c.fills_applied,
         tick_seconds=c.tick_durations.to_record(),
+        tick_gaps=c.tick_gaps.to_record(),
         loop_errors=c.loop_errors,
         last_loop_error=c.last_loop_error,
         venue_errors=c.venue_errors,

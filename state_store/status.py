@@ -55,6 +55,20 @@ class TickSeconds(_Record):
     last: float = 0.0
 
 
+class TickGapsRecord(_Record):
+    """How regularly ticks start (runner.tick_timing.TickGaps), since the runner process started.
+
+    The loop starts a tick every tick period (`--tick`). A tick that starts `gap`
+    seconds after the previous one started missed `floor(gap / period) - 1` ticks
+    (none while gap < 2 periods: a late tick is not a missed one).
+    """
+
+    missed: int = 0  # ticks missed in all
+    most_missed: int = 0  # the most ticks missed in a row (between two tick starts)
+    longest_gap_s: float = 0.0  # the longest time between two tick starts
+    longest_gap_tick: int = 0  # the tick that started after it
+
+
 class DataGuardStatus(_Record):
     """What a runner knows of its bot's Redis (runner.guard) and its venue order sync."""
 
@@ -97,6 +111,7 @@ class RunnerStatus(_Record):
     orders_created: int = 0
     fills_applied: int = 0
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
+    tick_gaps: TickGapsRecord = Field(default_factory=TickGapsRecord)
     loop_errors: int = 0
     last_loop_error: str = ""
     venue_errors: int = 0

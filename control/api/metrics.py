@@ -131,6 +131,8 @@ RUNNER_COUNTERS = (
     ("neverblink_runner_ticks", "Ticks since the runner started", "tick"),
     ("neverblink_runner_orders_created", "Orders created since the runner started",
      "orders_created"),
+    ("neverblink_runner_ticks_missed", "Tick periods in which the runner started no tick",
+     "ticks_missed"),
 )  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """The tick's seam to the strategy host: views in, checked `StrategyOutcome`s out.
 
 Strategies are named by generation, not passed as functions (their code is in
-the host). The markets every view shares are encoded once per tick.
+the host). The markets every view shares are encoded once per tick (the host
+gets what changed since its last frame, `market_wire`).
 Every decision the host returns is checked here, in the runner, against the
 view the runner built (`check_decisions`): the host cannot vouch for its own
 output, and strategy code cannot patch the check (it is not in its process).
@@ -12,8 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from runner.host import codec
 from runner.host.client import StrategyHost
+from runner.host.market_wire import encode_market
 from runner.host.replies import CallResult, HostFault
 from runner.strategy_call import StrategyOutcome, check_decisions
 from state_store.view import View
@@ -33,7 +34,7 @@ class HostCaller:
         for group in _by_markets(views):
             first = views[group[0]]
             began = time.perf_counter()
-            markets = [codec.encode_market(m) for m in first.markets]
+            markets = [encode_market(m) for m in first.markets]
             self.encode_seconds += time.perf_counter() - began
             calls = [(n, views[n].params, views[n].memory) for n in group]
             report = self.host.decide(generation, first.tick, first.now, markets, calls)

@@ -29,10 +29,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from runner.host import codec, replies
+from runner.host import codec, market_wire, replies
 from runner.host.allowlist import import_problems
 from runner.host.codec import Json
 from runner.host.guard import HostLimits
+from runner.host.market_wire import Encoded
 from runner.host.process import HostGone, HostProcess, Message
 from runner.host.replies import DecideReport, HostFault, LoadResult, StrategyInfo
 from runner.reload.model import Problem
@@ -50,6 +51,10 @@ class _Live:
     unsent: list[Tree] = field(default_factory=list)  # to load once it said hello (restart)
     pending: dict[int, tuple[str, float]] = field(default_factory=dict)  # id -> (gen, sent at)
     started: float = field(default_factory=time.monotonic)
+    # the markets of the decide frame it decoded last, and that frame's id (None: unknown,
+    # send full encodings); later frames send what changed (market_wire.delta_markets)
+    sent: dict[str, Encoded] = field(default_factory=dict)
+    frame: int | None = None
 
 
 @dataclass
@@ -342,16 +347,18 @@ class StrategyHost:
         calls: list[tuple[str, Json, dict[str, str]]],
         deadline: float,
     ) -> DecideReport:
-        request_id = next(self._ids)
+        request_id, base = next(self._ids), live.frame
         request = {
             "op": "decide",
             "id": request_id,
             "gen": generation,
             "tick": tick,
             "now": now,
-            "markets": markets,
+            "markets": markets if base is None else market_wire.delta_markets(markets, live.sent),
+            "base": base,
             "calls": [list(c) for c in calls],
         }
+        live.frame = None  # known again once this frame's results come back
         names = [c[0] for c in calls]
         refused: dict[str, list[str]] = {}
         faults: list[HostFault] = []
@@ -362,7 +369,12 @@ class StrategyHost:
                     blamed = replies.blamed(msg.get("at"), request_id, names)
                     refused.setdefault(blamed, []).append(replies.refusal(msg))
                 elif msg.get("op") == "results" and msg.get("id") == request_id:
+                    live.sent, live.frame = {m[0][0]: m for m in markets}, request_id
                     return replies.results(generation, names, msg, refused)
+                elif msg.get("op") == "resync" and msg.get("id") == request_id and base is not None:
+                    log.warning("strategy host %d: %s; sending the markets in full",
+                                live.process.pid, str(msg.get("why"))[:300])  # fmt: skip
+                    return self._call(live, generation, tick, now, markets, calls, deadline)
             detail = f"decide did not return within {self.budget_s:.3f}s"
             faults.append(
                 HostFault("hung", generation, self._running(live, request_id, names), detail)

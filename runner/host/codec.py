@@ -15,10 +15,10 @@ two directions differ on purpose:
 Both ends run the same interpreter (the host is `sys.executable`), so the
 marshal format matches; `WIRE_VERSION` is checked in the host's hello.
 
-Views cross as positional tuples (`encode_market`; the host's
-`MarketDecoder` rebuilds them, reusing what did not change since the last
-tick): the markets are encoded once per tick and shared by every strategy's
-call. Decimals cross as strings, so no precision is lost.
+Views cross as positional tuples, only what changed since the previous frame
+(`runner.host.market_wire`): the markets are encoded once per tick and
+shared by every strategy's call. Decimals cross as strings, so no precision
+is lost.
 
 This module is imported by both sides, so it stays lean: json, decimal and
 the public strategy types.
@@ -28,15 +28,14 @@ from __future__ import annotations
 
 import json
 import marshal
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
-from state_store.models import Intent, Order, OrderStatus, Position
+from state_store.models import Intent
 from state_store.param_spec import Param
-from state_store.view import BookTop, MarketView, Remember
+from state_store.view import Remember
 
 WIRE_VERSION = 1
 MAX_FRAME = 32 * 1024 * 1024  # bytes; a longer frame is a protocol fault
@@ -45,7 +44,6 @@ MAX_KEY = 200  # characters of an intent key, market id or memory key/value
 MAX_DECISIONS = 10_000
 
 Json = Any
-_T = TypeVar("_T")
 MARSHAL_VERSION = 4
 
 
@@ -99,199 +97,6 @@ def frame_length(header: bytes) -> int:
     if length > MAX_FRAME:
         raise CodecError(f"frame of {length} bytes is over the {MAX_FRAME} limit")
     return length
-
-
-# -- views (runner -> host) ----------------------------------------------------
-# Tuples, so the host can compare this tick's parts with the last tick's in C.
-
-
-def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def encode_book(t: BookTop) -> tuple[Json, ...]:
-    bid, ask = t.best_bid, t.best_ask
-    return (
-        None if bid is None else str(bid),
-        None if ask is None else str(ask),
-        str(t.bid_size),
-        str(t.ask_size),
-    )
-
-
-def encode_position(p: Position) -> tuple[Json, ...]:
-    return (
-        p.market,
-        str(p.up_shares),
-        str(p.down_shares),
-        str(p.cash),
-        str(p.buy_notional),
-        str(p.sell_notional),
-        p.fill_count,
-        p.settled,
-        str(p.payout),
-        str(p.realized_pnl),
-        str(p.fees),
-    )
-
-
-def encode_order(o: Order) -> tuple[Json, ...]:
-    return (
-        o.client_order_id,
-        o.market,
-        o.strategy,
-        o.intent_key,
-        o.outcome,
-        o.token_id,
-        o.side,
-        str(o.price),
-        str(o.size),
-        o.order_type,
-        o.status.value,
-        str(o.filled),
-        o.venue_order_id,
-        o.error,
-        o.replica,
-        o.fence,
-        o.created_at,
-        o.updated_at,
-    )
-
-
-def encode_market(m: MarketView) -> tuple[Json, ...]:
-    """A market view without its `now` (the tick's, sent once)."""
-    return (
-        (
-            m.market,
-            m.asset,
-            m.interval,
-            m.start_ts,
-            m.end_ts,
-            _dec(m.start_price),
-            str(m.tick_size),
-            str(m.min_order_size),
-        ),
-        _dec(m.reference_price),
-        encode_book(m.up),
-        encode_book(m.down),
-        encode_position(m.position),
-        tuple(encode_order(o) for o in m.open_orders),
-    )
-
-
-_BOOK_FIELDS = tuple(f.name for f in fields(BookTop))
-_POSITION_FIELDS = tuple(f.name for f in fields(Position))
-_ORDER_FIELDS = tuple(f.name for f in fields(Order))
-
-
-def _build(cls: type[_T], names: tuple[str, ...], values: Iterable[object]) -> _T:
-    """A frozen dataclass instance without running its __init__ (5x faster; no __post_init__
-    and no slots in these types: test_codec round-trips each one through ==)."""
-    obj = object.__new__(cls)
-    obj.__dict__.update(zip(names, values, strict=True))
-    return obj
-
-
-class MarketDecoder:
-    """Host side: market views from their encodings, reusing what did not change since the
-    last tick.
-
-    A busy bot's positions, orders and most books are the same from one tick to
-    the next; rebuilding them is most of the cost of crossing the process
-    boundary. A market whose whole encoding is unchanged costs one tuple
-    comparison and one dict copy (its view differs only in `now`).
-    """
-
-    def __init__(self) -> None:
-        # market -> (its encoding, the view's fields without `now`)
-        self._last: dict[str, tuple[tuple[Json, ...], dict[str, object]]] = {}
-        self._decimals: dict[str, Decimal] = {}
-
-    def decode(self, encoded: Iterable[tuple[Json, ...]], now: float) -> tuple[MarketView, ...]:
-        last, self._last = self._last, {}
-        if len(self._decimals) > 50_000:
-            self._decimals.clear()
-        new = object.__new__
-        out = []
-        for enc in encoded:
-            key = enc[0][0]
-            prev = last.get(key)
-            fields = prev[1] if prev is not None and prev[0] == enc else self._fields(enc, prev)
-            self._last[key] = (enc, fields)
-            view = new(MarketView)
-            attrs = view.__dict__
-            attrs.update(fields)
-            attrs["now"] = now
-            out.append(view)
-        return tuple(out)
-
-    def _fields(
-        self, enc: tuple[Json, ...], prev: tuple[tuple[Json, ...], dict[str, object]] | None
-    ) -> dict[str, object]:
-        """The view's fields (but `now`), rebuilding only the parts whose encoding changed."""
-        static, ref, up, down, position, orders = enc
-        old_enc, old = prev if prev is not None else ((None,) * 6, {})
-        d = self._d
-        fields = dict(old) if old_enc[0] == static else {}
-        if not fields:
-            names = ("market", "asset", "interval", "start_ts", "end_ts")
-            fields.update(zip(names, static[:5], strict=True))
-            fields["start_price"] = d(static[5])
-            fields["tick_size"] = d(static[6])
-            fields["min_order_size"] = d(static[7])
-        fields["reference_price"] = d(ref)
-        for name, at, value, build in (
-            ("up", 2, up, self._book),
-            ("down", 3, down, self._book),
-            ("position", 4, position, self._position),
-            ("open_orders", 5, orders, self._orders),
-        ):
-            if name not in fields or old_enc[at] != value:
-                fields[name] = build(value)
-        return fields
-
-    def _d(self, text: str | None) -> Decimal | None:
-        if text is None:
-            return None
-        value = self._decimals.get(text)
-        if value is None:
-            value = self._decimals[text] = Decimal(text)
-        return value
-
-    def _book(self, a: Json) -> BookTop:
-        d = self._d
-        return _build(BookTop, _BOOK_FIELDS, (d(a[0]), d(a[1]), d(a[2]), d(a[3])))
-
-    def _position(self, a: Json) -> Position:
-        d = self._d
-        return _build(
-            Position,
-            _POSITION_FIELDS,
-            (
-                a[0],
-                d(a[1]),
-                d(a[2]),
-                d(a[3]),
-                d(a[4]),
-                d(a[5]),
-                a[6],
-                a[7],
-                d(a[8]),
-                d(a[9]),
-                d(a[10]),
-            ),
-        )
-
-    def _orders(self, a: Json) -> tuple[Order, ...]:
-        d = self._d
-        return tuple(
-            _build(
-                Order,
-                _ORDER_FIELDS,
-                (*o[:7], d(o[7]), d(o[8]), o[9], OrderStatus(o[10]), d(o[11]), *o[12:]),
-            )
-            for o in a
-        )
 
 
 # -- params (both ways: defaults host -> runner, merged runner -> host) --------

@@ -9,8 +9,11 @@ pair as a file descriptor. It speaks frames of `runner.host.codec` over it:
     -> {"op":"loading","id":n,"file":name}                  before each file's code runs
     -> {"op":"loaded","id":n,"gen":G,"problems":[[file,line,msg],..],"modules":[..],
         "strategies":{name:{"params":..,"memory_version":k,"migrate":bool}}}
-    <- {"op":"decide","id":n,"gen":G,"tick":t,"now":x,"markets":[..],
-        "calls":[[name,params,memory],..]}
+    <- {"op":"decide","id":n,"gen":G,"tick":t,"now":x,"markets":[..],"base":b|None,
+        "calls":[[name,params,memory],..]}     markets: full encodings (base None), or
+                                           what changed since frame b (market_wire)
+    -> {"op":"resync","id":n,"why":".."}   a delta on a frame this host did not decode
+                                           last: the runner sends the frame in full
     -> {"op":"results","id":n,"s":secs,"results":[{"name":s,"decisions":[..],"s":secs} |
         {"name":s,"error":"..."}, ..]}     one frame, calls in order; the running call's
                                            index is on the shared progress board
@@ -37,7 +40,7 @@ from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any
 
-from runner.host import codec, guard
+from runner.host import codec, guard, market_wire
 from runner.host.codec import Json
 from state_store.view import View
 
@@ -68,7 +71,7 @@ class Host:
         self.progress = progress
         self.loader = _reload_parts()
         self.tree_module = sys.modules["runner.reload.tree"]
-        self.markets = codec.MarketDecoder()
+        self.markets = market_wire.MarketDecoder()
         self.versions: dict[str, Any] = {}  # generation -> runner.reload.model.CodeVersion
         self.handlers: Mapping[str, Callable[[Message], None]] = {
             "load": self.load,
@@ -164,7 +167,11 @@ class Host:
         that has to kill this host knows which strategy hung or crashed it."""
         version = self.versions.get(str(msg["gen"]))
         began = time.perf_counter()
-        markets = self.markets.decode(msg["markets"], msg["now"])
+        try:
+            markets = self.markets.decode(msg["markets"], msg["now"], msg["id"], msg.get("base"))
+        except market_wire.OutOfSync as exc:
+            self.send({"op": "resync", "id": msg["id"], "why": str(exc)[:300]})
+            return
         results: list[Message] = []
         for index, (name, params, memory) in enumerate(msg["calls"], 1):
             self.progress[: codec.PROGRESS_BYTES] = codec.progress_value(msg["id"], index)

@@ -15,6 +15,7 @@ from state_store.status import (
     RunnerCode,
     RunnerStatus,
     StatusFile,
+    TickGapsRecord,
     TickSeconds,
     heartbeat,
     read_runner,
@@ -43,6 +44,7 @@ SECTION = RunnerStatus(
     orders_created=5,
     fills_applied=3,
     tick_seconds=TickSeconds(buckets=[(0.005, 1), (0.01, 2)], count=2, sum=0.012, last=0.007),
+    tick_gaps=TickGapsRecord(missed=3, most_missed=2, longest_gap_s=1.7, longest_gap_tick=4),
     loop_errors=1,
     last_loop_error="tick 3: RuntimeError('boom')",
     venue_errors=4,
@@ -81,12 +83,14 @@ def test_runner_hash_fields_are_flat_and_readable() -> None:
     assert json.loads(fields["code"])["generation"] == "abc123"
     assert json.loads(fields["markets"]) == ["btc-updown-5m-1764000000"]
     assert json.loads(fields["tick_seconds"])["buckets"] == [[0.005, 1], [0.01, 2]]
+    assert json.loads(fields["tick_gaps"])["most_missed"] == 2
     assert "stopped" not in fields  # a live runner's hash has the fields it always had
     added = {  # since the previous version: the halt, the venue's health, its clock, data guard
         "operational_error", "operational_error_since", "venue_unresponsive_since",
         "venue_error", "venue_clock",
         "data_guard",  # the data guard (runner.guard): epoch, sequence, rebuilds
         "venue_restriction", "venue_restriction_reason", "venue_restriction_since",
+        "tick_gaps",  # missed ticks (runner.tick_timing.TickGaps)
     }  # fmt: skip
     assert set(fields) == set(OLD_SECTION) | added
 

@@ -38,6 +38,7 @@ def test_metrics_describe_runners_reloads_and_trading(
     assert m[("neverblink_runner_paused", r1)] == 1
     assert m[("neverblink_runner_up", r1)] == 1
     assert m[("neverblink_runner_orders_created_total", r1)] == 3
+    assert m[("neverblink_runner_ticks_missed_total", r1)] == 2
     assert m[("neverblink_degraded", ())] == 0
     assert m[("neverblink_reload_events_total", (("kind", "live"),))] == 3
     assert m[("neverblink_reload_events_total", (("kind", "promoted"),))] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -10,11 +11,14 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from runner.host.caller import HostCaller
 from runner.host.client import StrategyHost
 from runner.host.guard import HostLimits
+from state_store.view import MarketView, View
 from tests.runner.host.conftest import GOOD, outcomes, tree
+from tests.runner.host.test_host_codec import ticks_of_a_busy_bot
 
 V2 = GOOD.replace('"buy"', '"buy-v2"')
 
@@ -143,3 +147,52 @@ def test_a_host_that_used_up_its_cpu_seconds_blames_nobody() -> None:
         assert host.restarts == 1
     finally:
         host.close()
+
+
+# remembers a digest of every market view it got, exactly as repr() shows them
+DIGEST = """
+import hashlib
+
+from state_store.view import Remember
+
+
+def decide(view):
+    return [Remember({"views": hashlib.sha256(repr(view.markets).encode()).hexdigest()})]
+"""
+
+
+def digest_of(views: tuple[MarketView, ...]) -> str:
+    return hashlib.sha256(repr(views).encode()).hexdigest()
+
+
+def seen(caller: HostCaller, generation: str, views: tuple[MarketView, ...], tick: int) -> str:
+    """The digest of the views the strategy saw in the host (waits out a restart)."""
+    for _ in range(40):
+        view = View("digest", views[0].now, tick, views, {}, {})
+        (outcome,) = caller.call_all(generation, {"digest": view})
+        if not outcome.overrun:
+            assert not outcome.failed, outcome.error
+            return outcome.remember["views"]
+    raise AssertionError("the host never answered")
+
+
+def test_views_in_the_host_equal_the_runners_across_deltas_restarts_and_resyncs(
+    host: StrategyHost, caller: HostCaller, caplog: pytest.LogCaptureFixture
+) -> None:
+    loaded = host.load(tree(digest=DIGEST))
+    assert loaded.ok, loaded.problems
+    ticks = ticks_of_a_busy_bot()
+    for tick, views in enumerate(ticks[:3], 1):  # a full frame, then deltas
+        assert seen(caller, loaded.generation, views, tick) == digest_of(views)
+    pid = host.live_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # the restarted host gets the markets in full
+    assert seen(caller, loaded.generation, ticks[3], 4) == digest_of(ticks[3])
+    assert host.live_pid != pid
+    live = host._live  # the runner's idea of the frame the host holds, made wrong
+    assert live is not None and live.frame is not None
+    live.frame -= 1
+    assert seen(caller, loaded.generation, ticks[4], 5) == digest_of(ticks[4])
+    assert "sending the markets in full" in caplog.text  # the host asked for them
+    assert seen(caller, loaded.generation, ticks[5], 6) == digest_of(ticks[5])
+    assert host.live_pid != pid and caller.faults == []
