@@ -45,6 +45,7 @@ class HostLoader:
         self.host = host
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="nb-host-prepare")
         self._pending: tuple[str, Future[Prepared]] | None = None
+        self._offered: Future[Prepared] | None = None  # the pending one, when it was offered
         self._lock = threading.Lock()  # prefetch and offer come from the publisher's thread
         self._closed = False
         self.prepares = 0  # candidates this loader prepared itself (not offered; tests, status)
@@ -58,13 +59,14 @@ class HostLoader:
             pending = self._start(tree, keep)
             if not pending.done():
                 return None
-            self._pending = None
+            offered = pending is self._offered
+            self._pending = self._offered = None
         prepared = pending.result()
         if prepared.live is None:
             problems = prepared.result.problems or (Problem("", None, "the host refused it"),)
             raise ValidationError(problems)
-        if not set(keep) <= set(prepared.generations):  # it lacks one held now: prepare again
-            self.host.discard(prepared)
+        if offered and not set(keep) <= set(prepared.generations):
+            self.host.discard(prepared)  # validated beside fewer generations than held now
             with self._lock:
                 self._start(tree, keep)
             return None
@@ -98,7 +100,7 @@ class HostLoader:
             taken = self._closed or generation in self.host.loaded
             accepted = not taken and (pending is None or pending[0] != generation)
             if accepted:
-                self._pending = (generation, ready)
+                self._pending, self._offered = (generation, ready), ready
         if not accepted:
             self.host.discard(prepared)  # live already, or a candidate for it exists
         elif pending is not None:
@@ -111,6 +113,7 @@ class HostLoader:
             return pending[1]
         if pending is not None:
             self._drop(pending[1])  # the folder moved on: that candidate will not go live
+            self._offered = None
         future = self._pool.submit(self.host.prepare, tree, tuple(keep))
         self.prepares += 1
         self._pending = (tree.generation, future)
