@@ -86,9 +86,11 @@ def build_runtime(
     )
     # it validates in candidates of this runner's host and hands the one that passed to the
     # loader: the tick that adopts the generation swaps in that process (one load, not two)
-    publisher = Publisher(settings, client, options, candidates=AdoptingValidator(loader))
+    validator = AdoptingValidator(loader)
+    publisher = Publisher(settings, client, options, candidates=validator)
     publisher.on_publish = loader.prefetch  # a no-op when its candidate was offered
     publisher.start()
+    closers.insert(0, validator.close)
     closers.insert(0, publisher.close)
     rt = Runtime(
         settings=settings,

@@ -128,8 +128,6 @@ class Loop:
         rt.leases = {}
         section = status_section(rt).model_copy(update={"stopped": True})
         write_status_file(rt.settings.status_file, rt.config.replica, section, [])
-        if rt.publisher is not None:  # it validates in this runner's host: stop it first
-            rt.publisher.stop()
         rt.caller.close()
         rt.reloader.close()
         log.info("runner %s stopped after tick %d", rt.config.replica, rt.tick)

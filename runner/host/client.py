@@ -119,6 +119,11 @@ class StrategyHost:
         return process
 
     @property
+    def closed(self) -> bool:
+        """True once `close` was called (the runner is stopping)."""
+        return self._closed
+
+    @property
     def live_pid(self) -> int | None:
         return self._live.process.pid if self._live else None
 

@@ -151,27 +151,48 @@ class AdoptingValidator:
     that adopts the published generation swaps that process in: the code that
     goes live is the code that was validated, executed once. One that failed
     is killed. When a held generation fails to load again (not the new tree's
-    doing), the tree is judged alone in a fresh host, as any publisher would.
+    doing), the tree is judged alone in a fresh host, as any publisher would;
+    once the runner's host is closed (its loop ended, the publisher not yet),
+    trees are judged in a host of the validator's own, as a watch does.
     """
 
     def __init__(self, loader: HostLoader) -> None:
         self.loader = loader
         self.host = loader.host
+        self._own: StrategyHost | None = None
 
     def prepare(self, tree: Tree) -> Prepared:
-        keep = [g for g in self.host.loaded if g != tree.generation]
-        prepared = self.host.prepare(tree, keep)
-        if prepared.kept_failed:
-            why = "; ".join(p.message for p in prepared.result.problems)
-            log.warning("%s: validating generation %s alone", why, tree.generation)
-            prepared = self.host.prepare(tree)
-        return prepared
+        if not self.host.closed:
+            keep = [g for g in self.host.loaded if g != tree.generation]
+            prepared = self.host.prepare(tree, keep)
+            if prepared.kept_failed:
+                why = "; ".join(p.message for p in prepared.result.problems)
+                log.warning("%s: validating generation %s alone", why, tree.generation)
+                prepared = self.host.prepare(tree)
+            if prepared.live is not None or not self.host.closed:
+                return prepared
+        return self._own_host().prepare(tree)
 
     def discard(self, prepared: Prepared) -> None:
-        self.host.discard(prepared)
+        self._holder().discard(prepared)
 
     def validated(self, prepared: Prepared) -> None:
-        self.loader.offer(prepared)
+        if self.host.closed:
+            self._holder().discard(prepared)
+        else:
+            self.loader.offer(prepared)
+
+    def close(self) -> None:
+        if self._own is not None:
+            self._own.close()
+
+    def _holder(self) -> StrategyHost:
+        return self._own if self._own is not None and self.host.closed else self.host
+
+    def _own_host(self) -> StrategyHost:
+        if self._own is None:
+            self._own = StrategyHost(load_timeout_s=self.host.load_timeout_s, spare=False)
+        return self._own
 
 
 def code_version(

@@ -106,3 +106,20 @@ def test_a_candidate_validated_beside_fewer_generations_is_prepared_again(
     validated, again = prepared_pids[v3.generation]
     assert host.live_pid == again and gone(validated)
     assert set(host.loaded) == {v1.generation, v2.generation, v3.generation}
+
+
+def test_once_the_runner_host_is_closed_trees_are_judged_in_a_host_of_its_own(
+    host: StrategyHost, loader: HostLoader
+) -> None:
+    """The runner's loop ended but its publisher still runs: no tree is rejected for it."""
+    validator = AdoptingValidator(loader)
+    live(loader, tree(good=GOOD), keep=())
+    host.close()
+    try:
+        assert validate_tree(tree(good=V2), host=validator).ok
+        bad = validate_tree(
+            tree(good=GOOD + "\nraise ValueError('bad at import')\n"), host=validator
+        )
+        assert not bad.ok and "bad at import" in bad.error
+    finally:
+        validator.close()
