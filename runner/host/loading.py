@@ -191,7 +191,7 @@ class AdoptingValidator:
 
     def _own_host(self) -> StrategyHost:
         if self._own is None:
-            self._own = StrategyHost(load_timeout_s=self.host.load_timeout_s, spare=False)
+            self._own = StrategyHost(load_timeout_s=self.host.load_timeout_s)  # a warm spare
         return self._own
 
 
