@@ -23,7 +23,7 @@ from exchange.factory import VenueSpec, open_venue
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
 from runner.host.client import StrategyHost
-from runner.host.loading import HostLoader
+from runner.host.loading import AdoptingValidator, HostLoader
 from runner.manifest import manifest_entry
 from runner.publish.publisher import Publisher, PublishOptions
 from runner.published import adopt_initial
@@ -92,9 +92,13 @@ def build_runtime(
     options = publish_options or PublishOptions(
         validate_timeout=config.validate_timeout_s, notify=False
     )
-    publisher = Publisher(settings, client, options)
-    publisher.on_publish = loader.prefetch  # start loading what it publishes before the tick
+    # it validates in candidates of this runner's host and hands the one that passed to the
+    # loader: the tick that adopts the generation swaps in that process (one load, not two)
+    validator = AdoptingValidator(loader)
+    publisher = Publisher(settings, client, options, candidates=validator)
+    publisher.on_publish = loader.prefetch  # a no-op when its candidate was offered
     publisher.start()
+    closers.insert(0, validator.close)
     closers.insert(0, publisher.close)
     feeds = open_feeds(feed_config, venue) if feed_config is not None else None
     if feeds is not None:

@@ -64,6 +64,7 @@ class Prepared:
     result: LoadResult
     live: _Live | None  # None when validation failed (its host was killed)
     generations: tuple[str, ...] = ()  # what its host holds (kept until adopted or discarded)
+    kept_failed: bool = False  # a generation in `keep` failed, not the new tree
 
 
 class StrategyHost:
@@ -90,6 +91,7 @@ class StrategyHost:
         self._trees: dict[str, Tree] = {}
         self._pinned: dict[str, int] = {}  # generations of prepared hosts not adopted yet
         self._live: _Live | None = None
+        self._closed = False
         self._last_markets: list[Json] = []
         self.restarts = 0
         if spare:
@@ -103,6 +105,8 @@ class StrategyHost:
         caller does not wait (a restart: `_ready` waits within each call's budget).
         """
         with self._lock:
+            if self._closed:
+                raise HostGone("the strategy host is closed (the runner is stopping)")
             spare, self._spare = self._spare, None
             if self._keep_spare:
                 self._spare = self._spawner.submit(HostProcess, self.limits)
@@ -110,11 +114,19 @@ class StrategyHost:
         if process is None or not process.alive():
             if process is not None:
                 process.kill()
-            process = self._spawner.submit(HostProcess, self.limits).result()
+            try:
+                process = self._spawner.submit(HostProcess, self.limits).result()
+            except RuntimeError as exc:  # closed meanwhile
+                raise HostGone("the strategy host is closed (the runner is stopping)") from exc
         if hello_by is not None and not process.wait_hello(hello_by):
             process.kill()
             raise HostGone("a new strategy host did not start in time")
         return process
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` was called (the runner is stopping)."""
+        return self._closed
 
     @property
     def live_pid(self) -> int | None:
@@ -150,9 +162,8 @@ class StrategyHost:
             again = self._load(live, old)
             if again.fault is not None:  # it loaded before; now the host died or hung on it
                 problem = Problem("", None, f"kept generation {old.generation}: {again.fault}")
-                return Prepared(
-                    LoadResult(tree.generation, (problem,)).timed(_since(started)), None
-                )
+                result = LoadResult(tree.generation, (problem,)).timed(_since(started))
+                return Prepared(result, None, kept_failed=True)
         result = self._load(live, tree)
         if result.ok:
             result = self._dry_call(live, result)
@@ -188,6 +199,11 @@ class StrategyHost:
         if prepared.live is not None and prepared.live is not self._live:
             prepared.live.process.kill()
         self._unpin(prepared)
+
+    def validated(self, prepared: Prepared) -> None:
+        """A candidate that passed `validate_tree`: discarded (validating never changes
+        what this host runs; see runner.host.loading.AdoptingValidator for the one kept)."""
+        self.discard(prepared)
 
     def _unpin(self, prepared: Prepared) -> None:
         with self._lock:
@@ -488,6 +504,7 @@ class StrategyHost:
         """Kill every host process now (a runner that stops does not wait for strategy code)."""
         with self._lock:
             spare, self._spare, self._keep_spare = self._spare, None, False
+            self._closed = True
         if self._live is not None:
             self._live.process.kill()
             self._live = None

@@ -33,6 +33,7 @@ from runner.publish.lease import LeaseKeeper, PublisherLease, identity
 from runner.publish.source import EventSource
 from runner.publish.writer import REPLICA, CodeWriter
 from runner.reload import (
+    CandidateHost,
     EventKind,
     ReloadEvent,
     Tree,
@@ -77,8 +78,14 @@ class Publisher:
     `attempt()` is one pass over the folder."""
 
     def __init__(
-        self, settings: Settings, client: redis.Redis, options: PublishOptions | None = None
+        self,
+        settings: Settings,
+        client: redis.Redis,
+        options: PublishOptions | None = None,
+        candidates: CandidateHost | None = None,
     ) -> None:
+        """`candidates`: where trees are validated (a runner's in-process publisher passes
+        its runner's `AdoptingValidator`); None: a strategy host of its own, once active."""
         self.settings = settings
         self.options = opts = options or PublishOptions()
         self.directory = settings.strategies
@@ -106,7 +113,8 @@ class Publisher:
             step_ms=opts.step_ms,
             force_polling=opts.force_polling,
         )
-        self.host: StrategyHost | None = None  # candidate hosts, once this publisher is active
+        self.candidates = candidates
+        self._own_host: StrategyHost | None = None  # when no candidates were given
         # called (on the publisher's thread) with each tree it published: a runner that runs
         # this publisher in-process starts loading it into its own host before its next tick
         self.on_publish: Callable[[Tree], object] | None = None
@@ -164,7 +172,9 @@ class Publisher:
         if self._started:
             return
         self._started = True
-        self.host = StrategyHost(load_timeout_s=self.options.validate_timeout)
+        if self.candidates is None:
+            self._own_host = StrategyHost(load_timeout_s=self.options.validate_timeout)
+            self.candidates = self._own_host
         if self.options.events:
             self.source.start()
 
@@ -218,14 +228,15 @@ class Publisher:
     def _shutdown(self) -> None:
         self.source.close()
         self.keeper.close()
-        if self.host is not None:
-            self.host.close()
+        if self._own_host is not None:
+            self._own_host.close()
         if self.notifier is not None:
             self.notifier.close()
 
     # -- one attempt --------------------------------------------------------------
     def attempt(self, forced: bool = False) -> str:
-        """One pass: "published", "rejected", "unchanged", "hold", "unsettled" or "lost"."""
+        """One pass: "published", "rejected", "unchanged", "hold", "unsettled", "lost" or
+        "stopped" (asked to stop during the validation)."""
         self.attempts += 1
         verdict = self.gate.check()
         if verdict.status != "complete" or verdict.tree is None:
@@ -244,8 +255,10 @@ class Publisher:
         self.validations += 1
         previous = current.strategies if current else ()
         result = validate_tree(
-            tree, self.options.validate_timeout, host=self.host, previous=previous
+            tree, self.options.validate_timeout, host=self.candidates, previous=previous
         )
+        if self._stop.is_set() or self._stopping:
+            return "stopped"  # judged while its runner's host was closing: nothing to report
         if not result.ok:
             return self._reject(tree, verdict, result.error, result.modules, forced)
         return self._publish(tree, verdict, result, forced)

@@ -37,10 +37,11 @@ from runner.reload.quarantine import (
 )
 from runner.reload.reloader import Reloader
 from runner.reload.tree import Tree, make_tree, read_tree, stat_signature
-from runner.reload.validate import validate_tree
+from runner.reload.validate import CandidateHost, validate_tree
 from runner.reload.writers import Writer, find_writers, open_for_writing, proc_available
 
 __all__ = [
+    "CandidateHost",
     "CodeVersion",
     "EventKind",
     "Isolation",

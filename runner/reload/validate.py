@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from runner.reload.loader import compile_tree
 from runner.reload.model import Problem, ValidationError, ValidationResult
@@ -22,7 +22,27 @@ from runner.reload.scan import scan_tree
 from runner.reload.tree import Tree
 
 if TYPE_CHECKING:
-    from runner.host.client import StrategyHost
+    from runner.host.client import Prepared, StrategyHost
+
+
+class CandidateHost(Protocol):
+    """Where `validate_tree` runs a tree's import: a candidate host process.
+
+    `runner.host.client.StrategyHost` discards every candidate (validating
+    changes nothing it runs); a runner's in-process publisher validates in
+    candidates of the runner's own host (`runner.host.loading.AdoptingValidator`),
+    which keeps a candidate that passed so the runner adopts that very process.
+    """
+
+    def prepare(self, tree: Tree) -> Prepared: ...
+
+    def discard(self, prepared: Prepared) -> None:
+        """A candidate of a tree that failed a check: it never goes live."""
+        ...
+
+    def validated(self, prepared: Prepared) -> None:
+        """A candidate of a tree that passed every check (kept, or discarded)."""
+        ...
 
 
 def static_problems(
@@ -46,7 +66,7 @@ def validate_tree(
     timeout: float = 5.0,
     *,
     only: Collection[str] | None = None,
-    host: StrategyHost | None = None,
+    host: CandidateHost | None = None,
     package_names: Iterable[str] = (),
     previous: Collection[str] = (),
 ) -> ValidationResult:
@@ -57,44 +77,49 @@ def validate_tree(
     `previous`: strategies of the live version; one whose file is still there
     but no longer defines decide (a typo would silently turn it into a
     helper) rejects the tree. Deleting the file is how to remove a strategy.
-    `host`: the strategy host whose candidate processes run the import (None: a
-    fresh one, closed after). The candidate is discarded: validating never
-    changes what a host runs.
+    `host`: where the import runs (None: a fresh strategy host, closed after);
+    the candidate is handed back to it, `validated` when the tree passed every
+    check, else `discard`ed.
     """
     started = time.monotonic()
     names = tuple(package_names)
     problems, order = static_problems(tree, names)
     if problems:
         return ValidationResult(tree.generation, tuple(problems), order, (), _since(started))
-    modules, strategies = _in_host(tree, timeout, names, host, problems)
-    if not problems:
-        problems += _strategy_problems(tree, strategies, only)
-        problems += _lost_decide(modules, strategies, previous)
+    if host is not None:
+        problems, strategies = _in_host(tree, host, only, previous)
+    else:
+        own = _fresh_host(timeout, names)
+        try:
+            problems, strategies = _in_host(tree, own, only, previous)
+        finally:
+            own.close()
     return ValidationResult(tree.generation, tuple(problems), order, strategies, _since(started))
 
 
-def _in_host(
-    tree: Tree,
-    timeout: float,
-    names: tuple[str, ...],
-    host: StrategyHost | None,
-    problems: list[Problem],
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Load the tree in a candidate host; its problems are appended to `problems`."""
+def _fresh_host(timeout: float, names: tuple[str, ...]) -> StrategyHost:
     from runner.host.client import StrategyHost
 
-    own = host is None
-    if host is None:
-        host = StrategyHost(load_timeout_s=timeout, spare=False, package_names=names)
-    try:
-        prepared = host.prepare(tree)
-        host.discard(prepared)
-    finally:
-        if own:
-            host.close()
+    return StrategyHost(load_timeout_s=timeout, spare=False, package_names=names)
+
+
+def _in_host(
+    tree: Tree, host: CandidateHost, only: Collection[str] | None, previous: Collection[str]
+) -> tuple[list[Problem], tuple[str, ...]]:
+    """The import in a candidate host, then the checks on what it loaded; the candidate
+    goes back to `host` (validated or discarded)."""
+    prepared = host.prepare(tree)
     result = prepared.result
-    problems += result.problems
-    return result.modules, tuple(sorted(result.strategies))
+    problems = list(result.problems)
+    strategies = tuple(sorted(result.strategies))
+    if not problems:
+        problems += _strategy_problems(tree, strategies, only)
+        problems += _lost_decide(result.modules, strategies, previous)
+    if problems:
+        host.discard(prepared)
+    else:
+        host.validated(prepared)
+    return problems, strategies
 
 
 def _strategy_problems(

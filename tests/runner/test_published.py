@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
+from runner.host.client import Prepared
 from runner.publish.publisher import Publisher
 from runner.published import published_target, sync_published
-from runner.reload import Rejected, read_tree
+from runner.reload import Rejected, Tree, read_tree
 from runner.tick import run_tick
 from state_store.keys import Keys
 from tests.runner.conftest import RuntimeFactory
@@ -100,6 +101,44 @@ def test_without_a_watch_one_runner_publishes_for_all(
 
     wait_for(live_everywhere, "both runners on the new generation")
     assert sum(rt.publisher.validations for rt in runtimes) == 2  # each tree once, for both
+
+
+def test_the_publishing_runner_adopts_the_host_its_publisher_validated(
+    make_runtime: RuntimeFactory,
+    strategies_dir: Path,
+    real_redis: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """issue 13: a change is loaded once in the runner that publishes it (the candidate
+    host its publisher validated goes live); a standby runner prepares its own."""
+    runtimes = [make_runtime("r1"), make_runtime("r2")]
+    publishing = next(rt for rt in runtimes if rt.publisher.active)
+    standby = next(rt for rt in runtimes if not rt.publisher.active)
+    host = publishing.caller.host
+    prepared_pids: dict[str, list[int]] = {}
+    prepare = host.prepare
+
+    def spy(tree: Tree, keep: Sequence[str] = ()) -> Prepared:
+        prepared = prepare(tree, keep)
+        if prepared.live is not None:
+            prepared_pids.setdefault(tree.generation, []).append(prepared.live.process.pid)
+        return prepared
+
+    monkeypatch.setattr(host, "prepare", spy)
+    loaders = [rt.publisher.candidates.loader for rt in (publishing, standby)]
+    before = [loader.prepares for loader in loaders]
+    name = sorted(p.name for p in strategies_dir.glob("*.py") if not p.name.startswith("_"))[0]
+    (strategies_dir / name).write_text(CHANGED)
+    new = read_tree(strategies_dir).generation
+
+    def live_everywhere() -> bool:
+        for rt in runtimes:
+            run_tick(rt)
+        return all(rt.reloader.current.generation == new for rt in runtimes)
+
+    wait_for(live_everywhere, "both runners on the new generation")
+    assert prepared_pids[new] == [host.live_pid]  # one load, in the validated process
+    assert [loader.prepares for loader in loaders] == [before[0], before[1] + 1]
 
 
 def test_a_typo_is_reported_as_the_rejection_and_clears_once_restored(
