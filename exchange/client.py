@@ -232,7 +232,8 @@ class ClobClient:
         return convert.venue_order(convert.parse(WireOpenOrder, payload, "order"))
 
     def fills_since(self, cursor: str | None) -> tuple[list[VenueFill], str]:
-        """Fills after the cursor. Cursor: `v1:<last match ts>:<digests of fills at that ts>`."""
+        """Fills after the cursor, each with its trade's status (a FAILED trade's fill comes
+        too, `VenueFill.failed`). Cursor: `v1:<last match ts>:<digests of fills at that ts>`."""
         last_ts, seen = _read_cursor(cursor)
         params: dict[str, str | int] = {} if last_ts is None else {"after": last_ts - 1}
         new: list[VenueFill] = []

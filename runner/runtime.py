@@ -52,11 +52,21 @@ class Counters:
     last_errors: dict[str, str] = field(default_factory=dict)
     orders_created: int = 0
     fills_applied: int = 0
+    fills_reversed: int = 0  # fills of FAILED venue trades undone by this runner
     venue_errors: int = 0
     last_venue_error: str = ""
     tick_durations: TickDurations = field(default_factory=TickDurations)
     loop_errors: int = 0
     last_loop_error: str = ""
+
+
+@dataclass
+class UserStreamState:
+    """How this runner learns its fills: user channel, /data/trades polls (runner.user_stream)."""
+
+    caught_up_connects: int = -1  # the channel's `connects` when /data/trades was last polled
+    polls: int = 0  # /data/trades polls by this runner
+    trade_events: int = 0  # trade events applied from the user channel
 
 
 @dataclass
@@ -131,6 +141,7 @@ class Runtime:
     fill_cursor: str | None = None  # cache of nb:{B}:cursor:fills, for degraded mode
     unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
+    user_stream: UserStreamState = field(default_factory=UserStreamState)
     halt: Halt | None = None  # an operational error in force: no new orders
     restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait
     heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat

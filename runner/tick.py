@@ -16,7 +16,7 @@ from typing import Any
 from exchange.errors import VenueError
 from runner import guard, leases, lifecycle, orders, venue_faults, venue_heartbeat
 from runner import markets as mk
-from runner.adopt import Adopter, restore_fills
+from runner.adopt import Adopter
 from runner.control_read import config_problem, read_desired
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
@@ -26,6 +26,7 @@ from runner.published import sync_published
 from runner.repairs import RepairLog
 from runner.runtime import Runtime
 from runner.strategy_call import StrategyOutcome
+from runner.user_stream import take_fills
 from runner.venue_sync import sync_orders
 from runner.view_builder import market_view, strategy_view
 from state_store import param_spec
@@ -71,7 +72,7 @@ def run_tick(rt: Runtime) -> TickReport:
     )
     venue_heartbeat.beat(rt)  # one replica, the lease holder, keeps the book alive
     adopter = Adopter(rt.store, rt.venue, RepairLog(rt.store, rt.settings, rt.config.replica))
-    fills = poll_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
+    fills = take_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
     sync_with_venue(rt, adopter)  # orders the venue ended, resting orders Redis lost
     snaps = rt.store.snapshot(sorted(rt.leases))
     report = TickReport(rt.tick, not desired.entries_allowed, generation(rt), len(rt.leases))
@@ -84,20 +85,6 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.counters.tick_durations.observe(time.perf_counter() - began)
     publish_status(rt, reloads)
     return report
-
-
-def poll_fills(rt: Runtime, adopter: Adopter) -> int:
-    """Apply new venue fills (a fill of an order Redis lost adopts it); an operational error
-    (e.g. refused credentials) halts trading and lets the rest of the tick go on."""
-    try:
-        fills, rt.fill_cursor = orders.poll_fills(
-            rt.store, rt.venue, lambda unmapped: restore_fills(rt.store, unmapped, adopter)
-        )
-    except OperationalError as exc:
-        halt(rt, exc)
-        return 0
-    rt.counters.fills_applied += fills
-    return fills
 
 
 def check_redis(rt: Runtime) -> None:
@@ -311,6 +298,9 @@ def status_section(rt: Runtime) -> RunnerStatus:
         last_errors=dict(c.last_errors),
         orders_created=c.orders_created,
         fills_applied=c.fills_applied,
+        fills_reversed=c.fills_reversed,
+        trade_polls=rt.user_stream.polls,
+        user_stream=user_stream_state(rt),
         tick_seconds=c.tick_durations.to_record(),
         loop_errors=c.loop_errors,
         last_loop_error=c.last_loop_error,
@@ -318,6 +308,13 @@ def status_section(rt: Runtime) -> RunnerStatus:
         last_venue_error=c.last_venue_error,
         data_guard=guard.status_record(rt),
     )
+
+
+def user_stream_state(rt: Runtime) -> str:
+    channel = rt.feeds.user if rt.feeds is not None else None
+    if channel is None:
+        return ""
+    return "connected" if channel.connected else "down"
 
 
 def _rounded(ts: float | None) -> float | None:

@@ -131,6 +131,7 @@ def fill_from(fields: dict[str, str]) -> Fill | None:
         ts=float(fields.get("ts", 0) or 0),
         venue_order_id=fields.get("venue_order_id", ""),
         fee=dec(fields.get("fee")),
+        trade_status=fields.get("trade_status", ""),
     )
 
 

@@ -43,6 +43,11 @@ class Keys:
 
     # -- indexes (sets) ------------------------------------------------------
     @property
+    def unconfirmed_fills(self) -> str:
+        """Set of fill ids whose venue trade is not CONFIRMED yet (MATCHED, MINED, RETRYING)."""
+        return self._k("fills", "unconfirmed")
+
+    @property
     def markets(self) -> str:
         """Set of every market that has a window record."""
         return self._k("markets")

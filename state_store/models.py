@@ -153,6 +153,10 @@ class Fill:
     ts: float = 0.0
     venue_order_id: str = ""
     fee: Decimal = Decimal(0)  # pUSD paid to the venue for this fill (takers)
+    #: the venue trade's settlement status (MATCHED, MINED, RETRYING, CONFIRMED, FAILED;
+    #: "" when the venue did not say): a fill counts from MATCHED, is unconfirmed until
+    #: CONFIRMED, and a FAILED one is reversed (`reverse_fill.lua`)
+    trade_status: str = ""
 
 
 @dataclass(frozen=True)
