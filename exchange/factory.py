@@ -74,7 +74,8 @@ def _open_live(
     if creds is not None and creds.address.lower() != wallet.address.lower():
         creds = None  # stored for another key: derive this key's
     owned = http is None
-    client = httpx.Client(timeout=timeout_s) if http is None else http
+    # the SDK transport sends relative paths through the client it is given: base_url
+    client = httpx.Client(base_url=spec.url, timeout=timeout_s) if http is None else http
     try:
         live = LiveVenue(spec.url, wallet, creds, http=client)
     except BaseException:

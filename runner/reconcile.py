@@ -35,6 +35,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import redis
@@ -50,6 +51,8 @@ from state_store import transitions as t
 from state_store.models import Order, OrderStatus
 from state_store.store import Store
 from state_store.transitions import FAILED_TRADE
+
+FINAL = ("CONFIRMED", FAILED_TRADE)
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,7 @@ class Reconciler:
         self.counts["fills_checked"] += len(found)
         fills = [f for f in found if not f.failed]
         self._reverse_failed([f for f in found if f.failed])
+        self._confirm(fills)
         missing = self._missing(fills)
         if missing and self.recheck_s > 0:
             time.sleep(self.recheck_s)
@@ -116,6 +120,27 @@ class Reconciler:
             if result.outcome == "reversed":
                 self.counts["fills_reversed"] += 1
                 audit_reversal(self.repairs, applied)
+
+    def _confirm(self, fills: Sequence[VenueFill]) -> None:
+        """Move the trade status of applied fills forward to the venue's (a CONFIRMED the
+        user channel lost while it was down); apply_fill.lua never moves one back."""
+        pipe = self.store.client.pipeline(transaction=False)
+        for fill in fills:
+            pipe.hget(self.store.keys.fill(fill.fill_id), "trade_status")
+        behind = [
+            f for f, known in zip(fills, pipe.execute(), strict=True)
+            if known is not None and f.status and known != f.status and known not in FINAL
+        ]  # fmt: skip
+        calls = []
+        for fill in behind:
+            stored = self.store.fill(fill.fill_id)
+            if stored is not None:
+                calls.append(
+                    t.apply_fill(self.store.keys, replace(stored, trade_status=fill.status))
+                )
+        moved = sum(bool(r.detail) for r in self.store.execute(calls))
+        if moved:
+            self.counts["fill_statuses_updated"] += moved
 
     def _missing(self, fills: Sequence[VenueFill]) -> list[VenueFill]:
         pipe = self.store.client.pipeline(transaction=False)

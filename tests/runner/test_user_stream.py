@@ -1,0 +1,266 @@
+"""A runner learning its fills from the user channel of a paper venue on a loopback socket.
+
+Counted at the venue (`GET /paper/stats`): no /data/trades request while the
+stream is connected; polls again while it is down. Every venue fill lands in
+Redis once, a FAILED trade leaves no trace in the position, and reconciliation
+(/data/trades) agrees with what the stream built.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import redis
+from eth_account import Account
+
+from exchange.auth import DEFAULT_OWNER, ApiCredentials
+from exchange.factory import VenueSpec, open_venue
+from exchange.live.keys import KEY_ENV
+from exchange.paper import BackgroundServer
+from exchange.paper.app import create_app
+from exchange.paper.config import PaperConfig
+from exchange.paper.stats import RequestCounts
+from exchange.paper.stream_faults import StreamFaults, StreamSettings
+from exchange.streams.feeds import FeedConfig
+from exchange.types import OrderRequest
+from exchange.venue import Venue
+from runner import jobs
+from runner.build import build_runtime, close_runtime
+from runner.reconcile import Reconciler
+from runner.runtime import RunnerConfig, Runtime
+from runner.tick import run_tick
+from state_store.audit import read_stream
+from state_store.desired import DesiredState
+from state_store.models import Position, adopted_client_order_id
+from state_store.settings import Settings
+from tests.redis_process import free_port
+from tests.runner.strategy_sources import ALWAYS_BUY
+
+TRADES = "GET /data/trades"
+#: buys Up at the ask in every market, a new order each tick
+EVERY_TICK = ALWAYS_BUY.replace('key = "buy-" + str(view.params["tag"])', 'key = f"t{view.tick}"')
+PAPER_CREDS = ApiCredentials(DEFAULT_OWNER, base64.urlsafe_b64encode(b"s" * 32).decode(), "p")
+
+
+@dataclass
+class Streamed:
+    rt: Runtime
+    venue: Venue
+    faults: StreamFaults
+    counts: RequestCounts
+    url: str
+    settings: Settings
+
+    def tick_until(self, check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+        """Tick (about every 50 ms) until `check()` holds; fail if it never does."""
+        deadline = time.monotonic() + timeout
+        while True:
+            run_tick(self.rt)
+            if check():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}: not within {timeout} s")
+            time.sleep(0.05)
+
+    def pause(self, paused: bool = True) -> None:
+        key = self.rt.store.keys.control
+        version = DesiredState.from_redis(self.rt.client.hgetall(key)).version  # type: ignore[arg-type]
+        desired = DesiredState(version=version + 1, paused=paused)
+        self.rt.client.hset(key, mapping=desired.to_redis())
+
+    def caught_up(self) -> bool:
+        user = self.rt.feeds.user if self.rt.feeds is not None else None
+        state = self.rt.user_stream
+        return user is not None and user.connected and state.caught_up_connects == user.connects
+
+    def venue_fills(self) -> dict[str, Decimal]:
+        """Shares bought per market, from the venue's own trades (FAILED ones left out)."""
+        fills, _ = self.venue.fills_since(None)
+        markets = {w.condition_id: w.market for w in self.rt.store.windows()}
+        sizes: dict[str, Decimal] = {}
+        for fill in fills:
+            if not fill.failed:
+                market = markets[fill.market]
+                sizes[market] = sizes.get(market, Decimal(0)) + fill.size
+        return sizes
+
+    def reconcile(self) -> dict[str, int]:
+        conn = redis.Redis.from_url(self.settings.redis_url)
+        try:
+            target = jobs.JobTarget.of(self.settings, self.url)
+            return Reconciler(self.rt.store, self.venue, target, conn, recheck_s=0).run()
+        finally:
+            conn.close()
+
+
+def untouched(pos: Position) -> bool:
+    """No shares, cash, fees, fills or PnL (the window may have been settled meanwhile)."""
+    return replace(pos, settled=False) == Position(pos.market)
+
+
+def write_strategy(folder: Path, source: str) -> None:
+    for path in folder.glob("*.py"):
+        path.unlink()
+    (folder / "buyer.py").write_text(source)
+
+
+@pytest.fixture(params=["paper", "live"])
+def streamed(
+    request: pytest.FixtureRequest, tmp_path: Path, real_redis: redis.Redis, redis_url: str,
+    strategies_dir: Path,
+) -> Iterator[Callable[..., Streamed]]:  # fmt: skip
+    """A paper venue served on a socket (REST + /ws/user) and a runner built with its user
+    channel; `"live"`: the live venue client (V2 signatures, L2 auth, derived credentials)."""
+    made: list[tuple[Runtime, BackgroundServer, Callable[[], object]]] = []
+
+    def make(source: str = EVERY_TICK, **stream: float) -> Streamed:
+        write_strategy(strategies_dir, source)
+        config = PaperConfig(redis=real_redis, name="paper", seed=7, window_seconds=30)
+        app = create_app(config)
+        app.state.stream_faults.settings = StreamSettings(poll_s=0.01, **stream)
+        server = BackgroundServer(app, port=free_port()).start()
+        if request.param == "live":
+            env = {KEY_ENV: Account.create().key.hex()}
+            venue, close = open_venue(VenueSpec("live", server.url), 5.0, env=env)
+            creds = None  # the runner signs in with the live venue's own
+        else:
+            venue, close = open_venue(VenueSpec("paper", server.url), 5.0)
+            creds = PAPER_CREDS
+        settings = Settings.resolve(
+            home=str(tmp_path / "home"), redis_url=redis_url, strategies=str(strategies_dir)
+        )
+        feed = FeedConfig(user_url=server.url.replace("http://", "ws://") + "/ws/user",
+                          credentials=creds)  # fmt: skip
+        cfg = RunnerConfig(replica="r1", tick_s=0.1, decide_budget_s=1.0)
+        rt = build_runtime(settings, cfg, venue=venue, client=real_redis, feed_config=feed)
+        made.append((rt, server, close))
+        counts: RequestCounts = app.state.request_counts
+        return Streamed(rt, venue, app.state.stream_faults, counts, server.url, settings)
+
+    yield make
+    for rt, server, close in made:
+        close_runtime(rt)
+        close()
+        server.stop()
+
+
+def test_steady_ticks_make_no_trades_poll_and_reconciliation_agrees(
+    streamed: Callable[..., Streamed],
+) -> None:
+    s = streamed(mined_after_s=0.05, confirmed_after_s=0.15)
+    s.tick_until(s.caught_up, "user channel connected, fills caught up once")
+    polls_before = s.rt.user_stream.polls
+    s.counts.reset()
+    for _ in range(12):
+        run_tick(s.rt)
+        time.sleep(0.05)
+    s.pause()
+    unconfirmed = s.rt.store.keys.unconfirmed_fills
+    s.tick_until(lambda: s.rt.client.scard(unconfirmed) == 0, "every fill confirmed")
+    assert s.counts.get(TRADES) == 0, s.counts.snapshot()  # zero polls in steady state
+    assert s.rt.user_stream.polls == polls_before
+    assert s.rt.user_stream.trade_events > 0 and s.rt.counters.fills_applied > 0
+    assert s.counts.get("POST /order") + s.counts.get("POST /orders") > 0
+    repairs = s.reconcile()
+    assert set(repairs) == {"fills_checked"}, repairs  # /data/trades agrees with the stream
+    fills = s.venue_fills()
+    for market, size in fills.items():
+        pos = s.rt.store.position(market)
+        assert pos.up_shares == size
+    recorded = list(s.rt.client.scan_iter(s.rt.store.keys.fill("*")))
+    venue, _ = s.venue.fills_since(None)
+    assert len(recorded) == len(venue)  # each fill recorded once
+
+
+def test_failed_trade_after_matched_leaves_the_position_as_if_it_never_happened(
+    streamed: Callable[..., Streamed],
+) -> None:
+    s = streamed(ALWAYS_BUY, mined_after_s=0.5, confirmed_after_s=3.0)
+    s.pause()
+    s.tick_until(s.caught_up, "user channel connected")
+    s.faults.fail_trades(1000)  # every trade from now on: MATCHED -> RETRYING -> FAILED
+    s.pause(False)
+    markets = [w.market for w in s.rt.store.windows()]
+
+    def matched() -> bool:
+        return any(s.rt.store.position(m).up_shares > 0 for m in markets)
+
+    s.tick_until(matched, "a MATCHED fill counted in a position")
+    counted = [m for m in markets if s.rt.store.position(m).up_shares > 0]
+    unconfirmed = s.rt.store.keys.unconfirmed_fills
+    assert s.rt.client.scard(unconfirmed) > 0  # counted, but not confirmed
+    s.pause()
+    s.tick_until(lambda: s.rt.client.scard(unconfirmed) == 0, "every trade FAILED")
+    for market in counted:
+        assert untouched(s.rt.store.position(market))
+        for order in s.rt.store.market_orders(market):
+            assert order.filled == 0
+    reversed_ = s.rt.counters.fills_reversed
+    assert reversed_ >= len(counted)
+    audit = [e for e in read_stream(s.rt.client, s.rt.store.keys) if e.command == "fill_reversed"]
+    assert len(audit) == reversed_
+    repairs = s.reconcile()  # /data/trades says FAILED too: nothing left to repair
+    assert set(repairs) == {"fills_checked"}, repairs
+    s.rt.user_stream.caught_up_connects = -1  # a catch-up poll sees the FAILED trades
+    run_tick(s.rt)
+    assert all(untouched(s.rt.store.position(m)) for m in counted)
+
+
+def test_dropped_user_channel_falls_back_to_polls_and_counts_no_fill_twice(
+    streamed: Callable[..., Streamed],
+) -> None:
+    s = streamed(mined_after_s=0.05, confirmed_after_s=0.15)
+    s.tick_until(s.caught_up, "user channel connected")
+    for _ in range(3):
+        run_tick(s.rt)
+    polls = s.rt.user_stream.polls
+    user = s.rt.feeds.user if s.rt.feeds is not None else None
+    assert user is not None
+    drops_until = time.monotonic() + 1.0
+    while time.monotonic() < drops_until:  # down, up, down...: trades happen meanwhile
+        s.faults.drop()
+        run_tick(s.rt)
+        time.sleep(0.02)
+    assert s.rt.user_stream.polls > polls  # /data/trades while the stream was down
+    s.pause()
+    s.tick_until(s.caught_up, "user channel back, caught up")
+    run_tick(s.rt)
+    fills = s.venue_fills()
+    assert fills, "nothing traded"
+    for market, size in fills.items():
+        assert s.rt.store.position(market).up_shares == size  # every fill, none twice
+    repairs = s.reconcile()
+    assert not {"fills_repaired", "fills_reversed", "orders_adopted"} & set(repairs), repairs
+    for market in fills:
+        pos = s.rt.store.position(market)
+        assert pos.up_shares == fills[market]
+        orders = s.rt.store.market_orders(market)
+        assert sum((o.filled for o in orders), Decimal(0)) == pos.up_shares
+
+
+def test_stream_fill_of_an_order_redis_does_not_know_adopts_it(
+    streamed: Callable[..., Streamed],
+) -> None:
+    s = streamed(mined_after_s=0.05, confirmed_after_s=0.15)
+    s.pause()
+    s.tick_until(s.caught_up, "user channel connected")
+    s.counts.reset()
+    window = next(w for w in s.rt.store.windows() if w.status == "open" and w.asset == "btc")
+    book = s.venue.books([window.up_token])[window.up_token]
+    assert book.best_ask is not None
+    request = OrderRequest("outside", window.up_token, "BUY", book.best_ask, Decimal(5), "FAK")
+    placed = s.venue.place(request)  # placed behind the runner's back: Redis has no record
+    assert placed.success
+    coid = adopted_client_order_id("default", placed.order_id)
+    s.tick_until(lambda: s.rt.store.order(coid) is not None, "order adopted from its stream fill")
+    s.tick_until(lambda: s.rt.store.position(window.market).up_shares > 0, "its fill applied")
+    assert s.counts.get(TRADES) == 0  # learnt from the stream, not from a poll
+    order = s.rt.store.order(coid)
+    assert order is not None and order.strategy == "(adopted)"
+    assert order.filled == s.rt.store.position(window.market).up_shares
