@@ -70,6 +70,14 @@ class UserStreamState:
 
 
 @dataclass
+class ReferenceState:
+    """Caches of the reference-price work (runner.strikes); Redis holds the facts."""
+
+    appended: dict[str, float] = field(default_factory=dict)  # asset -> last ts put in Redis
+    strikes_done: set[str] = field(default_factory=set)  # markets whose strike is settled
+
+
+@dataclass
 class VenueHealth:
     """Is the venue answering? `unresponsive_since` is wall time of the first unanswered tick."""
 
@@ -142,6 +150,7 @@ class Runtime:
     unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
     user_stream: UserStreamState = field(default_factory=UserStreamState)
+    reference: ReferenceState = field(default_factory=ReferenceState)
     halt: Halt | None = None  # an operational error in force: no new orders
     restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait
     heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat

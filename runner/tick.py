@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import guard, leases, lifecycle, orders, venue_faults, venue_heartbeat
+from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venue_heartbeat
 from runner import markets as mk
 from runner.adopt import Adopter
 from runner.control_read import config_problem, read_desired
@@ -64,7 +64,9 @@ def run_tick(rt: Runtime) -> TickReport:
     now = rt.venue.server_time()
     rt.venue_clock.observe(now, time.time())
     windows = mk.live_windows(rt.venue.list_windows(), now)
-    mk.record_windows(rt.store, windows)
+    mk.record_windows(rt.store, strikes.venue_strikes(rt, windows))
+    strikes.publish_prices(rt)  # the price stream's new points, into Redis for every replica
+    strikes.record_strikes(rt, windows, now)
     replicas = mk.live_replicas(rt.store, rt.config.replica)
     markets = [w.market for w in windows]
     rt.leases = leases.refresh(
@@ -137,7 +139,7 @@ def trade(
     }
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
     books = rt.venue.books(tokens) if tokens else {}
-    refs = mk.reference_prices(rt.venue, {w.asset for w in windows.values()})
+    refs = strikes.reference_prices(rt, {w.asset for w in windows.values()})
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
     if rt.guard.holding:  # another replica is rebuilding Redis from the venue
         log.warning("no new orders this tick: %s", rt.guard.holding)

@@ -73,6 +73,9 @@ def window_from(fields: dict[str, str]) -> Window | None:
         start_price=fields.get("start_price", ""),
         winner=fields.get("winner", ""),
         end_price=fields.get("end_price", ""),
+        strike_source=fields.get("strike_source", ""),
+        strike_ts=float(fields.get("strike_ts") or 0),
+        strike_missing=fields.get("strike_missing", ""),
     )
 
 

@@ -90,6 +90,12 @@ class Keys:
         """String: the venue's trades cursor up to which fills were applied."""
         return self._k("cursor", "fills")
 
+    # -- reference prices ----------------------------------------------------
+    def prices(self, asset: str) -> str:
+        """Stream: the reference price of an asset, one entry per price (id = its timestamp in
+        ms, field `p`), capped; written by every runner with a price stream, read for strikes."""
+        return self._k("prices", asset)
+
     # -- leases --------------------------------------------------------------
     def lease(self, market: str) -> str:
         """String `<replica>|<fence token>` with a PX expiry."""

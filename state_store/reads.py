@@ -40,6 +40,16 @@ class StoreReads:
             )
         return out
 
+    def prices(self, asset: str, since_ts: float, until_ts: float) -> list[tuple[float, str]]:
+        """The asset's reference prices stamped in [since_ts, until_ts], oldest first."""
+        low, high = round(since_ts * 1000), round(until_ts * 1000)
+        rows = cast(list[Any], self.client.xrange(self.keys.prices(asset), f"{low}-0", f"{high}-0"))
+        out = []
+        for entry_id, fields in rows:
+            ms = int(str(entry_id).split("-")[0])
+            out.append((ms / 1000.0, str(fields.get("p", ""))))
+        return out
+
     def _hash(self, key: str) -> dict[str, str]:
         return cast(dict[str, str], self.client.hgetall(key))
 

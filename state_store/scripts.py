@@ -26,6 +26,8 @@ SCRIPT_NAMES = (
     "renew_lease",
     "release_lease",
     "snapshot",
+    "record_strike",
+    "append_prices",
 )
 
 

@@ -7,6 +7,7 @@ trip (`Store.execute`): every script is atomic on its own and safe to repeat.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -49,6 +50,30 @@ def open_window(k: Keys, window: Window, rolls_from: str | None = None) -> Call:
     args = (*(fields[f] for f in _WINDOW_ARGS), now_text())
     keys = (k.window(window.market), k.markets, previous, k.unsettled, k.open_markets)
     return Call("open_window", keys, args)
+
+
+PRICE_STREAM_MAXLEN = 3_600  # reference prices kept per asset (about an hour at one a second)
+
+
+def append_prices(
+    k: Keys, asset: str, points: Sequence[tuple[float, str]], maxlen: int = PRICE_STREAM_MAXLEN
+) -> Call:
+    """Append (timestamp s, price) points, oldest first; one already there is skipped."""
+    args: list[Any] = [maxlen]
+    for ts, price in points:
+        args += [round(ts * 1000), price]
+    return Call("append_prices", (k.prices(asset),), tuple(args))
+
+
+def record_strike(k: Keys, market: str, price: str, price_ts: float, source: str) -> Call:
+    """A window's strike, once (the first writer wins)."""
+    return Call("record_strike", (k.window(market),), (price, f"{price_ts:.3f}", source,
+                now_text(), ""))  # fmt: skip
+
+
+def strike_missing(k: Keys, market: str, reason: str) -> Call:
+    """Say why a window's strike could not be captured (never replaces a strike)."""
+    return Call("record_strike", (k.window(market),), ("", "", "", now_text(), reason))
 
 
 def close_window(k: Keys, market: str) -> Call:

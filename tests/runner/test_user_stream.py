@@ -8,95 +8,25 @@ Redis once, a FAILED trade leaves no trace in the position, and reconciliation
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import redis
-from eth_account import Account
 
-from exchange.auth import DEFAULT_OWNER, ApiCredentials
-from exchange.factory import VenueSpec, open_venue
-from exchange.live.keys import KEY_ENV
-from exchange.paper import BackgroundServer
-from exchange.paper.app import create_app
-from exchange.paper.config import PaperConfig
-from exchange.paper.stats import RequestCounts
-from exchange.paper.stream_faults import StreamFaults, StreamSettings
-from exchange.streams.feeds import FeedConfig
 from exchange.types import OrderRequest
-from exchange.venue import Venue
-from runner import jobs
-from runner.build import build_runtime, close_runtime
-from runner.reconcile import Reconciler
-from runner.runtime import RunnerConfig, Runtime
 from runner.tick import run_tick
 from state_store.audit import read_stream
-from state_store.desired import DesiredState
 from state_store.models import Position, adopted_client_order_id
-from state_store.settings import Settings
-from tests.redis_process import free_port
 from tests.runner.strategy_sources import ALWAYS_BUY
+from tests.runner.stream_rig import Streamed, stream_rig
 
 TRADES = "GET /data/trades"
 #: buys Up at the ask in every market, a new order each tick
 EVERY_TICK = ALWAYS_BUY.replace('key = "buy-" + str(view.params["tag"])', 'key = f"t{view.tick}"')
-PAPER_CREDS = ApiCredentials(DEFAULT_OWNER, base64.urlsafe_b64encode(b"s" * 32).decode(), "p")
-
-
-@dataclass
-class Streamed:
-    rt: Runtime
-    venue: Venue
-    faults: StreamFaults
-    counts: RequestCounts
-    url: str
-    settings: Settings
-
-    def tick_until(self, check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-        """Tick (about every 50 ms) until `check()` holds; fail if it never does."""
-        deadline = time.monotonic() + timeout
-        while True:
-            run_tick(self.rt)
-            if check():
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{what}: not within {timeout} s")
-            time.sleep(0.05)
-
-    def pause(self, paused: bool = True) -> None:
-        key = self.rt.store.keys.control
-        version = DesiredState.from_redis(self.rt.client.hgetall(key)).version  # type: ignore[arg-type]
-        desired = DesiredState(version=version + 1, paused=paused)
-        self.rt.client.hset(key, mapping=desired.to_redis())
-
-    def caught_up(self) -> bool:
-        user = self.rt.feeds.user if self.rt.feeds is not None else None
-        state = self.rt.user_stream
-        return user is not None and user.connected and state.caught_up_connects == user.connects
-
-    def venue_fills(self) -> dict[str, Decimal]:
-        """Shares bought per market, from the venue's own trades (FAILED ones left out)."""
-        fills, _ = self.venue.fills_since(None)
-        markets = {w.condition_id: w.market for w in self.rt.store.windows()}
-        sizes: dict[str, Decimal] = {}
-        for fill in fills:
-            if not fill.failed:
-                market = markets[fill.market]
-                sizes[market] = sizes.get(market, Decimal(0)) + fill.size
-        return sizes
-
-    def reconcile(self) -> dict[str, int]:
-        conn = redis.Redis.from_url(self.settings.redis_url)
-        try:
-            target = jobs.JobTarget.of(self.settings, self.url)
-            return Reconciler(self.rt.store, self.venue, target, conn, recheck_s=0).run()
-        finally:
-            conn.close()
 
 
 def untouched(pos: Position) -> bool:
@@ -104,56 +34,19 @@ def untouched(pos: Position) -> bool:
     return replace(pos, settled=False) == Position(pos.market)
 
 
-def write_strategy(folder: Path, source: str) -> None:
-    for path in folder.glob("*.py"):
-        path.unlink()
-    (folder / "buyer.py").write_text(source)
-
-
 @pytest.fixture(params=["paper", "live"])
 def streamed(
     request: pytest.FixtureRequest, tmp_path: Path, real_redis: redis.Redis, redis_url: str,
     strategies_dir: Path,
 ) -> Iterator[Callable[..., Streamed]]:  # fmt: skip
-    """A paper venue served on a socket (REST + /ws/user) and a runner built with its user
-    channel; `"live"`: the live venue client (V2 signatures, L2 auth, derived credentials)."""
-    made: list[tuple[Runtime, BackgroundServer, Callable[[], object]]] = []
-
-    def make(source: str = EVERY_TICK, **stream: float) -> Streamed:
-        write_strategy(strategies_dir, source)
-        config = PaperConfig(redis=real_redis, name="paper", seed=7, window_seconds=30)
-        app = create_app(config)
-        app.state.stream_faults.settings = StreamSettings(poll_s=0.01, **stream)
-        server = BackgroundServer(app, port=free_port()).start()
-        if request.param == "live":
-            env = {KEY_ENV: Account.create().key.hex()}
-            venue, close = open_venue(VenueSpec("live", server.url), 5.0, env=env)
-            creds = None  # the runner signs in with the live venue's own
-        else:
-            venue, close = open_venue(VenueSpec("paper", server.url), 5.0)
-            creds = PAPER_CREDS
-        settings = Settings.resolve(
-            home=str(tmp_path / "home"), redis_url=redis_url, strategies=str(strategies_dir)
-        )
-        feed = FeedConfig(user_url=server.url.replace("http://", "ws://") + "/ws/user",
-                          credentials=creds)  # fmt: skip
-        cfg = RunnerConfig(replica="r1", tick_s=0.1, decide_budget_s=1.0)
-        rt = build_runtime(settings, cfg, venue=venue, client=real_redis, feed_config=feed)
-        made.append((rt, server, close))
-        counts: RequestCounts = app.state.request_counts
-        return Streamed(rt, venue, app.state.stream_faults, counts, server.url, settings)
-
-    yield make
-    for rt, server, close in made:
-        close_runtime(rt)
-        close()
-        server.stop()
+    with stream_rig(request.param, tmp_path, real_redis, redis_url, strategies_dir) as make:
+        yield make
 
 
 def test_steady_ticks_make_no_trades_poll_and_reconciliation_agrees(
     streamed: Callable[..., Streamed],
 ) -> None:
-    s = streamed(mined_after_s=0.05, confirmed_after_s=0.15)
+    s = streamed(EVERY_TICK, mined_after_s=0.05, confirmed_after_s=0.15)
     s.tick_until(s.caught_up, "user channel connected, fills caught up once")
     polls_before = s.rt.user_stream.polls
     s.counts.reset()
@@ -215,7 +108,7 @@ def test_failed_trade_after_matched_leaves_the_position_as_if_it_never_happened(
 def test_dropped_user_channel_falls_back_to_polls_and_counts_no_fill_twice(
     streamed: Callable[..., Streamed],
 ) -> None:
-    s = streamed(mined_after_s=0.05, confirmed_after_s=0.15)
+    s = streamed(EVERY_TICK, mined_after_s=0.05, confirmed_after_s=0.15)
     s.tick_until(s.caught_up, "user channel connected")
     for _ in range(3):
         run_tick(s.rt)
@@ -247,7 +140,7 @@ def test_dropped_user_channel_falls_back_to_polls_and_counts_no_fill_twice(
 def test_stream_fill_of_an_order_redis_does_not_know_adopts_it(
     streamed: Callable[..., Streamed],
 ) -> None:
-    s = streamed(mined_after_s=0.05, confirmed_after_s=0.15)
+    s = streamed(EVERY_TICK, mined_after_s=0.05, confirmed_after_s=0.15)
     s.pause()
     s.tick_until(s.caught_up, "user channel connected")
     s.counts.reset()
