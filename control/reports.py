@@ -72,6 +72,9 @@ class RunnerRow(Report):
     on_probation: bool = False
     markets: list[str] = Field(default_factory=list)
     orders_created: int | None = None
+    user_stream: str = ""  # connected | down | "" (no user channel: fills from /data/trades)
+    trade_polls: int | None = None  # /data/trades polls since the runner started
+    fills_reversed: int | None = None  # fills of FAILED venue trades undone
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
 
@@ -109,6 +112,9 @@ class RunnerRow(Report):
             on_probation=code.on_probation,
             markets=section.markets,
             orders_created=section.orders_created,
+            user_stream=section.user_stream,
+            trade_polls=section.trade_polls,
+            fills_reversed=section.fills_reversed,
             tick_seconds=section.tick_seconds,
             data_guard=section.data_guard,
         )

@@ -8,11 +8,13 @@ Redis once, a FAILED trade leaves no trace in the position, and reconciliation
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -27,6 +29,11 @@ from tests.runner.stream_rig import Streamed, stream_rig
 TRADES = "GET /data/trades"
 #: buys Up at the ask in every market, a new order each tick
 EVERY_TICK = ALWAYS_BUY.replace('key = "buy-" + str(view.params["tag"])', 'key = f"t{view.tick}"')
+
+
+def status_of(s: Streamed) -> dict[str, Any]:
+    section: dict[str, Any] = json.loads(s.rt.settings.status_file.read_text())["runners"]["r1"]
+    return section
 
 
 def untouched(pos: Position) -> bool:
@@ -58,6 +65,8 @@ def test_steady_ticks_make_no_trades_poll_and_reconciliation_agrees(
     s.tick_until(lambda: s.rt.client.scard(unconfirmed) == 0, "every fill confirmed")
     assert s.counts.get(TRADES) == 0, s.counts.snapshot()  # zero polls in steady state
     assert s.rt.user_stream.polls == polls_before
+    section = status_of(s)
+    assert section["user_stream"] == "connected" and section["trade_polls"] == polls_before
     assert s.rt.user_stream.trade_events > 0 and s.rt.counters.fills_applied > 0
     assert s.counts.get("POST /order") + s.counts.get("POST /orders") > 0
     repairs = s.reconcile()
@@ -97,7 +106,7 @@ def test_failed_trade_after_matched_leaves_the_position_as_if_it_never_happened(
     reversed_ = s.rt.counters.fills_reversed
     assert reversed_ >= len(counted)
     audit = [e for e in read_stream(s.rt.client, s.rt.store.keys) if e.command == "fill_reversed"]
-    assert len(audit) == reversed_
+    assert len(audit) == reversed_ == status_of(s)["fills_reversed"]
     repairs = s.reconcile()  # /data/trades says FAILED too: nothing left to repair
     assert set(repairs) == {"fills_checked"}, repairs
     s.rt.user_stream.caught_up_connects = -1  # a catch-up poll sees the FAILED trades
