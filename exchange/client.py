@@ -74,6 +74,7 @@ class ClobClient:
                 f"signer owner {self.signer.owner!r} must be the API key in use ({owner!r})"
             )
         self.owner = owner
+        self.credentials = credentials  # None: an open paper venue's default owner
         self.max_pages = max_pages
         self._session = HttpSession(
             base_url,

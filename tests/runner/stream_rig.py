@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +14,6 @@ from typing import Any
 import redis
 from eth_account import Account
 
-from exchange.auth import DEFAULT_OWNER, ApiCredentials
 from exchange.factory import VenueSpec, open_venue
 from exchange.live.keys import KEY_ENV
 from exchange.paper import BackgroundServer
@@ -33,8 +31,6 @@ from runner.tick import run_tick
 from state_store.desired import DesiredState
 from state_store.settings import Settings
 from tests.redis_process import free_port
-
-PAPER_CREDS = ApiCredentials(DEFAULT_OWNER, base64.urlsafe_b64encode(b"s" * 32).decode(), "p")
 
 
 @dataclass
@@ -127,7 +123,7 @@ def stream_rig(
             creds = None  # the runner signs in with the live venue's own
         else:
             client, close = open_venue(VenueSpec("paper", server.url), 5.0)
-            creds = PAPER_CREDS
+            creds = None  # an open paper venue: the client's owner signs in
         settings = Settings.resolve(
             home=str(tmp_path / "home"), redis_url=redis_url, strategies=str(strategies_dir)
         )
@@ -135,7 +131,7 @@ def stream_rig(
         feed = FeedConfig(
             user_url=ws + "/ws/user" if user else "",
             price_url=ws + "/ws/live-data" if prices else "",
-            credentials=creds if user else None,
+            credentials=creds,
             assets=tuple(options.get("assets", ("btc", "eth"))),
         )
         cfg = RunnerConfig(replica="r1", tick_s=0.1, decide_budget_s=1.0)

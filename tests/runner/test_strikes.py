@@ -54,22 +54,22 @@ def streamed(
 def test_each_window_strike_equals_the_reference_price_at_its_start(
     streamed: Callable[..., Streamed],
 ) -> None:
-    """A fast venue clock (10 venue s per second, 10 s windows): every window that started
+    """A fast venue clock (10 venue s per second, 20 s windows): every window that started
     while the price stream ran has the venue's reference price at its start as its strike;
     one that started before says why it has none."""
-    s = streamed(RAISES, user=False, prices=True, venue={"speed": 10.0, "window_seconds": 10})
+    s = streamed(RAISES, user=False, prices=True, venue={"speed": 10.0, "window_seconds": 20})
     prices = s.rt.feeds.prices if s.rt.feeds is not None else None
     assert prices is not None
     s.tick_until(lambda: prices.last("btc") is not None, "first price")
     first_price_ts = min(p.ts for a in ("btc", "eth") for p in prices.history(a))
     began = s.venue.server_time()
-    s.tick_until(lambda: s.venue.server_time() > began + 45, "several windows", timeout=60)
+    s.tick_until(lambda: s.venue.server_time() > began + 65, "several windows", timeout=60)
     time.sleep(0.3)  # 3 venue seconds: the last window's start is settled either way
     s.tick_until(lambda: True, "one more tick")
     engine = s.app.state.engine
     windows = s.rt.store.windows()
     started = [w for w in windows if w.start_ts > first_price_ts]
-    assert len(started) >= 6  # 5m (10 s) and 15m (30 s) windows of btc and eth
+    assert len(started) >= 6  # 5m (20 s) and 15m (60 s) windows of btc and eth
     for window in started:
         assert window.strike_source == "stream", window
         assert Decimal(window.start_price) == Decimal(
@@ -80,6 +80,6 @@ def test_each_window_strike_equals_the_reference_price_at_its_start(
     for window in before:
         assert window.start_price == "" and window.strike_missing, window
     history = s.rt.client.xrange(s.rt.store.keys.prices("btc"))
-    assert len(history) >= 40  # one point per venue second, in Redis for every replica
+    assert len(history) >= 60  # one point per venue second, in Redis for every replica
     settled = [w for w in windows if w.status == WindowStatus.SETTLED and w in started]
     assert all(w.start_price for w in settled)

@@ -83,7 +83,7 @@ def test_steady_ticks_make_no_trades_poll_and_reconciliation_agrees(
 def test_failed_trade_after_matched_leaves_the_position_as_if_it_never_happened(
     streamed: Callable[..., Streamed],
 ) -> None:
-    s = streamed(ALWAYS_BUY, mined_after_s=0.5, confirmed_after_s=3.0)
+    s = streamed(ALWAYS_BUY, mined_after_s=0.5, confirmed_after_s=4.0)
     s.pause()
     s.tick_until(s.caught_up, "user channel connected")
     s.faults.fail_trades(1000)  # every trade from now on: MATCHED -> RETRYING -> FAILED
