@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from exchange.errors import InsufficientBalance, OrderRejected
 from exchange.types import OrderRequest, PlaceResult, VenueFill
@@ -47,6 +47,7 @@ class OrderStats:
     rejected: int = 0
     fenced: int = 0
     fills: int = 0
+    trade_ids: list[str] = field(default_factory=list)  # trades the venue made at placement
 
 
 IMMEDIATE = ("FAK", "FOK")  # whatever does not match at once is killed by the venue
@@ -123,6 +124,8 @@ def submit(
         stats.rejected += 1
         store.ack_order(coid, market, "rejected", error=str(exc)[:500])
         raise
+    if placed.success:
+        stats.trade_ids.extend(placed.trade_ids)
     record_placement(store, venue, coid, market, req.order_type, placed)
 
 

@@ -67,6 +67,11 @@ class UserStreamState:
     caught_up_connects: int = -1  # the channel's `connects` when /data/trades was last polled
     polls: int = 0  # /data/trades polls by this runner
     trade_events: int = 0  # trade events applied from the user channel
+    #: trades our placements made (the venue's answer named them) that the channel has not
+    #: reported yet -> monotonic deadline; one past its deadline makes the runner poll
+    expected: dict[str, float] = field(default_factory=dict)
+    trade_grace_s: float = 5.0  # how long the channel may take to report such a trade
+    missed: int = 0  # polls because the channel did not report a trade in time
 
 
 @dataclass

@@ -26,7 +26,7 @@ from runner.published import sync_published
 from runner.repairs import RepairLog
 from runner.runtime import Runtime
 from runner.strategy_call import StrategyOutcome
-from runner.user_stream import take_fills
+from runner.user_stream import expect_trades, take_fills
 from runner.venue_sync import sync_orders
 from runner.view_builder import market_view, strategy_view
 from state_store import param_spec
@@ -160,6 +160,7 @@ def trade(
             for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
         orders.commit_and_submit(rt.store, rt.venue, planned, stats)
+    expect_trades(rt, stats.trade_ids)  # the user channel must report them (runner.user_stream)
     report.created = stats.created
     rt.counters.orders_created += stats.created
 

@@ -16,15 +16,19 @@ both report is applied once):
   (its create lost with Redis) is adopted.
 
 /data/trades is polled only when the stream cannot stand in for it: no user
-channel configured, not connected, or (re)connected since the last poll (one
+channel configured, not connected, (re)connected since the last poll (one
 catch-up from the bot's fills cursor covers what happened while it was down;
-the overlap applies once). While it stays connected the runner makes no
-/data/trades request; reconciliation (`runner.reconcile`) still reads it.
+the overlap applies once), or a trade the venue named in its answer to one of
+our placements not reported by the channel within `trade_grace_s` (the
+channel lost messages while it looked connected: a missed sequence). While it
+stays connected and complete the runner makes no /data/trades request;
+reconciliation (`runner.reconcile`) still reads it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -49,7 +53,10 @@ def take_fills(rt: Runtime, adopter: Adopter) -> int:
     applied = 0
     channel = rt.feeds.user if rt.feeds is not None else None
     if channel is not None:
-        applied += apply_events(rt, adopter, channel.drain(), reversed_fills)
+        events = channel.drain()
+        applied += apply_events(rt, adopter, events, reversed_fills)
+        for event in events:
+            rt.user_stream.expected.pop(getattr(event, "trade_id", ""), None)
     if must_poll(rt, channel):
         applied += poll(rt, adopter, reversed_fills)
     for fill in reversed_fills:
@@ -60,10 +67,33 @@ def take_fills(rt: Runtime, adopter: Adopter) -> int:
 
 
 def must_poll(rt: Runtime, channel: UserChannel | None) -> bool:
-    """Poll /data/trades: no stream, a stream down, or one (re)connected since the last poll."""
+    """Poll /data/trades: no stream, a stream down, one (re)connected since the last poll, or
+    one that did not report a trade of ours in time."""
     if channel is None or not channel.connected:
         return True
-    return channel.connects != rt.user_stream.caught_up_connects
+    if channel.connects != rt.user_stream.caught_up_connects:
+        return True
+    return missed_trades(rt)
+
+
+def expect_trades(rt: Runtime, trade_ids: Sequence[str]) -> None:
+    """Trades the venue made at our placements: the user channel must report each in time."""
+    if rt.feeds is None or rt.feeds.user is None or not trade_ids:
+        return
+    deadline = time.monotonic() + rt.user_stream.trade_grace_s
+    for trade_id in trade_ids:
+        rt.user_stream.expected.setdefault(trade_id, deadline)
+
+
+def missed_trades(rt: Runtime) -> bool:
+    state = rt.user_stream
+    now = time.monotonic()
+    late = [t for t, deadline in state.expected.items() if deadline <= now]
+    if late:
+        log.warning("user channel did not report %d trades of ours in time (e.g. %s): polling",
+                    len(late), late[0])  # fmt: skip
+        state.missed += 1
+    return bool(late)
 
 
 def poll(rt: Runtime, adopter: Adopter, reversed_fills: list[Fill]) -> int:
@@ -81,6 +111,7 @@ def poll(rt: Runtime, adopter: Adopter, reversed_fills: list[Fill]) -> int:
         return 0
     rt.user_stream.polls += 1
     rt.user_stream.caught_up_connects = connects  # caught up with this connection's start
+    rt.user_stream.expected.clear()  # the venue recorded them when it answered: polled now
     return applied
 
 

@@ -103,14 +103,15 @@ def write_strategy(folder: Path, source: str) -> None:
 def stream_rig(
     kind: str, tmp_path: Path, real_redis: redis.Redis, redis_url: str, strategies_dir: Path
 ) -> Iterator[Callable[..., Streamed]]:
-    """`make(source, user=True, prices=False, venue={...}, **stream settings)`: a paper venue
+    """`make(source, user=True, prices=False, venue={...}, silence_timeout_s=30, **stream
+    settings)`: a paper venue
     on a socket and a runner with those streams; `kind` "live": the live venue client (V2
     signatures, L2 auth, credentials derived from the paper venue), else the paper client."""
     made: list[tuple[Runtime, BackgroundServer, Callable[[], object]]] = []
 
     def make(
         source: str, user: bool = True, prices: bool = False,
-        venue: dict[str, Any] | None = None, **stream: float,
+        venue: dict[str, Any] | None = None, silence_timeout_s: float = 30.0, **stream: float,
     ) -> Streamed:  # fmt: skip
         write_strategy(strategies_dir, source)
         options: dict[str, Any] = {"window_seconds": 30, **(venue or {})}
@@ -133,6 +134,7 @@ def stream_rig(
             price_url=ws + "/ws/live-data" if prices else "",
             credentials=creds,
             assets=tuple(options.get("assets", ("btc", "eth"))),
+            silence_timeout_s=silence_timeout_s,
         )
         cfg = RunnerConfig(replica="r1", tick_s=0.1, decide_budget_s=1.0)
         rt = build_runtime(settings, cfg, venue=client, client=real_redis, feed_config=feed)

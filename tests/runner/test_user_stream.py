@@ -146,6 +146,63 @@ def test_dropped_user_channel_falls_back_to_polls_and_counts_no_fill_twice(
         assert sum((o.filled for o in orders), Decimal(0)) == pos.up_shares
 
 
+def test_silent_user_channel_is_reopened_and_caught_up_no_fill_lost(
+    streamed: Callable[..., Streamed],
+) -> None:
+    """The venue keeps the connection open but sends nothing (trades meanwhile are never
+    sent, as in a real outage): the client's silence timeout reopens it and the runner's
+    catch-up poll finds what the stream never said; trades of ours the channel never
+    reported (a silence shorter than the timeout) make the runner poll too."""
+    s = streamed(EVERY_TICK, silence_timeout_s=0.5, mined_after_s=0.05, confirmed_after_s=0.15)
+    s.rt.user_stream.trade_grace_s = 1.0
+    s.tick_until(s.caught_up, "user channel connected")
+    user = s.rt.feeds.user if s.rt.feeds is not None else None
+    assert user is not None
+    connects, polls = user.connects, s.rt.user_stream.polls
+    s.faults.silent = True
+    s.tick_until(lambda: user.connects > connects + 1, "reopened after the silence")
+    s.faults.silent = False
+    s.pause()
+
+    def complete() -> bool:
+        fills = s.venue_fills()
+        return all(s.rt.store.position(m).up_shares == size for m, size in fills.items())
+
+    s.tick_until(complete, "every venue fill in Redis")
+    assert s.rt.user_stream.polls > polls
+    for _ in range(3):
+        run_tick(s.rt)
+    fills = s.venue_fills()
+    assert fills, "nothing traded"
+    for market, size in fills.items():
+        assert s.rt.store.position(market).up_shares == size  # nothing lost, nothing twice
+
+
+def test_a_trade_of_ours_the_channel_never_reports_makes_the_runner_poll(
+    streamed: Callable[..., Streamed],
+) -> None:
+    """A short silence (well under the client's 30 s silence timeout: the connection stays
+    up) loses the trade events of that time; the venue named those trades when it answered
+    our orders, so the runner polls once they are overdue."""
+    s = streamed(EVERY_TICK, mined_after_s=0.05, confirmed_after_s=0.15)
+    s.rt.user_stream.trade_grace_s = 1.0
+    s.tick_until(s.caught_up, "user channel connected")
+    user = s.rt.feeds.user if s.rt.feeds is not None else None
+    assert user is not None
+    connects, polls = user.connects, s.rt.user_stream.polls
+    s.faults.silent = True
+    for _ in range(3):  # orders placed and matched while the channel says nothing
+        run_tick(s.rt)
+    s.faults.silent = False
+    s.pause()
+    s.tick_until(lambda: s.rt.user_stream.missed > 0, "overdue trades noticed")
+    assert user.connects == connects  # the same connection all along
+    assert s.rt.user_stream.polls == polls + 1
+    run_tick(s.rt)
+    for market, size in s.venue_fills().items():
+        assert s.rt.store.position(market).up_shares == size  # nothing lost, nothing twice
+
+
 def test_stream_fill_of_an_order_redis_does_not_know_adopts_it(
     streamed: Callable[..., Streamed],
 ) -> None:
