@@ -5,8 +5,9 @@ With a price stream (`exchange.streams.PriceStream`, RTDS `crypto_prices_chainli
 - every tick, the points it received since the last tick are appended to the
   asset's capped Redis stream `nb:{B}:prices:<asset>` (`append_prices.lua`:
   entry id = the price's timestamp, so replicas appending the same point add
-  it once); any replica, or a runner restarted after the start, reads recent
-  history from there;
+  it once; a Redis stream only grows, so a point older than its newest entry
+  is left out); any replica, or a runner restarted after the start, reads
+  recent history from there, merged with its own;
 - each live window's strike is chosen from that history by `choose_strike`
   and recorded once (`record_strike.lua`: the first writer wins, never
   overwritten); a window whose strike cannot be captured gets the reason in
@@ -111,9 +112,7 @@ def record_strikes(rt: Runtime, windows: Iterable[Window], now: float) -> None:
     ]
     calls = []
     for window in pending:
-        points = rt.store.prices(
-            window.asset, window.start_ts - STRIKE_TOLERANCE_S, window.start_ts + STRIKE_TOLERANCE_S
-        )
+        points = points_around(rt, window.asset, window.start_ts)
         choice = choose_strike(points, window.start_ts, now)
         if isinstance(choice, Strike):
             calls.append(t.record_strike(rt.store.keys, window.market, choice.price, choice.ts,
@@ -127,6 +126,18 @@ def record_strikes(rt: Runtime, windows: Iterable[Window], now: float) -> None:
             log.warning("strike not captured: %s", result.detail)
     live = {w.market for w in windows}
     rt.reference.strikes_done &= live  # forget windows that are over
+
+
+def points_around(rt: Runtime, asset: str, start_ts: float) -> list[tuple[float, str]]:
+    """(timestamp, price) points near a start: Redis (every replica's) and this runner's own
+    (a point another replica's newer one kept out of the Redis stream, which only grows)."""
+    low, high = start_ts - STRIKE_TOLERANCE_S, start_ts + STRIKE_TOLERANCE_S
+    merged = dict(rt.store.prices(asset, low, high))
+    prices = rt.feeds.prices if rt.feeds is not None else None
+    for point in prices.history(asset) if prices is not None else ():
+        if low <= point.ts <= high:
+            merged.setdefault(point.ts, str(point.price))
+    return sorted(merged.items())
 
 
 def reference_prices(rt: Runtime, assets: Iterable[str]) -> dict[str, Decimal]:
