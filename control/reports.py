@@ -72,7 +72,7 @@ class RunnerRow(Report):
     on_probation: bool = False
     markets: list[str] = Field(default_factory=list)
     orders_created: int | None = None
-    user_stream: str = ""  # connected | down | "" (no user channel: fills from /data/trades)
+    user_stream: str = ""  # connected | catching up | down | "" (no user channel: polls)
     trade_polls: int | None = None  # /data/trades polls since the runner started
     fills_reversed: int | None = None  # fills of FAILED venue trades undone
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)

@@ -64,7 +64,12 @@ class Counters:
 class UserStreamState:
     """How this runner learns its fills: user channel, /data/trades polls (runner.user_stream)."""
 
-    caught_up_connects: int = -1  # the channel's `connects` when /data/trades was last polled
+    caught_up_connects: int = -1  # the channel's `connects` /data/trades caught up with
+    seen_connects: int = -1  # the channel's `connects` when this runner last looked
+    seen_at: float = 0.0  # monotonic time it first saw that connection
+    #: a catch-up poll counts only this long after the connection opened: events of the
+    #: moment between its opening and the venue taking the subscription are in the poll
+    settle_s: float = 1.0
     polls: int = 0  # /data/trades polls by this runner
     trade_events: int = 0  # trade events applied from the user channel
     #: trades our placements made (the venue's answer named them) that the channel has not

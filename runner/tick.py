@@ -314,10 +314,15 @@ def status_section(rt: Runtime) -> RunnerStatus:
 
 
 def user_stream_state(rt: Runtime) -> str:
+    """connected (fills from the stream alone), catching up (connected, /data/trades polled
+    until caught up), down (polled), or "" without a user channel."""
     channel = rt.feeds.user if rt.feeds is not None else None
     if channel is None:
         return ""
-    return "connected" if channel.connected else "down"
+    if not channel.connected:
+        return "down"
+    caught_up = channel.connects == rt.user_stream.caught_up_connects
+    return "connected" if caught_up else "catching up"
 
 
 def _rounded(ts: float | None) -> float | None:

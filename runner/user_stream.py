@@ -16,9 +16,10 @@ both report is applied once):
   (its create lost with Redis) is adopted.
 
 /data/trades is polled only when the stream cannot stand in for it: no user
-channel configured, not connected, (re)connected since the last poll (one
-catch-up from the bot's fills cursor covers what happened while it was down;
-the overlap applies once), or a trade the venue named in its answer to one of
+channel configured, not connected, (re)connected since the last poll (polls
+from the bot's fills cursor until one made `settle_s` after the connection
+opened catch up with what happened while it was down; the overlap applies
+once), or a trade the venue named in its answer to one of
 our placements not reported by the channel within `trade_grace_s` (the
 channel lost messages while it looked connected: a missed sequence). While it
 stays connected and complete the runner makes no /data/trades request;
@@ -71,7 +72,10 @@ def must_poll(rt: Runtime, channel: UserChannel | None) -> bool:
     one that did not report a trade of ours in time."""
     if channel is None or not channel.connected:
         return True
-    if channel.connects != rt.user_stream.caught_up_connects:
+    state = rt.user_stream
+    if channel.connects != state.seen_connects:
+        state.seen_connects, state.seen_at = channel.connects, time.monotonic()
+    if channel.connects != state.caught_up_connects:
         return True
     return missed_trades(rt)
 
@@ -100,7 +104,10 @@ def poll(rt: Runtime, adopter: Adopter, reversed_fills: list[Fill]) -> int:
     """The /data/trades poll; an operational error (e.g. refused credentials) halts trading
     and lets the rest of the tick go on."""
     channel = rt.feeds.user if rt.feeds is not None else None
-    connects = channel.connects if channel is not None and channel.connected else -1
+    state = rt.user_stream
+    settled = time.monotonic() - state.seen_at >= state.settle_s
+    up = channel is not None and channel.connected and channel.connects == state.seen_connects
+    connects = state.seen_connects if up and settled else -1
     try:
         applied, rt.fill_cursor = orders.poll_fills(
             rt.store, rt.venue, lambda unmapped: restore_fills(rt.store, unmapped, adopter),
@@ -109,9 +116,9 @@ def poll(rt: Runtime, adopter: Adopter, reversed_fills: list[Fill]) -> int:
     except OperationalError as exc:
         halt(rt, exc)
         return 0
-    rt.user_stream.polls += 1
-    rt.user_stream.caught_up_connects = connects  # caught up with this connection's start
-    rt.user_stream.expected.clear()  # the venue recorded them when it answered: polled now
+    state.polls += 1
+    state.caught_up_connects = connects  # caught up with this connection's start (-1: not yet)
+    state.expected.clear()  # the venue recorded them when it answered: polled now
     return applied
 
 

@@ -98,7 +98,7 @@ class RunnerStatus(_Record):
     fills_applied: int = 0
     fills_reversed: int = 0  # fills of trades the venue marked FAILED, undone
     trade_polls: int = 0  # /data/trades polls (none while the user channel is connected)
-    user_stream: str = ""  # "connected", "down", or "" when no user channel is configured
+    user_stream: str = ""  # connected, catching up, down, or "" when no user channel is configured
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     loop_errors: int = 0
     last_loop_error: str = ""

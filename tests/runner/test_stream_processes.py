@@ -56,9 +56,9 @@ def test_a_streaming_runner_process(
         venue.start()
         wait_http(url + "/time")
         runner.start()
-        wait_for("user channel connected",
-                 lambda: runner_hash(real_redis).get("user_stream") == "connected", 60)  # fmt: skip
         wait_for("fills", lambda: int(runner_hash(real_redis).get("fills_applied") or 0) > 0, 60)
+        wait_for("user channel connected and caught up",
+                 lambda: runner_hash(real_redis).get("user_stream") == "connected", 60)  # fmt: skip
         polls = get_json(url + "/paper/stats")["requests"].get(TRADES, 0)
         time.sleep(3.0)  # 15 ticks, 15 venue seconds of trading
         requests = get_json(url + "/paper/stats")["requests"]

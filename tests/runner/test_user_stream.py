@@ -197,7 +197,7 @@ def test_a_trade_of_ours_the_channel_never_reports_makes_the_runner_poll(
     s.pause()
     s.tick_until(lambda: s.rt.user_stream.missed > 0, "overdue trades noticed")
     assert user.connects == connects  # the same connection all along
-    assert s.rt.user_stream.polls == polls + 1
+    assert s.rt.user_stream.polls > polls  # the connection never went down: the gap did it
     run_tick(s.rt)
     for market, size in s.venue_fills().items():
         assert s.rt.store.position(market).up_shares == size  # nothing lost, nothing twice
