@@ -1,8 +1,10 @@
 """`neverblink state`: what an operator asks first, readable at 80 columns.
 
 Default view: a summary line (open windows, open positions and their cost,
-pending orders, realized PnL today and in total), then the open windows, the
-open positions and the pending orders. Markets are named `btc 5m 14:30-14:35`
+pending orders, realized PnL today and in total), then the open windows (with
+their strike: the start price, where it came from, or why it is missing), the
+open positions, the pending orders and the fills whose venue trade is not
+CONFIRMED yet (counted in the position from MATCHED on). Markets are named `btc 5m 14:30-14:35`
 (asset, interval, window in venue time, UTC), so rows tell apart at a glance.
 `--all` adds the settled history (full market names, human times); `--json`
 prints every record as before, plus the summary.
@@ -81,6 +83,7 @@ def summary(
 
 def collect_state(client: redis.Redis, store: Store, now: float | None = None) -> dict[str, Any]:
     windows, positions, orders = store.windows(), store.positions(), store.pending_orders()
+    unconfirmed = store.unconfirmed_fills()
     settled = [p.market for p in positions if p.settled]
     live = [w for w in windows if w.status is not WindowStatus.SETTLED]
     return {
@@ -95,6 +98,7 @@ def collect_state(client: redis.Redis, store: Store, now: float | None = None) -
         "windows": [_jsonable(w) for w in windows],
         "positions": [_jsonable(p) for p in positions],
         "pending_orders": [_jsonable(o) for o in orders],
+        "unconfirmed_fills": [_jsonable(f) for f in unconfirmed],
     }
 
 
@@ -138,6 +142,21 @@ def summary_line(s: dict[str, Any]) -> str:
     )
 
 
+STRIKE_NOTE_CHARS = 40
+
+
+def strike_text(window: dict[str, Any]) -> str:
+    """`97012.5 (stream)`, or `- (why it is missing)`, or `-` while it is not known yet."""
+    if window.get("start_price"):
+        source = window.get("strike_source") or ""
+        return f"{window['start_price']} ({source})" if source else str(window["start_price"])
+    missing = str(window.get("strike_missing") or "")
+    if missing:
+        short = missing if len(missing) <= STRIKE_NOTE_CHARS else missing[:STRIKE_NOTE_CHARS] + "…"
+        return f"- ({short})"
+    return "-"
+
+
 def print_state(
     state: dict[str, Any], show_all: bool = False, console: Console | None = None
 ) -> None:
@@ -148,8 +167,8 @@ def print_state(
     out.print(summary_line(state["summary"]), highlight=False)
     live = [w for w in state["windows"] if w["status"] != "settled"]
     live.sort(key=lambda w: (w["end_ts"], w["market"]))
-    rows = [[name(w["market"]), w["status"], w["start_price"] or "-"] for w in live]
-    out.print(_table("Open windows", ["market", "status", "start price"], rows, "none"))
+    rows = [[name(w["market"]), w["status"], strike_text(w)] for w in live]
+    out.print(_table("Open windows", ["market", "status", "strike"], rows, "none"))
     open_pos = [p for p in state["positions"] if not p["settled"] and p["fill_count"]]
     rows = [
         [name(p["market"]), p["up_shares"], p["down_shares"], f"{-Decimal(p['cash']):.2f}",
@@ -164,6 +183,13 @@ def print_state(
     ]  # fmt: skip
     columns = ["market", "strategy", "order", "price", "filled", "status"]
     out.print(_table("Pending orders", columns, rows, "none"))
+    rows = [
+        [name(f["market"]), f"{f['side']} {f['outcome']}", f"{f['size']}@{f['price']}",
+         f["trade_status"]]
+        for f in state.get("unconfirmed_fills", [])
+    ]  # fmt: skip
+    columns = ["market", "fill", "size@price", "trade"]
+    out.print(_table("Unconfirmed fills (counted, trade not CONFIRMED)", columns, rows, "none"))
     if show_all:
         out.print(_history(state))
 

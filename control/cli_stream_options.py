@@ -60,7 +60,7 @@ def stream_options(func: F) -> F:
         "--user-ws",
         envvar="NEVERBLINK_USER_WS",
         default=None,
-        help="User channel websocket (our orders and trades); needs the live venue's API key",
+        help="User channel websocket (our orders and trades): fills without /data/trades polls",
     )
     @click.option(
         "--price-ws",

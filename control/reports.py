@@ -73,6 +73,9 @@ class RunnerRow(Report):
     markets: list[str] = Field(default_factory=list)
     orders_created: int | None = None
     ticks_missed: int | None = None  # tick periods with no tick start (runner.tick_timing)
+    user_stream: str = ""  # connected | catching up | down | "" (no user channel: polls)
+    trade_polls: int | None = None  # /data/trades polls since the runner started
+    fills_reversed: int | None = None  # fills of FAILED venue trades undone
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
 
@@ -111,6 +114,9 @@ class RunnerRow(Report):
             markets=section.markets,
             orders_created=section.orders_created,
             ticks_missed=section.tick_gaps.missed,
+            user_stream=section.user_stream,
+            trade_polls=section.trade_polls,
+            fills_reversed=section.fills_reversed,
             tick_seconds=section.tick_seconds,
             data_guard=section.data_guard,
         )

@@ -74,6 +74,7 @@ class ClobClient:
                 f"signer owner {self.signer.owner!r} must be the API key in use ({owner!r})"
             )
         self.owner = owner
+        self.credentials = credentials  # None: an open paper venue's default owner
         self.max_pages = max_pages
         self._session = HttpSession(
             base_url,
@@ -234,7 +235,8 @@ class ClobClient:
         return convert.venue_order(convert.parse(WireOpenOrder, payload, "order"))
 
     def fills_since(self, cursor: str | None) -> tuple[list[VenueFill], str]:
-        """Fills after the cursor. Cursor: `v1:<last match ts>:<digests of fills at that ts>`."""
+        """Fills after the cursor, each with its trade's status (a FAILED trade's fill comes
+        too, `VenueFill.failed`). Cursor: `v1:<last match ts>:<digests of fills at that ts>`."""
         last_ts, seen = _read_cursor(cursor)
         params: dict[str, str | int] = {} if last_ts is None else {"after": last_ts - 1}
         new: list[VenueFill] = []

@@ -198,6 +198,7 @@ def fills(trade: WireTrade, owner: str) -> list[VenueFill]:
                 size=trade.size,
                 ts=ts,
                 fee=taker_fee(trade),
+                status=trade_status(trade.status),
             )
         ]
     taker_side = side_of(trade.side)
@@ -211,10 +212,16 @@ def fills(trade: WireTrade, owner: str) -> list[VenueFill]:
             price=maker.price,
             size=maker.matched_amount,
             ts=ts,
+            status=trade_status(trade.status),
         )
         for maker in trade.maker_orders
         if maker.owner == owner
     ]
+
+
+def trade_status(text: str) -> str:
+    """`MATCHED`, `MINED`, ... from the venue's spelling (`TRADE_STATUS_MATCHED`, `matched`)."""
+    return text.strip().upper().removeprefix("TRADE_STATUS_")
 
 
 def taker_fee(trade: WireTrade) -> Decimal:

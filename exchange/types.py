@@ -144,6 +144,13 @@ class VenueFill:
     size: Decimal
     ts: float  # venue unix seconds of the match
     fee: Decimal = Decimal(0)  # pUSD our side paid (takers; makers pay none)
+    #: the trade's settlement status: MATCHED, MINED, RETRYING, CONFIRMED or FAILED ("" when
+    #: the venue does not say). A FAILED trade is no fill: the runner reverses it if applied.
+    status: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "FAILED"
 
 
 @dataclass(frozen=True)

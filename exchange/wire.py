@@ -148,6 +148,7 @@ class WireTrade(Wire):
     maker_orders: list[WireMakerOrder] = []
     fee_rate_bps: Decimal = Decimal(0)  # the taker's fee rate
     fee: Decimal | None = None  # paper extension: the fee the taker paid, exactly
+    status: str = ""  # MATCHED, MINED, RETRYING, CONFIRMED, FAILED (or TRADE_STATUS_...)
 
 
 class WireCancelResponse(Wire):

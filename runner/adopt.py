@@ -30,7 +30,7 @@ from runner.markets import to_window
 from runner.orders import to_fill
 from runner.repairs import RepairLog
 from state_store import transitions as t
-from state_store.models import Order, Window, adopted_client_order_id
+from state_store.models import Fill, Order, Window, adopted_client_order_id
 from state_store.store import Store
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,9 @@ def restore_fills(store: Store, fills: Sequence[VenueFill], adopter: Adopter) ->
     pipe = store.client.pipeline(transaction=False)
     for fill in fills:
         pipe.exists(store.keys.fill(fill.fill_id))
-    missing = [f for f, known in zip(fills, pipe.execute(), strict=True) if not known]
+    missing = [
+        f for f, known in zip(fills, pipe.execute(), strict=True) if not known and not f.failed
+    ]
     restored = 0
     for fill in missing:
         coid = store.coid_for_venue_order(fill.order_id)
@@ -139,6 +141,17 @@ def restore_fills(store: Store, fills: Sequence[VenueFill], adopter: Adopter) ->
              "size": str(fill.size), "status": result.detail},
         )  # fmt: skip
     return restored
+
+
+def audit_reversal(repairs: RepairLog, fill: Fill) -> None:
+    """One audit entry per reversed fill (whoever reversed it: a runner or reconciliation)."""
+    repairs.record(
+        "fill_reversed", f"reverse:{fill.fill_id}",
+        {"fill_id": fill.fill_id, "client_order_id": fill.client_order_id,
+         "market": fill.market, "outcome": fill.outcome, "side": fill.side,
+         "price": str(fill.price), "size": str(fill.size), "fee": str(fill.fee),
+         "reason": "venue trade FAILED"},
+    )  # fmt: skip
 
 
 def adopt_open_orders(store: Store, open_at_venue: Sequence[VenueOrder], adopter: Adopter) -> int:

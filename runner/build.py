@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from exchange.auth import ApiCredentials
+from exchange.client import ClobClient
 from exchange.factory import VenueSpec, open_venue
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
@@ -121,15 +123,19 @@ def build_runtime(
 
 
 def open_feeds(config: FeedConfig, venue: Venue) -> LiveFeeds:
-    """Start the configured streams; the user channel gets the venue's API credentials."""
+    """Start the configured streams; the user channel gets the venue's API credentials (a
+    paper client without any signs in as its owner: an open paper venue takes any key)."""
     from dataclasses import replace
 
     from exchange.streams.feeds import LiveFeeds
 
     if config.user_url and config.credentials is None:
         credentials = getattr(venue, "credentials", None)
+        owner = getattr(venue, "owner", None)
+        if credentials is None and isinstance(venue, ClobClient) and isinstance(owner, str):
+            credentials = ApiCredentials(owner, "", "")
         if credentials is None:
-            raise ValueError("the user channel needs the venue's API credentials (live venue)")
+            raise ValueError("the user channel needs the venue's API credentials")
         config = replace(config, credentials=credentials)
     return LiveFeeds(config).start()
 

@@ -63,4 +63,5 @@ def _decode(raw: dict[str, Any]) -> VenueFill:
         fill_id=raw["fill_id"], order_id=raw["order_id"], token_id=raw["token_id"],
         market=raw["market"], side=raw["side"], price=Decimal(raw["price"]),
         size=Decimal(raw["size"]), ts=float(raw["ts"]), fee=Decimal(raw.get("fee", "0")),
+        status=raw.get("status", ""),
     )  # fmt: skip

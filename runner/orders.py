@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from exchange.errors import InsufficientBalance, OrderRejected
 from exchange.types import OrderRequest, PlaceResult, VenueFill
@@ -47,6 +47,7 @@ class OrderStats:
     rejected: int = 0
     fenced: int = 0
     fills: int = 0
+    trade_ids: list[str] = field(default_factory=list)  # trades the venue made at placement
 
 
 IMMEDIATE = ("FAK", "FOK")  # whatever does not match at once is killed by the venue
@@ -123,6 +124,8 @@ def submit(
         stats.rejected += 1
         store.ack_order(coid, market, "rejected", error=str(exc)[:500])
         raise
+    if placed.success:
+        stats.trade_ids.extend(placed.trade_ids)
     record_placement(store, venue, coid, market, req.order_type, placed)
 
 
@@ -151,12 +154,19 @@ OrphanFills = Callable[[Sequence[VenueFill]], int]
 
 
 def apply_venue_fills(
-    store: Store, fills: Sequence[VenueFill], orphans: OrphanFills | None = None
+    store: Store,
+    fills: Sequence[VenueFill],
+    orphans: OrphanFills | None = None,
+    reversed_fills: list[Fill] | None = None,
 ) -> int:
     """Record venue fills of our orders (by venue order id); returns how many were new.
 
+    A fill of a FAILED trade is reversed instead (`reverse_fill.lua`, idempotent): the
+    ones this call reversed are appended to `reversed_fills`, for the audit. A fill seen
+    again with a later trade status (MATCHED -> CONFIRMED) moves its status forward.
     Fills of venue orders Redis does not map (their create was lost with Redis) go to
-    `orphans`, which adopts them; without it they are left out (and logged).
+    `orphans`, which adopts them; without it they are left out (and logged). A FAILED
+    fill of an order Redis does not know is no fill: nothing to adopt or undo.
     """
     if not fills:
         return 0
@@ -165,17 +175,26 @@ def apply_venue_fills(
         pipe.hget(store.keys.venue_orders, fill.order_id)
     coids = pipe.execute()
     orders = {c: store.order(c) for c in set(coids) if c}
-    calls, unmapped = [], []
+    calls, records, unmapped = [], [], []
     for fill, coid in zip(fills, coids, strict=True):
         order = orders.get(coid) if coid else None
         if order is None:
-            unmapped.append(fill)
+            if not fill.failed:
+                unmapped.append(fill)
             continue
         try:
-            calls.append(t.apply_fill(store.keys, to_fill(fill, order)))
+            record = to_fill(fill, order)
+            calls.append(t.record_fill(store.keys, record))
         except (ValueError, ArithmeticError) as exc:  # e.g. a size finer than 1e-6
             log.error("venue fill %s cannot be recorded, skipped: %s", fill.fill_id, exc)
-    applied = sum(r.outcome == "applied" for r in store.execute(calls))
+            continue
+        records.append(record)
+    results = store.execute(calls)
+    applied = sum(r.outcome == "applied" for r in results)
+    if reversed_fills is not None:
+        reversed_fills.extend(
+            f for f, r in zip(records, results, strict=True) if r.outcome == "reversed"
+        )
     if unmapped and orphans is not None:
         applied += orphans(unmapped)
     elif unmapped:
@@ -186,20 +205,24 @@ def apply_venue_fills(
 def to_fill(fill: VenueFill, order: Order) -> Fill:
     return Fill(
         fill.fill_id, order.client_order_id, order.market, order.outcome, order.side,
-        fill.price, fill.size, fill.ts, fill.order_id, fill.fee,
+        fill.price, fill.size, fill.ts, fill.order_id, fill.fee, fill.status,
     )  # fmt: skip
 
 
 def poll_fills(
-    store: Store, venue: Venue, orphans: OrphanFills | None = None
+    store: Store,
+    venue: Venue,
+    orphans: OrphanFills | None = None,
+    reversed_fills: list[Fill] | None = None,
 ) -> tuple[int, str | None]:
     """Fetch fills after the bot's cursor, apply them (`orphans` adopts the ones of orders
-    Redis lost), then advance the cursor. Returns how many were new and the cursor in force.
+    Redis lost; FAILED ones are reversed), then advance the cursor. Returns how many were
+    new and the cursor in force.
     """
     raw = store.client.get(store.keys.fill_cursor)
     cursor = str(raw) if raw else None
     fills, next_cursor = venue.fills_since(cursor)
-    applied = apply_venue_fills(store, fills, orphans)
+    applied = apply_venue_fills(store, fills, orphans, reversed_fills)
     if next_cursor and next_cursor != cursor:
         store.client.set(store.keys.fill_cursor, next_cursor)
         cursor = next_cursor

@@ -10,7 +10,9 @@ audit entry (runner.repairs). What it repairs, in this order:
    fill found missing is looked at again `RECHECK_S` later, so one a runner is
    applying right now is not reported as a repair. A fill of a venue order
    Redis does not know (its create was lost with Redis) adopts that order
-   (runner.adopt): never skipped;
+   (runner.adopt): never skipped. A trade the venue marks FAILED whose fill Redis
+   applied is reversed (`reverse_fill.lua`), audited as `fill_reversed` (the entry
+   a runner writes when the user channel tells it first, so there is one);
 2. orders left `new`/`submitted` for `STUCK_AFTER_S`: repaired by the runners'
    own rule (runner.lifecycle.repair_stuck, without posting): the venue's view
    is adopted (by the deterministic venue order id); an order the venue never
@@ -33,6 +35,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import redis
@@ -41,12 +44,15 @@ from exchange.errors import VenueError
 from exchange.types import VenueFill, VenueOrder
 from exchange.venue import Venue
 from runner import jobs, lifecycle
-from runner.adopt import Adopter
+from runner.adopt import Adopter, audit_reversal
 from runner.orders import to_fill
 from runner.repairs import RepairLog
 from state_store import transitions as t
 from state_store.models import Order, OrderStatus
 from state_store.store import Store
+from state_store.transitions import FAILED_TRADE
+
+FINAL = ("CONFIRMED", FAILED_TRADE)
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +97,11 @@ class Reconciler:
         twice, so a trade the venue records late (with an earlier match time) is not missed."""
         key = self.store.keys.reconcile_cursor
         start, previous = _cursor_pair(self.store.client.get(key))
-        fills, next_cursor = self.venue.fills_since(start)
-        self.counts["fills_checked"] += len(fills)
+        found, next_cursor = self.venue.fills_since(start)
+        self.counts["fills_checked"] += len(found)
+        fills = [f for f in found if not f.failed]
+        self._reverse_failed([f for f in found if f.failed])
+        self._confirm(fills)
         missing = self._missing(fills)
         if missing and self.recheck_s > 0:
             time.sleep(self.recheck_s)
@@ -100,6 +109,38 @@ class Reconciler:
         for fill in missing:
             self._apply(fill)
         self.store.client.set(key, json.dumps([previous, next_cursor]))
+
+    def _reverse_failed(self, failed: Sequence[VenueFill]) -> None:
+        """Fills Redis applied whose trade the venue now marks FAILED: reverse them."""
+        for venue_fill in failed:
+            applied = self.store.fill(venue_fill.fill_id)
+            if applied is None or applied.trade_status == FAILED_TRADE:
+                continue
+            result = self.store.reverse_fill(applied)
+            if result.outcome == "reversed":
+                self.counts["fills_reversed"] += 1
+                audit_reversal(self.repairs, applied)
+
+    def _confirm(self, fills: Sequence[VenueFill]) -> None:
+        """Move the trade status of applied fills forward to the venue's (a CONFIRMED the
+        user channel lost while it was down); apply_fill.lua never moves one back."""
+        pipe = self.store.client.pipeline(transaction=False)
+        for fill in fills:
+            pipe.hget(self.store.keys.fill(fill.fill_id), "trade_status")
+        behind = [
+            f for f, known in zip(fills, pipe.execute(), strict=True)
+            if known is not None and f.status and known != f.status and known not in FINAL
+        ]  # fmt: skip
+        calls = []
+        for fill in behind:
+            stored = self.store.fill(fill.fill_id)
+            if stored is not None:
+                calls.append(
+                    t.apply_fill(self.store.keys, replace(stored, trade_status=fill.status))
+                )
+        moved = sum(bool(r.detail) for r in self.store.execute(calls))
+        if moved:
+            self.counts["fill_statuses_updated"] += moved
 
     def _missing(self, fills: Sequence[VenueFill]) -> list[VenueFill]:
         pipe = self.store.client.pipeline(transaction=False)

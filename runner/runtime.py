@@ -53,12 +53,40 @@ class Counters:
     last_errors: dict[str, str] = field(default_factory=dict)
     orders_created: int = 0
     fills_applied: int = 0
+    fills_reversed: int = 0  # fills of FAILED venue trades undone by this runner
     venue_errors: int = 0
     last_venue_error: str = ""
     tick_durations: TickDurations = field(default_factory=TickDurations)
     tick_gaps: TickGaps = field(default_factory=TickGaps)
     loop_errors: int = 0
     last_loop_error: str = ""
+
+
+@dataclass
+class UserStreamState:
+    """How this runner learns its fills: user channel, /data/trades polls (runner.user_stream)."""
+
+    caught_up_connects: int = -1  # the channel's `connects` /data/trades caught up with
+    seen_connects: int = -1  # the channel's `connects` when this runner last looked
+    seen_at: float = 0.0  # monotonic time it first saw that connection
+    #: a catch-up poll counts only this long after the connection opened: events of the
+    #: moment between its opening and the venue taking the subscription are in the poll
+    settle_s: float = 1.0
+    polls: int = 0  # /data/trades polls by this runner
+    trade_events: int = 0  # trade events applied from the user channel
+    #: trades our placements made (the venue's answer named them) that the channel has not
+    #: reported yet -> monotonic deadline; one past its deadline makes the runner poll
+    expected: dict[str, float] = field(default_factory=dict)
+    trade_grace_s: float = 5.0  # how long the channel may take to report such a trade
+    missed: int = 0  # polls because the channel did not report a trade in time
+
+
+@dataclass
+class ReferenceState:
+    """Caches of the reference-price work (runner.strikes); Redis holds the facts."""
+
+    appended: dict[str, float] = field(default_factory=dict)  # asset -> last ts put in Redis
+    strikes_done: set[str] = field(default_factory=set)  # markets whose strike is settled
 
 
 @dataclass
@@ -133,6 +161,8 @@ class Runtime:
     fill_cursor: str | None = None  # cache of nb:{B}:cursor:fills, for degraded mode
     unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
+    user_stream: UserStreamState = field(default_factory=UserStreamState)
+    reference: ReferenceState = field(default_factory=ReferenceState)
     halt: Halt | None = None  # an operational error in force: no new orders
     restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait
     heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import guard, leases, lifecycle, orders, venue_faults, venue_heartbeat
+from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venue_heartbeat
 from runner import markets as mk
-from runner.adopt import Adopter, restore_fills
+from runner.adopt import Adopter
 from runner.control_read import config_problem, read_desired
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
@@ -26,6 +26,7 @@ from runner.published import sync_published
 from runner.repairs import RepairLog
 from runner.runtime import Runtime
 from runner.strategy_call import StrategyOutcome
+from runner.user_stream import expect_trades, take_fills
 from runner.venue_sync import sync_orders
 from runner.view_builder import market_view, strategy_view
 from state_store import param_spec
@@ -63,7 +64,9 @@ def run_tick(rt: Runtime) -> TickReport:
     now = rt.venue.server_time()
     rt.venue_clock.observe(now, time.time())
     windows = mk.live_windows(rt.venue.list_windows(), now)
-    mk.record_windows(rt.store, windows)
+    mk.record_windows(rt.store, strikes.venue_strikes(rt, windows))
+    strikes.publish_prices(rt)  # the price stream's new points, into Redis for every replica
+    strikes.record_strikes(rt, windows, now)
     replicas = mk.live_replicas(rt.store, rt.config.replica)
     markets = [w.market for w in windows]
     rt.leases = leases.refresh(
@@ -71,7 +74,7 @@ def run_tick(rt: Runtime) -> TickReport:
     )
     venue_heartbeat.beat(rt)  # one replica, the lease holder, keeps the book alive
     adopter = Adopter(rt.store, rt.venue, RepairLog(rt.store, rt.settings, rt.config.replica))
-    fills = poll_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
+    fills = take_fills(rt, adopter)  # before the snapshot: strategies decide with every fill known
     sync_with_venue(rt, adopter)  # orders the venue ended, resting orders Redis lost
     snaps = rt.store.snapshot(sorted(rt.leases))
     report = TickReport(rt.tick, not desired.entries_allowed, generation(rt), len(rt.leases))
@@ -84,20 +87,6 @@ def run_tick(rt: Runtime) -> TickReport:
     rt.counters.tick_durations.observe(time.perf_counter() - began)
     publish_status(rt, reloads)
     return report
-
-
-def poll_fills(rt: Runtime, adopter: Adopter) -> int:
-    """Apply new venue fills (a fill of an order Redis lost adopts it); an operational error
-    (e.g. refused credentials) halts trading and lets the rest of the tick go on."""
-    try:
-        fills, rt.fill_cursor = orders.poll_fills(
-            rt.store, rt.venue, lambda unmapped: restore_fills(rt.store, unmapped, adopter)
-        )
-    except OperationalError as exc:
-        halt(rt, exc)
-        return 0
-    rt.counters.fills_applied += fills
-    return fills
 
 
 def check_redis(rt: Runtime) -> None:
@@ -150,7 +139,7 @@ def trade(
     }
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
     books = rt.venue.books(tokens) if tokens else {}
-    refs = mk.reference_prices(rt.venue, {w.asset for w in windows.values()})
+    refs = strikes.reference_prices(rt, {w.asset for w in windows.values()})
     views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
     if rt.guard.holding:  # another replica is rebuilding Redis from the venue
         log.warning("no new orders this tick: %s", rt.guard.holding)
@@ -171,6 +160,7 @@ def trade(
             for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
         orders.commit_and_submit(rt.store, rt.venue, planned, stats)
+    expect_trades(rt, stats.trade_ids)  # the user channel must report them (runner.user_stream)
     report.created = stats.created
     rt.counters.orders_created += stats.created
 
@@ -311,6 +301,9 @@ def status_section(rt: Runtime) -> RunnerStatus:
         last_errors=dict(c.last_errors),
         orders_created=c.orders_created,
         fills_applied=c.fills_applied,
+        fills_reversed=c.fills_reversed,
+        trade_polls=rt.user_stream.polls,
+        user_stream=user_stream_state(rt),
         tick_seconds=c.tick_durations.to_record(),
         tick_gaps=c.tick_gaps.to_record(),
         loop_errors=c.loop_errors,
@@ -319,6 +312,18 @@ def status_section(rt: Runtime) -> RunnerStatus:
         last_venue_error=c.last_venue_error,
         data_guard=guard.status_record(rt),
     )
+
+
+def user_stream_state(rt: Runtime) -> str:
+    """connected (fills from the stream alone), catching up (connected, /data/trades polled
+    until caught up), down (polled), or "" without a user channel."""
+    channel = rt.feeds.user if rt.feeds is not None else None
+    if channel is None:
+        return ""
+    if not channel.connected:
+        return "down"
+    caught_up = channel.connects == rt.user_stream.caught_up_connects
+    return "connected" if caught_up else "catching up"
 
 
 def _rounded(ts: float | None) -> float | None:

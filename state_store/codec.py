@@ -73,6 +73,9 @@ def window_from(fields: dict[str, str]) -> Window | None:
         start_price=fields.get("start_price", ""),
         winner=fields.get("winner", ""),
         end_price=fields.get("end_price", ""),
+        strike_source=fields.get("strike_source", ""),
+        strike_ts=float(fields.get("strike_ts") or 0),
+        strike_missing=fields.get("strike_missing", ""),
     )
 
 
@@ -131,6 +134,7 @@ def fill_from(fields: dict[str, str]) -> Fill | None:
         ts=float(fields.get("ts", 0) or 0),
         venue_order_id=fields.get("venue_order_id", ""),
         fee=dec(fields.get("fee")),
+        trade_status=fields.get("trade_status", ""),
     )
 
 

@@ -43,6 +43,11 @@ class Keys:
 
     # -- indexes (sets) ------------------------------------------------------
     @property
+    def unconfirmed_fills(self) -> str:
+        """Set of fill ids whose venue trade is not CONFIRMED yet (MATCHED, MINED, RETRYING)."""
+        return self._k("fills", "unconfirmed")
+
+    @property
     def markets(self) -> str:
         """Set of every market that has a window record."""
         return self._k("markets")
@@ -84,6 +89,12 @@ class Keys:
     def fill_cursor(self) -> str:
         """String: the venue's trades cursor up to which fills were applied."""
         return self._k("cursor", "fills")
+
+    # -- reference prices ----------------------------------------------------
+    def prices(self, asset: str) -> str:
+        """Stream: the reference price of an asset, one entry per price (id = its timestamp in
+        ms, field `p`), capped; written by every runner with a price stream, read for strikes."""
+        return self._k("prices", asset)
 
     # -- leases --------------------------------------------------------------
     def lease(self, market: str) -> str:

@@ -78,9 +78,12 @@ class Window:
     up_token: str
     down_token: str
     status: WindowStatus = WindowStatus.OPEN
-    start_price: str = ""
+    start_price: str = ""  # the strike: the reference price at start_ts (recorded once)
     winner: str = ""
     end_price: str = ""
+    strike_source: str = ""  # "stream" (the price stream) or "venue" (the venue said it)
+    strike_ts: float = 0.0  # the timestamp of the price taken as the strike (stream)
+    strike_missing: str = ""  # why no strike could be captured ("" when it was, or not yet)
 
     def token_for(self, outcome: Outcome) -> str:
         return self.up_token if outcome == "Up" else self.down_token
@@ -153,6 +156,10 @@ class Fill:
     ts: float = 0.0
     venue_order_id: str = ""
     fee: Decimal = Decimal(0)  # pUSD paid to the venue for this fill (takers)
+    #: the venue trade's settlement status (MATCHED, MINED, RETRYING, CONFIRMED, FAILED;
+    #: "" when the venue did not say): a fill counts from MATCHED, is unconfirmed until
+    #: CONFIRMED, and a FAILED one is reversed (`reverse_fill.lua`)
+    trade_status: str = ""
 
 
 @dataclass(frozen=True)

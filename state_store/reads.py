@@ -40,6 +40,23 @@ class StoreReads:
             )
         return out
 
+    def unconfirmed_fills(self) -> list[Fill]:
+        """Fills counted from a MATCHED venue trade that is not CONFIRMED yet, oldest first."""
+        ids = self._members(self.keys.unconfirmed_fills)
+        fills = self._pipeline_hgetall([self.keys.fill(i) for i in ids])
+        parsed = [fill_from(f) for f in fills]
+        return sorted((f for f in parsed if f is not None), key=lambda f: f.ts)
+
+    def prices(self, asset: str, since_ts: float, until_ts: float) -> list[tuple[float, str]]:
+        """The asset's reference prices stamped in [since_ts, until_ts], oldest first."""
+        low, high = round(since_ts * 1000), round(until_ts * 1000)
+        rows = cast(list[Any], self.client.xrange(self.keys.prices(asset), f"{low}-0", f"{high}-0"))
+        out = []
+        for entry_id, fields in rows:
+            ms = int(str(entry_id).split("-")[0])
+            out.append((ms / 1000.0, str(fields.get("p", ""))))
+        return out
+
     def _hash(self, key: str) -> dict[str, str]:
         return cast(dict[str, str], self.client.hgetall(key))
 

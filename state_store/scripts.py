@@ -17,6 +17,7 @@ SCRIPT_NAMES = (
     "adopt_order",
     "ack_order",
     "apply_fill",
+    "reverse_fill",
     "cancel_order",
     "open_window",
     "close_window",
@@ -25,6 +26,8 @@ SCRIPT_NAMES = (
     "renew_lease",
     "release_lease",
     "snapshot",
+    "record_strike",
+    "append_prices",
 )
 
 

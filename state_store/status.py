@@ -110,6 +110,9 @@ class RunnerStatus(_Record):
     last_errors: dict[str, str] = Field(default_factory=dict)
     orders_created: int = 0
     fills_applied: int = 0
+    fills_reversed: int = 0  # fills of trades the venue marked FAILED, undone
+    trade_polls: int = 0  # /data/trades polls (none while the user channel is connected)
+    user_stream: str = ""  # connected, catching up, down, or "" when no user channel is configured
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     tick_gaps: TickGapsRecord = Field(default_factory=TickGapsRecord)
     loop_errors: int = 0

@@ -120,6 +120,10 @@ class Store(StoreReads):
         """Apply a fill to its order and position at once; a known fill id is a no-op."""
         return self.run(t.apply_fill(self.keys, fill))
 
+    def reverse_fill(self, fill: Fill) -> Result:
+        """Undo the fill of a FAILED venue trade; a reversed fill id is a no-op."""
+        return self.run(t.reverse_fill(self.keys, fill))
+
     def coid_for_venue_order(self, venue_order_id: str) -> str | None:
         value = self.client.hget(self.keys.venue_orders, venue_order_id)
         return _text(value) if value is not None else None

@@ -7,6 +7,7 @@ trip (`Store.execute`): every script is atomic on its own and safe to repeat.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -31,6 +32,7 @@ class Lease:
 
 
 MICRO_UNIT = Decimal("0.000001")
+FAILED_TRADE = "FAILED"  # a venue trade that will not settle: its fill is reversed
 
 _WINDOW_ARGS = (
     "market", "asset", "interval", "start_ts", "end_ts",
@@ -48,6 +50,30 @@ def open_window(k: Keys, window: Window, rolls_from: str | None = None) -> Call:
     args = (*(fields[f] for f in _WINDOW_ARGS), now_text())
     keys = (k.window(window.market), k.markets, previous, k.unsettled, k.open_markets)
     return Call("open_window", keys, args)
+
+
+PRICE_STREAM_MAXLEN = 3_600  # reference prices kept per asset (about an hour at one a second)
+
+
+def append_prices(
+    k: Keys, asset: str, points: Sequence[tuple[float, str]], maxlen: int = PRICE_STREAM_MAXLEN
+) -> Call:
+    """Append (timestamp s, price) points, oldest first; one already there is skipped."""
+    args: list[Any] = [maxlen]
+    for ts, price in points:
+        args += [round(ts * 1000), price]
+    return Call("append_prices", (k.prices(asset),), tuple(args))
+
+
+def record_strike(k: Keys, market: str, price: str, price_ts: float, source: str) -> Call:
+    """A window's strike, once (the first writer wins)."""
+    return Call("record_strike", (k.window(market),), (price, f"{price_ts:.3f}", source,
+                now_text(), ""))  # fmt: skip
+
+
+def strike_missing(k: Keys, market: str, reason: str) -> Call:
+    """Say why a window's strike could not be captured (never replaces a strike)."""
+    return Call("record_strike", (k.window(market),), ("", "", "", now_text(), reason))
 
 
 def close_window(k: Keys, market: str) -> Call:
@@ -138,18 +164,38 @@ def cancel_order(k: Keys, coid: str, market: str, reason: str, error: str = "") 
     return Call("cancel_order", keys, (coid, reason, error, now_text()))
 
 
-def apply_fill(k: Keys, fill: Fill) -> Call:
+def _fill_keys(k: Keys, fill: Fill) -> tuple[str, ...]:
     m = fill.market
-    keys = (
+    return (
         k.fill(fill.fill_id), k.order(fill.client_order_id), k.position(m),
-        k.pending, k.pending_market(m), k.window(m),
+        k.pending, k.pending_market(m), k.window(m), k.unconfirmed_fills,
     )  # fmt: skip
-    args = (
-        fill.fill_id, fill.client_order_id, m, fill.outcome, fill.side, plain(fill.price),
-        to_micro(fill.size), to_micro(notional(fill)), f"{fill.ts:.3f}", fill.venue_order_id,
-        to_micro(fill.fee),
+
+
+def _fill_args(fill: Fill) -> tuple[Any, ...]:
+    return (
+        fill.fill_id, fill.client_order_id, fill.market, fill.outcome, fill.side,
+        plain(fill.price), to_micro(fill.size), to_micro(notional(fill)), f"{fill.ts:.3f}",
+        fill.venue_order_id, to_micro(fill.fee),
     )  # fmt: skip
-    return Call("apply_fill", keys, args)
+
+
+def apply_fill(k: Keys, fill: Fill) -> Call:
+    """Apply a fill (idempotent by fill id); a known one may move its trade status forward."""
+    if fill.trade_status == FAILED_TRADE:
+        raise ValueError(f"fill {fill.fill_id}: a FAILED trade is reversed, not applied")
+    return Call("apply_fill", _fill_keys(k, fill), (*_fill_args(fill), fill.trade_status))
+
+
+def reverse_fill(k: Keys, fill: Fill) -> Call:
+    """Undo the fill of a FAILED venue trade (idempotent); a fill never applied is recorded
+    as failed so it is never applied later."""
+    return Call("reverse_fill", _fill_keys(k, fill), (*_fill_args(fill), now_text()))
+
+
+def record_fill(k: Keys, fill: Fill) -> Call:
+    """The transition a venue fill calls for: reversed when its trade FAILED, else applied."""
+    return reverse_fill(k, fill) if fill.trade_status == FAILED_TRADE else apply_fill(k, fill)
 
 
 def notional(fill: Fill) -> Decimal:

@@ -190,6 +190,7 @@ def _redis_state(
         windows=windows,
         pending_orders=[order_row(o) for o in store.pending_orders()],
         pnl=pnl(store.positions()),
+        unconfirmed_fills=int(client.scard(store.keys.unconfirmed_fills)),
     )
 
 
@@ -244,6 +245,8 @@ def _window_row(snap: MarketSnapshot, now: float) -> WindowRow:
         end_ts=window.end_ts,
         time_left_s=round(max(window.end_ts - now, 0.0), 1),
         start_price=window.start_price,
+        strike_source=window.strike_source,
+        strike_missing=window.strike_missing,
         winner=window.winner,
         position=position_row(snap.position),
         pending_orders=[order_row(o) for o in snap.open_orders],

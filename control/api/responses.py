@@ -87,7 +87,9 @@ class WindowRow(_Body):
     start_ts: float
     end_ts: float
     time_left_s: float
-    start_price: str
+    start_price: str  # the strike ("" while unknown)
+    strike_source: str = ""  # stream | venue
+    strike_missing: str = ""  # why no strike could be captured
     winner: str
     position: WindowPosition
     pending_orders: list[PendingOrder]
@@ -114,6 +116,7 @@ class StateReport(_Body):
     windows: list[WindowRow] | None
     pending_orders: list[PendingOrder] | None
     pnl: Pnl | None
+    unconfirmed_fills: int | None = None  # fills of MATCHED trades not CONFIRMED yet
 
 
 class Health(_Body):

@@ -261,10 +261,11 @@ function renderState(state) {
   $("kpi-pnl").textContent = pnl ? money(pnl.realized) : "–";
   $("kpi-pnl").className = `kpi-value mono ${pnl && Number(pnl.realized) < 0 ? "neg" : "pos"}`;
   $("kpi-open").textContent = pnl ? money(pnl.open_cash) : "–";
-  $("kpi-fills").textContent = pnl ? pnl.fills : "–";
+  const unconfirmed = state.unconfirmed_fills ? ` (${state.unconfirmed_fills} unconfirmed)` : "";
+  $("kpi-fills").textContent = pnl ? `${pnl.fills}${unconfirmed}` : "–";
   $("kpi-pending").textContent = state.pending_orders ? state.pending_orders.length : "–";
   if (!state.windows) {
-    setBody($("windows"), [], 8, state.note || "unknown while Redis is down");
+    setBody($("windows"), [], 9, state.note || "unknown while Redis is down");
     return;
   }
   const rows = state.windows.map((w) => {
@@ -274,13 +275,24 @@ function renderState(state) {
       h("td", { class: "mono" }, w.market),
       h("td", {}, tag(w.status, w.status === "open" ? "ok" : "warn")),
       h("td", { class: "num", "data-end": w.end_ts }, duration(w.end_ts - venueNow())),
+      strikeCell(w),
       h("td", { class: "num" }, w.position.up_shares),
       h("td", { class: "num" }, w.position.down_shares),
       h("td", { class: "num" }, money(w.position.cash)),
       h("td", { class: "num" }, w.position.fill_count),
       h("td", { class: "wrap" }, orders.length ? orders : h("span", { class: "muted" }, "–")));
   });
-  setBody($("windows"), rows, 8, "no open window");
+  setBody($("windows"), rows, 9, "no open window");
+}
+
+function strikeCell(w) {
+  if (w.start_price) {
+    return h("td", { class: "num mono", title: `from the ${w.strike_source || "venue"}` }, w.start_price);
+  }
+  if (w.strike_missing) {
+    return h("td", { class: "num" }, h("span", { class: "muted", title: w.strike_missing }, "not captured"));
+  }
+  return h("td", { class: "num muted" }, "–");
 }
 
 function tickClocks() {

@@ -65,7 +65,6 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 15  # POST /orders
 MAX_CANCEL_BATCH = 3000  # DELETE /orders (the SDK's limit)
 BOOKS_PER_REQUEST = 500
-FAILED_TRADE = "FAILED"
 T = TypeVar("T")
 
 
@@ -272,13 +271,12 @@ class LiveVenue:
         return convert.venue_order(convert.parse(WireOpenOrder, payload, "order"))
 
     def fills_since(self, cursor: str | None) -> tuple[list[VenueFill], str]:
-        """As `ClobClient.fills_since`; trades the venue marks FAILED are not fills."""
+        """As `ClobClient.fills_since`; a trade the venue marks FAILED comes with that status
+        (`VenueFill.failed`): the runner reverses it if it applied it as MATCHED."""
         last_ts, seen = _read_cursor(cursor)
         params: dict[str, str | int] = {} if last_ts is None else {"after": last_ts - 1}
         new: list[VenueFill] = []
         for raw in self._pages(self._secure, "/data/trades", params):
-            if _trade_status(raw) == FAILED_TRADE:
-                continue
             for fill in convert.fills(convert.parse(WireTrade, raw, "trade"), self.owner):
                 ts = int(fill.ts)
                 if last_ts is not None and (
@@ -336,11 +334,6 @@ class LiveVenue:
                 return
             cursor = page.next_cursor
         logger.warning("GET %s: stopped after %d pages", path, self.max_pages)
-
-
-def _trade_status(raw: Any) -> str:
-    status = str(raw.get("status", "")) if isinstance(raw, dict) else ""
-    return status.upper().removeprefix("TRADE_STATUS_")
 
 
 def _result_of(order: VenueOrder) -> PlaceResult:

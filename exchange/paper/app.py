@@ -12,6 +12,7 @@ from exchange.paper.queries import OwnerQueries
 from exchange.paper.ratelimit import RateLimiter
 from exchange.paper.routes import router
 from exchange.paper.routes_trading import router as trading_router
+from exchange.paper.stats import install_stats
 from exchange.paper.streams import install_streams
 
 
@@ -31,5 +32,6 @@ def create_app(config: PaperConfig) -> FastAPI:
     install_handlers(app)
     app.include_router(router)
     install_streams(app, engine)
+    install_stats(app)
     app.include_router(trading_router)
     return app

@@ -9,6 +9,9 @@ runner through `drain()`:
   forward: MATCHED -> MINED -> CONFIRMED, or MATCHED -> RETRYING -> FAILED (a
   FAILED trade is not a fill; a RETRYING one may still be MINED); an older
   status arriving late, or anything after CONFIRMED / FAILED, is dropped.
+  `TradeEvent.fills` are our fills in it, read by the very code that reads
+  /data/trades (`exchange.convert.fills`, same fill ids), so a fill learnt from
+  both is one fill.
 
 The credentials go in the subscription frame only; they are never logged.
 """
@@ -31,8 +34,12 @@ from polymarket.models.clob.user_events import (
 )
 from pydantic import ValidationError
 
+from exchange import convert
 from exchange.auth import ApiCredentials
+from exchange.errors import MalformedResponse
 from exchange.streams.connection import Send, StreamOptions
+from exchange.types import VenueFill
+from exchange.wire import WireTrade
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +80,7 @@ class TradeEvent:
     trader_side: str | None  # TAKER or MAKER: which side of it we were
     taker_order_id: str
     maker_orders: tuple[MakerFill, ...]
+    fills: tuple[VenueFill, ...] = ()  # ours in this trade, each with this event's status
 
     @property
     def final(self) -> bool:
@@ -89,9 +97,11 @@ class UserChannel:
         credentials: ApiCredentials,
         markets: Iterable[str] = (),
         on_event: Callable[[UserEvent], None] | None = None,
+        owner: str | None = None,
     ) -> None:
         self.options = options
         self._credentials = credentials
+        self.owner = owner if owner is not None else credentials.api_key  # whose fills are ours
         self.on_event = on_event
         self._lock = threading.Lock()
         self._markets = set(markets)
@@ -172,7 +182,7 @@ class UserChannel:
             return None
         if isinstance(parsed, UserOrderEvent):
             return self._order(parsed)
-        return self._trade(parsed)
+        return self._trade(parsed, item)
 
     def _order(self, parsed: UserOrderEvent) -> OrderEvent | None:
         p = parsed.payload
@@ -192,7 +202,7 @@ class UserChannel:
             status=str(p.status) if p.status is not None else None,
         )
 
-    def _trade(self, parsed: UserTradeEvent) -> TradeEvent | None:
+    def _trade(self, parsed: UserTradeEvent, raw: Any) -> TradeEvent | None:
         p = parsed.payload
         status = str(p.status)
         rank = STATUS_RANK.get(status, -1)
@@ -215,7 +225,24 @@ class UserChannel:
             trader_side=p.trader_side,
             taker_order_id=p.taker_order_id,
             maker_orders=makers,
+            fills=self._fills(raw, status),
         )
+
+    def _fills(self, raw: Any, status: str) -> tuple[VenueFill, ...]:
+        """Our fills in a trade message, as /data/trades would give them."""
+        item = dict(raw) if isinstance(raw, dict) else {}
+        if "match_time" not in item:  # the CLOB spells it `matchtime` on some messages
+            item["match_time"] = item.get("matchtime") or str(
+                int(int(item.get("timestamp") or 0) / 1000)
+            )
+        item["status"] = status
+        try:
+            return tuple(convert.fills(convert.parse(WireTrade, item, "trade"), self.owner))
+        except MalformedResponse as exc:
+            logger.warning(
+                "trade %s: fills unreadable, left to /data/trades: %s", item.get("id"), exc
+            )
+            return ()
 
     async def _update(self, added: list[str], removed: list[str]) -> None:
         send = self._send

@@ -32,3 +32,23 @@ local RANK = {new = 0, submitted = 1, live = 2, partially_filled = 3,
 local function is_terminal(status)
   return RANK[status] == 4
 end
+
+-- A venue trade's settlement status only moves forward: MATCHED -> MINED | RETRYING ->
+-- CONFIRMED | FAILED. '' (the venue did not say) ranks below every status.
+local TRADE_RANK = {MATCHED = 0, MINED = 1, RETRYING = 1, CONFIRMED = 2, FAILED = 2}
+
+local function trade_rank(status)
+  return TRADE_RANK[status] or -1
+end
+
+-- Realized PnL of a settled position after its shares or cash changed (a late fill
+-- re-prices the settlement; so does a reversed one). KEYS passed in: position, window.
+local function reprice_settlement(pos_key, window_key)
+  if redis.call('HGET', pos_key, 'settled') ~= '1' then return end
+  local winner = redis.call('HGET', window_key, 'winner')
+  local win_field = 'up_shares'
+  if winner == 'Down' then win_field = 'down_shares' end
+  local now = redis.call('HMGET', pos_key, win_field, 'cash')
+  local payout = to_micro(now[1])
+  redis.call('HSET', pos_key, 'payout', fmt(payout), 'realized_pnl', fmt(to_micro(now[2]) + payout))
+end

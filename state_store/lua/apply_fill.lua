@@ -1,13 +1,29 @@
 -- Apply one fill: the order's filled size and the market position move in
--- one step. Idempotent by fill id: a replayed fill changes nothing.
+-- one step. Idempotent by fill id: a replayed fill changes nothing but may move
+-- its trade status forward (MATCHED -> MINED -> CONFIRMED); a FAILED trade is
+-- reversed by reverse_fill.lua, which leaves a record so it is never applied again.
 -- A fill that arrives after its window was settled (late venue report,
 -- reconciliation, journal replay) re-prices the settlement in the same step.
--- KEYS: fill, order, position, pending, pending_market, window
+-- KEYS: fill, order, position, pending, pending_market, window, unconfirmed_fills
 -- ARGV: fill_id, coid, market, outcome, side, price, size_micro,
---       notional_micro, ts, venue_order_id, fee_micro
+--       notional_micro, ts, venue_order_id, fee_micro, trade_status
 -- The fee is paid in cash: the position's cash (hence its realized PnL) is net of
 -- fees, and its `fees` field sums them.
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate', ''} end
+local trade_status = ARGV[12] or ''
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local known = redis.call('HGET', KEYS[1], 'trade_status') or ''
+  if trade_status ~= 'FAILED' and trade_rank(trade_status) > trade_rank(known)
+      and known ~= 'CONFIRMED' and known ~= 'FAILED' then
+    redis.call('HSET', KEYS[1], 'trade_status', trade_status)
+    if trade_status == 'CONFIRMED' then
+      redis.call('SREM', KEYS[7], ARGV[1])
+    else
+      redis.call('SADD', KEYS[7], ARGV[1])
+    end
+    return {'duplicate', trade_status}
+  end
+  return {'duplicate', ''}
+end
 local order = redis.call('HMGET', KEYS[2], 'status', 'size', 'filled', 'market', 'outcome', 'side')
 local status = order[1]
 if not status then return {'unknown_order', ''} end
@@ -46,17 +62,13 @@ end
 redis.call('HSET', KEYS[3], 'market', ARGV[3], share_field, fmt(shares), 'cash', fmt(cash),
   'buy_notional', fmt(bought), 'sell_notional', fmt(sold), 'fees', fmt(to_micro(pos[6]) + fee),
   'fill_count', (tonumber(pos[5]) or 0) + 1, 'updated_at', ARGV[9])
-
-if redis.call('HGET', KEYS[3], 'settled') == '1' then
-  local winner = redis.call('HGET', KEYS[6], 'winner')
-  local win_field = 'up_shares'
-  if winner == 'Down' then win_field = 'down_shares' end
-  local now = redis.call('HMGET', KEYS[3], win_field, 'cash')
-  local payout = to_micro(now[1])
-  redis.call('HSET', KEYS[3], 'payout', fmt(payout), 'realized_pnl', fmt(to_micro(now[2]) + payout))
-end
+reprice_settlement(KEYS[3], KEYS[6])
 
 redis.call('HSET', KEYS[1], 'fill_id', ARGV[1], 'client_order_id', ARGV[2], 'market', ARGV[3],
   'outcome', ARGV[4], 'side', ARGV[5], 'price', ARGV[6], 'size', fmt(size),
-  'ts', ARGV[9], 'venue_order_id', ARGV[10], 'fee', fmt(fee))
+  'notional', fmt(notional), 'ts', ARGV[9], 'venue_order_id', ARGV[10], 'fee', fmt(fee),
+  'trade_status', trade_status)
+if trade_status ~= '' and trade_status ~= 'CONFIRMED' then
+  redis.call('SADD', KEYS[7], ARGV[1])
+end
 return {'applied', new_status}

@@ -14,7 +14,8 @@ if KEYS[3] ~= KEYS[1] then
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   if ARGV[9] ~= '' and (redis.call('HGET', KEYS[1], 'start_price') or '') == '' then
-    redis.call('HSET', KEYS[1], 'start_price', ARGV[9])
+    redis.call('HSET', KEYS[1], 'start_price', ARGV[9], 'strike_source', 'venue')
+    redis.call('HDEL', KEYS[1], 'strike_missing')
   end
   return {'exists', redis.call('HGET', KEYS[1], 'status')}
 end
@@ -22,6 +23,7 @@ redis.call('HSET', KEYS[1], 'market', ARGV[1], 'asset', ARGV[2], 'interval', ARG
   'start_ts', ARGV[4], 'end_ts', ARGV[5], 'condition_id', ARGV[6],
   'up_token', ARGV[7], 'down_token', ARGV[8], 'start_price', ARGV[9],
   'status', 'open', 'winner', '', 'end_price', '', 'opened_at', ARGV[10])
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'strike_source', 'venue') end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[5], ARGV[1])
 return {'created', 'open'}

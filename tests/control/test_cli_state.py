@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import redis
 from click.testing import CliRunner
 
 from control.cli import main
+from state_store import transitions as t
 from state_store.models import Fill, Intent
 from state_store.store import Store
 from tests.state_store.conftest import make_window
@@ -113,3 +115,27 @@ def test_state_of_another_bot_is_empty(real_redis: redis.Redis, redis_url: str) 
     seed(real_redis)
     result = CliRunner().invoke(main, ["state", "--json", "--redis-url", redis_url, "--bot", "b2"])
     assert json.loads(result.output)["positions"] == []
+
+
+def test_state_shows_strikes_and_unconfirmed_fills(real_redis: redis.Redis, redis_url: str) -> None:
+    """The strike and where it came from (or why it is missing); fills whose trade is MATCHED
+    but not CONFIRMED are listed (they already count in the position)."""
+    store = Store(real_redis, "default")
+    coid = seed(real_redis)
+    window = make_window()
+    store.apply_fill(Fill("f9", coid, window.market, "Up", "BUY", Decimal("0.4"), Decimal("1"),
+                          trade_status="MATCHED"))  # fmt: skip
+    missing = replace(make_window("btc-updown-5m-1764000300", 1764000300.0), start_price="")
+    store.open_window(missing)
+    store.run(t.strike_missing(store.keys, missing.market, "stream down at the start"))
+    result = CliRunner().invoke(main, ["state", "--redis-url", redis_url], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "97000.5 (venue)" in result.output
+    assert "- (stream down at the start)" in result.output
+    assert "Unconfirmed fills" in result.output and "MATCHED" in result.output
+    as_json = CliRunner().invoke(main, ["state", "--json", "--redis-url", redis_url])
+    state = json.loads(as_json.output)
+    assert [f["fill_id"] for f in state["unconfirmed_fills"]] == ["f9"]
+    by_market = {w["market"]: w for w in state["windows"]}
+    assert by_market[missing.market]["strike_missing"] == "stream down at the start"
+    assert by_market[window.market]["strike_source"] == "venue"

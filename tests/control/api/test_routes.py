@@ -171,6 +171,8 @@ def test_state_shows_windows_with_positions_orders_and_pnl(
     assert window["pending_orders"][0]["filled"] == "4"
     assert state["pnl"]["fills"] == 1 and state["pnl"]["open_positions"] == 1
     assert state["pnl"]["open_cash"] == "-2.2"
+    assert (window["start_price"], window["strike_source"]) == ("95000", "venue")
+    assert state["unconfirmed_fills"] == 0  # the venue did not say: not unconfirmed
 
 
 def test_time_left_is_on_the_venue_clock_the_runners_read(
