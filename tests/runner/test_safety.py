@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,10 @@ from runner import orders
 from runner.flatten import flatten_markets
 from runner.loop import Loop
 from runner.memory import current_memory
-from runner.strategy_call import StrategyCaller
 from runner.tick import run_tick
 from state_store.models import Fill, Intent
 from state_store.store import Store
 from state_store.transitions import notional
-from state_store.view import View
 from tests.runner.conftest import BOTH_VENUES, RuntimeFactory
 from tests.runner.test_tick import only_always
 from tests.state_store.conftest import make_window
@@ -114,22 +111,6 @@ def test_bad_intents_are_contained_as_strategy_failures(
     report = run_tick(rt)
     assert {o.name for o in report.outcomes if o.failed} == {f"bad{n}" for n in range(4)}
     assert rt.store.pending_orders() == []
-
-
-def test_a_hung_decide_does_not_starve_the_others() -> None:
-    caller = StrategyCaller(0.05, workers=2)
-    view = View("x", 0.0, 1, ())
-    hung = lambda v: time.sleep(2)  # noqa: E731
-    healthy = lambda v: []  # noqa: E731
-    try:
-        for _ in range(5):
-            outcomes = {
-                o.name: o for o in caller.call_all({"hung": (hung, view), "ok": (healthy, view)})
-            }
-            assert not outcomes["ok"].failed
-            assert outcomes["hung"].overrun
-    finally:
-        caller.close()
 
 
 def test_a_fill_with_a_nine_decimal_notional_is_recorded(real_redis: redis.Redis) -> None:
