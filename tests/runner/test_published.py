@@ -16,6 +16,7 @@ from runner.host.client import Prepared
 from runner.publish.publisher import Publisher
 from runner.published import published_target, sync_published
 from runner.reload import Rejected, Tree, read_tree
+from runner.runtime import Runtime
 from runner.tick import run_tick
 from state_store.keys import Keys
 from tests.runner.conftest import RuntimeFactory
@@ -90,16 +91,7 @@ def test_without_a_watch_one_runner_publishes_for_all(
     runtimes = [make_runtime("r1"), make_runtime("r2")]
     assert [rt.publisher.active for rt in runtimes].count(True) == 1  # one lease
     assert all(rt.reloader.current is not None for rt in runtimes)
-    name = sorted(p.name for p in strategies_dir.glob("*.py") if not p.name.startswith("_"))[0]
-    (strategies_dir / name).write_text(CHANGED)
-    new = read_tree(strategies_dir).generation
-
-    def live_everywhere() -> bool:
-        for rt in runtimes:
-            run_tick(rt)
-        return all(rt.reloader.current.generation == new for rt in runtimes)
-
-    wait_for(live_everywhere, "both runners on the new generation")
+    change_and_wait_live(runtimes, strategies_dir)
     assert sum(rt.publisher.validations for rt in runtimes) == 2  # each tree once, for both
 
 
@@ -127,16 +119,7 @@ def test_the_publishing_runner_adopts_the_host_its_publisher_validated(
     monkeypatch.setattr(host, "prepare", spy)
     loaders = [rt.publisher.candidates.loader for rt in (publishing, standby)]
     before = [loader.prepares for loader in loaders]
-    name = sorted(p.name for p in strategies_dir.glob("*.py") if not p.name.startswith("_"))[0]
-    (strategies_dir / name).write_text(CHANGED)
-    new = read_tree(strategies_dir).generation
-
-    def live_everywhere() -> bool:
-        for rt in runtimes:
-            run_tick(rt)
-        return all(rt.reloader.current.generation == new for rt in runtimes)
-
-    wait_for(live_everywhere, "both runners on the new generation")
+    new = change_and_wait_live(runtimes, strategies_dir)
     assert prepared_pids[new] == [host.live_pid]  # one load, in the validated process
     assert [loader.prepares for loader in loaders] == [before[0], before[1] + 1]
 
@@ -174,3 +157,18 @@ def test_a_typo_is_reported_as_the_rejection_and_clears_once_restored(
     entries = last_reloads()
     assert [(e["kind"], e["ok"]) for e in entries[2:]] == [("restored", True)] * 2
     assert {e["generation"] for e in entries[2:]} == {good}
+
+
+def change_and_wait_live(runtimes: list[Runtime], strategies_dir: Path) -> str:
+    """Change the first strategy file; tick every runtime until all run the new generation."""
+    name = sorted(p.name for p in strategies_dir.glob("*.py") if not p.name.startswith("_"))[0]
+    (strategies_dir / name).write_text(CHANGED)
+    new = read_tree(strategies_dir).generation
+
+    def live_everywhere() -> bool:
+        for rt in runtimes:
+            run_tick(rt)
+        return all(rt.reloader.current.generation == new for rt in runtimes)
+
+    wait_for(live_everywhere, "both runners on the new generation")
+    return new
