@@ -78,6 +78,8 @@ class RunnerRow(Report):
     fills_reversed: int | None = None  # fills of FAILED venue trades undone
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
+    window_source: str = ""  # gamma | listing
+    unlisted_windows: dict[str, str] = Field(default_factory=dict)  # due, not on Gamma: why
 
     @classmethod
     def of(
@@ -119,6 +121,8 @@ class RunnerRow(Report):
             fills_reversed=section.fills_reversed,
             tick_seconds=section.tick_seconds,
             data_guard=section.data_guard,
+            window_source=section.window_source,
+            unlisted_windows=section.unlisted_windows,
         )
 
 

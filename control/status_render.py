@@ -133,6 +133,9 @@ def _problem(runner: RunnerRow) -> str:
         problems.append(
             f"venue {runner.venue_restriction} since {since}: {runner.venue_restriction_reason}"
         )
+    problems += [
+        f"window {slug} not on Gamma: {why}" for slug, why in runner.unlisted_windows.items()
+    ]
     return "; ".join(problems)
 
 

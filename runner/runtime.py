@@ -27,6 +27,7 @@ from state_store.store import Lease, Store
 
 if TYPE_CHECKING:  # the stream clients import the Polymarket SDK (seconds): live only
     from exchange.streams.feeds import LiveFeeds
+    from runner.discovery import WindowFinder
 
 ERROR_CHARS = 300  # how much of an error message status keeps
 
@@ -168,6 +169,7 @@ class Runtime:
     heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
     venue_spec: VenueSpec | None = None  # how a job opens this venue; None: jobs cannot
+    discovery: WindowFinder | None = None  # windows from Gamma by slug; None: venue listing
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venue_heartbeat
+from runner import (
+    discovery,
+    guard,
+    leases,
+    lifecycle,
+    orders,
+    strikes,
+    venue_faults,
+    venue_heartbeat,
+)
 from runner import markets as mk
 from runner.adopt import Adopter
 from runner.control_read import config_problem, read_desired
@@ -63,8 +72,7 @@ def run_tick(rt: Runtime) -> TickReport:
     reloads = rewire(rt, desired)
     now = rt.venue.server_time()
     rt.venue_clock.observe(now, time.time())
-    windows = mk.live_windows(rt.venue.list_windows(), now)
-    mk.record_windows(rt.store, strikes.venue_strikes(rt, windows))
+    windows = discovery.tick_windows(rt, now)  # found on Gamma before they open, or listed
     strikes.publish_prices(rt)  # the price stream's new points, into Redis for every replica
     strikes.record_strikes(rt, windows, now)
     replicas = mk.live_replicas(rt.store, rt.config.replica)
@@ -311,6 +319,9 @@ def status_section(rt: Runtime) -> RunnerStatus:
         venue_errors=c.venue_errors,
         last_venue_error=c.last_venue_error,
         data_guard=guard.status_record(rt),
+        window_source="gamma" if rt.discovery is not None else "listing",
+        gamma_requests=rt.discovery.requests if rt.discovery is not None else 0,
+        unlisted_windows=rt.discovery.unlisted_report() if rt.discovery is not None else {},
     )
 
 

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from exchange.types import Book
-from state_store.models import MarketSnapshot
+from state_store.models import MarketSnapshot, Window
 from state_store.view import BookTop, MarketView, View
 
 
@@ -28,7 +28,6 @@ def market_view(
     if window is None:
         return None
     up, down = books.get(window.up_token), books.get(window.down_token)
-    sample = up or down
     return MarketView(
         market=window.market,
         asset=window.asset,
@@ -42,9 +41,28 @@ def market_view(
         open_orders=snap.open_orders,
         start_price=Decimal(window.start_price) if window.start_price else None,
         reference_price=refs.get(window.asset),
-        tick_size=sample.tick_size if sample else Decimal("0.01"),
-        min_order_size=sample.min_order_size if sample else Decimal("5"),
+        tick_size=tick_size(window, up or down),
+        min_order_size=min_order_size(window, up or down),
+        fee_rate=window.fee_rate if window.fee_rate is not None else Decimal(0),
+        fee_exponent=window.fee_exponent if window.fee_exponent is not None else Decimal(1),
+        neg_risk=window.neg_risk,
     )
+
+
+def tick_size(window: Window, book: Book | None) -> Decimal:
+    """The book's tick (it follows the venue's tick_size_change), else the window's terms."""
+    if book is not None:
+        return book.tick_size
+    return window.tick_size if window.tick_size is not None else Decimal("0.01")
+
+
+def min_order_size(window: Window, book: Book | None) -> Decimal:
+    """The window's terms (Gamma's orderMinSize), else the book's, else 5."""
+    if window.min_order_size:
+        return window.min_order_size
+    if book is not None and book.min_order_size:
+        return book.min_order_size
+    return Decimal("5")
 
 
 def strategy_view(

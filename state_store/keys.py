@@ -90,6 +90,16 @@ class Keys:
         """String: the venue's trades cursor up to which fills were applied."""
         return self._k("cursor", "fills")
 
+    # -- window discovery (runner.discovery) ---------------------------------
+    @property
+    def unlisted_windows(self) -> str:
+        """Hash: slug -> `<retry at, wall s>|<reason>` of a window Gamma did not list."""
+        return self._k("discovery", "unlisted")
+
+    def discovery_claim(self, slug: str) -> str:
+        """String `<replica>` with a PX expiry: this replica is asking Gamma for the slug."""
+        return self._k("discovery", "claim", slug)
+
     # -- reference prices ----------------------------------------------------
     def prices(self, asset: str) -> str:
         """Stream: the reference price of an asset, one entry per price (id = its timestamp in

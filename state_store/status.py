@@ -120,6 +120,9 @@ class RunnerStatus(_Record):
     venue_errors: int = 0
     last_venue_error: str = ""
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
+    window_source: str = ""  # gamma (found by slug, runner.discovery) or listing (venue markets)
+    gamma_requests: int = 0  # requests this runner made to Gamma
+    unlisted_windows: dict[str, str] = Field(default_factory=dict)  # due, not on Gamma: why
     stopped: bool = False
 
     def to_redis(self) -> dict[str, str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from state_store.codec import plain, to_micro, window_fields
+from state_store.codec import plain, to_micro, window_fields, window_terms
 from state_store.keys import Keys
 from state_store.models import Fill, Intent, Window
 
@@ -47,7 +47,8 @@ def now_text() -> str:
 def open_window(k: Keys, window: Window, rolls_from: str | None = None) -> Call:
     previous = k.window(rolls_from) if rolls_from else k.window(window.market)
     fields = window_fields(window)
-    args = (*(fields[f] for f in _WINDOW_ARGS), now_text())
+    terms = [x for pair in window_terms(window).items() for x in pair]
+    args = (*(fields[f] for f in _WINDOW_ARGS), now_text(), *terms)
     keys = (k.window(window.market), k.markets, previous, k.unsettled, k.open_markets)
     return Call("open_window", keys, args)
 

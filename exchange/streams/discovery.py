@@ -97,7 +97,7 @@ class Discovery:
         miss = self._missing.get(slug)
         if miss is not None and self.clock() < miss.retry_at:
             return None
-        window, reason = self._fetch(slug)
+        window, reason = self.fetch(slug)
         if window is None:
             self._missing[slug] = Miss(slug, reason, self.clock() + self.retry_after_s)
             logger.info("window %s not listed: %s", slug, reason)
@@ -119,7 +119,8 @@ class Discovery:
             s: m for s, m in self._missing.items() if (p := parse_slug(s)) and p.start_ts >= ts
         }
 
-    def _fetch(self, slug: str) -> tuple[DiscoveredWindow | None, str]:
+    def fetch(self, slug: str) -> tuple[DiscoveredWindow | None, str]:
+        """One `GET /markets/slug/{slug}`, uncached: the window, or None and why not."""
         self.requests += 1
         try:
             response = self.http.get(f"{self.gamma_url}/markets/slug/{slug}")

@@ -105,6 +105,9 @@ def encode_market(m: MarketView) -> Encoded:
             _dec(m.start_price),
             str(m.tick_size),
             str(m.min_order_size),
+            str(m.fee_rate),
+            str(m.fee_exponent),
+            m.neg_risk,
         ),
         _dec(m.reference_price),
         encode_book(m.up),
@@ -227,6 +230,9 @@ class MarketDecoder:
             fields["start_price"] = d(static[5])
             fields["tick_size"] = d(static[6])
             fields["min_order_size"] = d(static[7])
+            fields["fee_rate"] = d(static[8])
+            fields["fee_exponent"] = d(static[9])
+            fields["neg_risk"] = static[10]
         fields["reference_price"] = d(ref)
         for name, at, value, build in (
             ("up", 2, up, self._book),
