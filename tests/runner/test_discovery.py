@@ -4,7 +4,9 @@ no market listing, an unlisted window reported once, replicas asking once per wi
 
 from __future__ import annotations
 
+import json
 import logging
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,6 +33,7 @@ from state_store.models import Window
 from state_store.settings import Settings
 from state_store.store import Store
 from tests.redis_process import free_port
+from tests.runner.processes import Proc, runner_args, start_venue, wait_for
 
 WINDOW = 30  # the paper venue's 5m windows last 30 venue seconds, its 15m ones 90
 START = 1_800_000_000.0  # a multiple of both
@@ -246,3 +249,36 @@ def test_a_replica_that_sees_a_claim_waits_for_the_record(rig: Rig) -> None:
     window = rt.store.window(nxt)
     assert window is not None and window.terms_source == "gamma"
     assert nxt in rt.discovery.known
+
+
+@pytest.mark.timeout(180)
+def test_a_paper_runner_process_discovers_by_default_and_never_lists(
+    tmp_path: Path, redis_url: str, real_redis: redis.Redis, strategies_dir: Path
+) -> None:
+    venue, url = start_venue(tmp_path, redis_url, window_seconds=4)  # windows of 4 s and 12 s
+    args = runner_args("r1", tmp_path / "home", redis_url, url, strategies_dir, 0.2)
+    runner = Proc(args, tmp_path / "runner.log")
+    store = Store(real_redis, "default")
+
+    def status() -> dict[str, str]:
+        fields: dict[str, str] = real_redis.hgetall(store.keys.runner("r1"))  # type: ignore[assignment]
+        return fields
+
+    try:
+        runner.start()
+        wait_for("ticks", lambda: int(status().get("tick") or 0) >= 3, 60)
+        assert status()["window_source"] == "gamma"
+        first = {w.market for w in discovered(store).values()}
+        wait_for("two more 5m windows", lambda: len(discovered(store)) >= len(first) + 4, 60)
+        requests = get_json(url + "/paper/stats")["requests"]
+        assert requests.get(LISTING, 0) == 0, requests
+        assert requests.get(GAMMA, 0) == len(discovered(store)), requests
+        assert runner.terminate() == 0
+    finally:
+        runner.kill()
+        venue.kill()
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return json.loads(answer.read())
