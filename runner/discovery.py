@@ -329,13 +329,19 @@ def tick_windows(rt: Runtime, now: float) -> list[Window]:
 
 
 def venue_start_prices(rt: Runtime, finder: WindowFinder, windows: Iterable[Window]) -> None:
-    """The venue's start price of each started window, asked once (Gamma has none)."""
+    """The venue's start price of each started window that has none in Redis, asked once per
+    runner (Gamma carries none)."""
     getter = getattr(rt.venue, "market_window", None)
-    if getter is None:
+    pending = [w for w in windows if w.market not in finder.priced]
+    if getter is None or not pending:
         return
+    pipe = rt.client.pipeline(transaction=False)
+    for window in pending:
+        pipe.hget(rt.store.keys.window(window.market), "start_price")
     calls = []
-    for window in windows:
-        if window.market in finder.priced:
+    for window, recorded in zip(pending, pipe.execute(), strict=True):
+        if recorded:  # another replica (or the price stream) recorded it
+            finder.priced.add(window.market)
             continue
         try:
             listed = getter(window.condition_id)

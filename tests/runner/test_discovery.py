@@ -18,6 +18,8 @@ import redis
 from eth_account import Account
 from fastapi import FastAPI
 
+from control.reports import RunnerRow
+from control.status_render import _problem
 from exchange.factory import VenueSpec, open_venue
 from exchange.live.keys import KEY_ENV
 from exchange.paper import BackgroundServer, ManualClock, PaperConfig, create_app
@@ -203,6 +205,8 @@ def test_an_unlisted_window_shows_in_status_and_is_asked_again_after_a_while(rig
     rt.discovery.clock = lambda: wall[0]
     run_tick(rt)
     assert status_section(rt).unlisted_windows == {hidden: "HTTP 404"}
+    row = RunnerRow.of("r1", status_section(rt))
+    assert f"window {hidden} not on Gamma: HTTP 404" in _problem(row)  # `ctl status`
     assert rt.client.hget(rt.store.keys.unlisted_windows, hidden)
     asked = rig.counts.get(GAMMA)
     for _ in range(5):
@@ -212,13 +216,20 @@ def test_an_unlisted_window_shows_in_status_and_is_asked_again_after_a_while(rig
     wall[0] += 61
     run_tick(rt)
     assert rig.counts.get(GAMMA) == asked + 1
-    assert status_section(rt).unlisted_windows == {}
+    row = RunnerRow.of("r1", status_section(rt))
+    assert status_section(rt).unlisted_windows == row.unlisted_windows == {}
     assert rt.store.window(hidden) is not None
     assert not rt.client.hget(rt.store.keys.unlisted_windows, hidden)
 
 
-def test_two_replicas_ask_gamma_once_per_window(rig: Rig) -> None:
+def test_two_replicas_ask_gamma_once_per_window(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     first, second = rig.runner("r1"), rig.runner("r2")
+    asked: list[str] = []  # start prices asked of the (paper) venue, by either replica
+    if rig.kind == "paper":
+        market_window = rig.venue.market_window  # type: ignore[attr-defined]
+        monkeypatch.setattr(
+            rig.venue, "market_window", lambda c: asked.append(c) or market_window(c)
+        )
     replicas = [first, second]
 
     def swap() -> None:
@@ -232,6 +243,13 @@ def test_two_replicas_ask_gamma_once_per_window(rig: Rig) -> None:
     assert first.discovery.requests + second.discovery.requests == len(windows)
     assert set(first.discovery.known) == set(second.discovery.known)
     assert rig.counts.get(LISTING) == 0
+    last_tick = rig.venue.server_time() - 10
+    started = [w for w in first.store.windows() if w.start_ts <= last_tick]
+    if rig.kind == "paper":  # Gamma has no start price: the paper venue's, asked once per bot
+        assert sorted(asked) == sorted(w.condition_id for w in started)
+        for window in started:
+            expected = rig.app.state.engine.store.window(window.market).start_price
+            assert (window.start_price, window.strike_source) == (expected, "venue")
 
 
 def test_a_replica_that_sees_a_claim_waits_for_the_record(rig: Rig) -> None:
