@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import redis
@@ -113,7 +114,8 @@ def build_runtime(
     if discovery is not None:
         from runner.discovery import WindowFinder
 
-        finder = WindowFinder(discovery, store, config.replica, venue)
+        deadline = min(discovery.timeout_s, config.venue_deadline_s)  # a Gamma request's too
+        finder = WindowFinder(replace(discovery, timeout_s=deadline), store, config.replica, venue)
         closers.insert(0, finder.close)
     rt = Runtime(
         settings=settings,
@@ -136,8 +138,6 @@ def build_runtime(
 def open_feeds(config: FeedConfig, venue: Venue) -> LiveFeeds:
     """Start the configured streams; the user channel gets the venue's API credentials (a
     paper client without any signs in as its owner: an open paper venue takes any key)."""
-    from dataclasses import replace
-
     from exchange.streams.feeds import LiveFeeds
 
     if config.user_url and config.credentials is None:

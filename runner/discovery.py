@@ -2,11 +2,12 @@
 
 For every configured series (asset x interval) the slug of each window is
 known in advance (`exchange.slugs`). The runner asks Gamma for a window
-(`GET /markets/slug/{slug}`, `exchange.streams.Discovery`) once, while the
-window before it runs (`ahead` windows ahead), and records it in its Redis
-window record with its terms (`open_window.lua`: tokens, tick size, minimum
-order size, fee rate and exponent, neg-risk flag; idempotent, the first writer
-wins). The tick then trades the windows of its series that have started.
+(`GET /markets/slug/{slug}`, `exchange.streams.Discovery`) once, ahead of
+time (from the middle of the window two before it, with `ahead=1`: never at
+the tick a window opens), and records it in its Redis window record with its
+terms (`open_window.lua`: tokens, tick size, minimum order size, fee rate and
+exponent, neg-risk flag; idempotent, the first writer wins). The tick then
+trades the windows of its series that have started.
 
 - Steady state: every due window is in this runner's cache: no request to
   Gamma, no Redis read, no market listing.
@@ -68,7 +69,7 @@ class DiscoveryConfig:
     gamma_url: str
     series: tuple[Series, ...] = ()
     lengths: Mapping[str, int] | None = None
-    ahead: int = 1  # windows found before they open, per series
+    ahead: int = 1  # windows known before they open, per series (asked half a window earlier)
     retry_after_s: float = 60.0  # a window Gamma does not list is asked again this much later
     error_retry_s: float = 5.0  # ... and this much later when Gamma did not answer
     claim_ms: int = 10_000  # one replica asks for a window; the others wait this long at most
@@ -169,15 +170,16 @@ class WindowFinder:
             self._http.close()
 
     def due(self, now: float) -> list[str]:
-        """Slugs of the current window of every series and the `ahead` next ones."""
+        """Slugs of the current window of every series and of those starting within `ahead`
+        and a half window lengths: a window is asked for from the middle of the window two
+        before it, so the request never falls on the tick at which a window opens."""
         slugs = []
         for asset, interval in self.series:
             length = self.lengths[interval]
-            current = window_start(now, length)
-            slugs += [
-                window_slug(asset, interval, current + k * length)
-                for k in range(self.config.ahead + 1)
-            ]
+            start, horizon = window_start(now, length), now + (self.config.ahead + 0.5) * length
+            while start <= horizon:
+                slugs.append(window_slug(asset, interval, start))
+                start += length
         return slugs
 
     def windows(self, now: float) -> list[Window]:
