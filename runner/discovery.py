@@ -24,6 +24,9 @@ trades the windows of its series that have started.
 - Gamma does not carry a window's start price: without a price stream, a
   started window's start price is asked of the venue once
   (`GET /markets/{condition_id}`; the paper venue knows it).
+- Gamma's answer is parsed with polymarket-client's `Market` when the SDK is
+  loaded (a live venue, the streams), else with `exchange.gamma.parse_window`
+  (tested to agree), so a paper runner does not pay the SDK's import.
 - A live venue is told each window's terms (`LiveVenue.learn_market`), so it
   signs orders without looking the market up per token.
 
@@ -34,6 +37,7 @@ Without a `DiscoveryConfig` the runner lists the venue's markets every tick
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -43,6 +47,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 
 from exchange.errors import VenueError
+from exchange.gamma import DiscoveredWindow, GammaClient, Parse, parse_window
 from exchange.slugs import INTERVALS, window_slug, window_start
 from exchange.venue import Venue
 from runner import markets as mk
@@ -52,8 +57,7 @@ from state_store.codec import window_from
 from state_store.models import Window
 from state_store.store import Store
 
-if TYPE_CHECKING:  # the Gamma model imports the Polymarket SDK: only when discovery runs
-    from exchange.streams.discovery import DiscoveredWindow, Discovery
+if TYPE_CHECKING:
     from runner.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -140,22 +144,21 @@ class WindowFinder:
         self.venue = venue
         self.clock = clock
         self._http = http
-        self._gamma: Discovery | None = None  # made at the first tick (see `gamma`)
+        self._gamma: GammaClient | None = None  # made at the first tick (see `gamma`)
         self.series: tuple[Series, ...] = ()
         self.lengths: dict[str, int] = {}
         self.known: dict[str, Window] = {}  # slug -> its window, recorded in Redis
         self.unlisted: dict[str, Unlisted] = {}  # slug -> as recorded in Redis
         self.priced: set[str] = set()  # started windows whose venue start price was asked
 
-    def gamma(self) -> Discovery:
+    def gamma(self) -> GammaClient:
         """The Gamma client; the series and lengths are settled first (a paper venue is
         asked for its own: a VenueError while it does not answer, the tick tries again)."""
         if self._gamma is None:
-            from exchange.streams.discovery import Discovery
-
             self.series, self.lengths = resolve_series(self.config, self.venue)
-            http = self._http or httpx.Client(timeout=self.config.timeout_s)
-            self._gamma = Discovery(self.config.gamma_url, self.series, self.lengths, http=http)
+            self._gamma = GammaClient(
+                self.config.gamma_url, gamma_parser(), self._http, self.config.timeout_s
+            )
         return self._gamma
 
     @property
@@ -295,6 +298,16 @@ class WindowFinder:
 
 def _text(raw: object) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw or "")
+
+
+def gamma_parser() -> Parse:
+    """polymarket-client's Gamma `Market` once the SDK is loaded (a live venue, the streams),
+    else the SDK-free `parse_window` (the paper runner path does not pay the SDK's import)."""
+    if "polymarket" not in sys.modules:
+        return parse_window
+    from exchange.streams.discovery import parse_market
+
+    return parse_market
 
 
 def resolve_series(

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from exchange.gamma import parse_window
 from exchange.streams import Discovery
 from exchange.streams.discovery import parse_market
 from tests.exchange.conftest import START, WINDOW
@@ -149,3 +150,33 @@ def test_the_paper_venue_lists_its_own_fee_in_gammas_shape(stream_venue: StreamV
     window = parse_market(raw["slug"], raw)
     assert window.fee_rate == Decimal("0.07") and window.fee_exponent == 1
     assert window.start_ts == START and raw["startDate"] < raw["endDate"]
+
+
+def _paper_sample(venue: StreamVenue) -> dict[str, Any]:
+    raw: dict[str, Any] = httpx.get(f"{venue.url}/markets/slug/btc-updown-5m-{START}").json()
+    return raw
+
+
+def test_the_sdk_free_parser_agrees_with_the_sdks(stream_venue: StreamVenue) -> None:
+    slug = "btc-updown-5m-1796101200"
+    samples = [
+        GAMMA_MARKET,
+        GAMMA_MARKET | {"outcomes": '["Down", "Up"]', "clobTokenIds": '["222", "111"]'},
+        GAMMA_MARKET | {"negRisk": True, "feesEnabled": False, "version": "v2"},
+        GAMMA_MARKET | {"orderPriceMinTickSize": "0.001", "orderMinSize": None},
+        GAMMA_MARKET | {"outcomes": ["Up", "Down"], "clobTokenIds": ["111", "222"]},
+        {k: v for k, v in GAMMA_MARKET.items() if k != "feeSchedule"},
+    ]
+    for sample in samples:
+        assert parse_window(slug, sample) == parse_market(slug, sample), sample
+    paper = _paper_sample(stream_venue)
+    assert parse_window(paper["slug"], paper) == parse_market(paper["slug"], paper)
+    for bad in (
+        GAMMA_MARKET | {"outcomes": '["Yes", "No"]'},
+        GAMMA_MARKET | {"outcomes": '["Up", "Down", "Flat"]'},
+        GAMMA_MARKET | {"clobTokenIds": "not json"},
+    ):
+        with pytest.raises(ValueError):
+            parse_market(slug, bad)
+        with pytest.raises(ValueError):
+            parse_window(slug, bad)
