@@ -30,6 +30,9 @@ trades the windows of its series that have started.
 - A live venue is told each window's terms (`LiveVenue.learn_market`), so it
   signs orders without looking the market up per token.
 
+When the data guard finds that Redis went back it calls `reset()`: the
+windows are read from Redis again and found again where they are gone.
+
 Without a `DiscoveryConfig` the runner lists the venue's markets every tick
 (`list_windows`), as before discovery existed.
 """
@@ -197,6 +200,13 @@ class WindowFinder:
         return [
             w for s in due if (w := self.known.get(s)) is not None and w.start_ts <= now < w.end_ts
         ]
+
+    def reset(self) -> None:
+        """Forget what this runner knows (Redis went back: its records may be gone); the
+        next tick reads Redis again and asks Gamma for what is not there."""
+        self.known.clear()
+        self.unlisted.clear()
+        self.priced.clear()
 
     def unlisted_report(self) -> dict[str, str]:
         """Due windows Gamma did not list: slug -> why (for status)."""

@@ -309,3 +309,17 @@ def test_a_paper_runner_process_discovers_by_default_and_never_lists(
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=5) as answer:
         return json.loads(answer.read())
+
+
+def test_windows_lost_with_redis_are_found_again(rig: Rig) -> None:
+    rt = rig.runner()
+    run_tick(rt)
+    before = discovered(rt.store)
+    assert before
+    for key in rt.client.scan_iter(rt.store.keys.prefix + "*"):  # the bot's Redis is lost
+        rt.client.delete(key)
+    run_tick(rt)  # the data guard notices, rebuilds, and discovery finds its windows again
+    assert rt.guard.repairs == 1
+    after = discovered(rt.store)
+    assert set(after) == set(before)
+    assert all(w.up_token == before[m].up_token for m, w in after.items())
