@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Series = tuple[str, str]  # (asset, interval label), e.g. ("btc", "5m")
+REASON_CHARS = 200  # how much of why a window is not listed Redis and status keep
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ class WindowFinder:
             if answer is not None:
                 found.append(to_window(answer))
             else:
-                missed[slug] = Unlisted(wall + self._retry_s(reason), reason)
+                missed[slug] = Unlisted(wall + self._retry_s(reason), reason[:REASON_CHARS])
         self.store.execute([t.open_window(keys, w) for w in found])
         pipe = self.store.client.pipeline(transaction=False)
         for window in found:
