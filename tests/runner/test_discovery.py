@@ -36,6 +36,8 @@ from state_store.settings import Settings
 from state_store.store import Store
 from tests.redis_process import free_port
 from tests.runner.processes import Proc, runner_args, start_venue, wait_for
+from tests.runner.stream_rig import write_strategy
+from tests.runner.test_chaos_kill import EVERY_SECOND
 
 WINDOW = 30  # the paper venue's 5m windows last 30 venue seconds, its 15m ones 90
 START = 1_800_000_000.0  # a multiple of both
@@ -323,3 +325,15 @@ def test_windows_lost_with_redis_are_found_again(rig: Rig) -> None:
     after = discovered(rt.store)
     assert set(after) == set(before)
     assert all(w.up_token == before[m].up_token for m, w in after.items())
+
+
+@pytest.mark.parametrize("rig", ["live"], indirect=True)
+def test_the_live_venue_signs_with_the_windows_terms(rig: Rig, strategies_dir: Path) -> None:
+    write_strategy(strategies_dir, EVERY_SECOND)  # one buy per market per venue second
+    rt = rig.runner()
+    rig.counts.reset()
+    tick_through(rig, [rt], WINDOW + 10)  # into the next windows too
+    assert rt.counters.orders_created > 2
+    assert rig.counts.get("POST /order") + rig.counts.get("POST /orders") > 0
+    assert rig.counts.get("GET /markets-by-token/{token_id}") == 0  # no per-token lookup:
+    assert rig.counts.get("GET /clob-markets/{condition_id}") == 0  # the window's terms
