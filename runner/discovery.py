@@ -282,8 +282,8 @@ class WindowFinder:
 
     def _retry_s(self, reason: str) -> float:
         """Gamma answered without the window (404, not an Up/Down market): `retry_after_s`;
-        it did not answer (a timeout, a 5xx): `error_retry_s`."""
-        answered = reason.startswith(("HTTP 4", "unreadable"))
+        it did not answer (a timeout, a 5xx, rate limited): `error_retry_s`."""
+        answered = reason.startswith(("HTTP 404", "HTTP 410", "unreadable"))
         return self.config.retry_after_s if answered else self.config.error_retry_s
 
     def _know(self, window: Window) -> None:

@@ -27,7 +27,7 @@ from exchange.paper.stats import RequestCounts
 from exchange.paper.stream_faults import StreamFaults
 from exchange.venue import Venue
 from runner.build import build_runtime, close_runtime
-from runner.discovery import DiscoveryConfig
+from runner.discovery import DiscoveryConfig, WindowFinder
 from runner.runtime import RunnerConfig, Runtime
 from runner.tick import run_tick, status_section
 from runner.view_builder import market_view
@@ -337,3 +337,23 @@ def test_the_live_venue_signs_with_the_windows_terms(rig: Rig, strategies_dir: P
     assert rig.counts.get("POST /order") + rig.counts.get("POST /orders") > 0
     assert rig.counts.get("GET /markets-by-token/{token_id}") == 0  # no per-token lookup:
     assert rig.counts.get("GET /clob-markets/{condition_id}") == 0  # the window's terms
+
+
+def test_gamma_not_answering_is_asked_again_sooner(real_redis: redis.Redis) -> None:
+    config = DiscoveryConfig(
+        f"http://127.0.0.1:{free_port()}", (("btc", "5m"),), {"5m": WINDOW}, retry_after_s=60
+    )  # nothing listens there
+    wall = [1000.0]
+    finder = WindowFinder(config, Store(real_redis, "default"), "r1", clock=lambda: wall[0])
+    try:
+        assert finder.windows(START) == []
+        assert finder.requests == 2  # the current window and the next
+        reasons = finder.unlisted_report()
+        assert len(reasons) == 2 and all(r.startswith("request failed") for r in reasons.values())
+        finder.windows(START + 1)
+        assert finder.requests == 2  # not every tick
+        wall[0] += config.error_retry_s
+        finder.windows(START + 2)
+        assert finder.requests == 4  # after error_retry_s, not retry_after_s
+    finally:
+        finder.close()
