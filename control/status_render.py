@@ -137,7 +137,8 @@ def _problem(runner: RunnerRow) -> str:
 
 
 def _data(runner: RunnerRow) -> str:
-    """The data guard of one runner: ok, holding (why), and its rebuilds from the venue."""
+    """The data guard of one runner: ok, holding (why), and its rebuilds from the venue; on a
+    second line where its books came from."""
     guard = runner.data_guard
     text = guard.state
     if guard.repairs:
@@ -146,6 +147,22 @@ def _data(runner: RunnerRow) -> str:
             f"; rebuilt {guard.repairs}x from the venue, last: {last.get('reason', '?')} "
             f"({last.get('fills_restored', 0)} fills, {last.get('orders_adopted', 0)} orders)"
         )
+    books = _books(runner)
+    return f"{text}\n{books}" if books else text
+
+
+def _books(runner: RunnerRow) -> str:
+    """e.g. "books 4 stream, 2 stale", "books 4 rest (stream down)"; "" before any book."""
+    b = runner.books
+    counts = [(b.stream, "stream"), (b.rest, "rest"), (b.stale, "stale")]
+    parts = [f"{n} {source}" for n, source in counts if n]
+    if not parts and not b.market_stream:
+        return ""
+    text = "books " + (", ".join(parts) or "none")
+    if b.market_stream == "down":
+        text += " (stream down)"
+    if b.entries_refused:
+        text += f"; {b.entries_refused} entries refused (stale)"
     return text
 
 
