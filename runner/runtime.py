@@ -90,7 +90,7 @@ class BookFeedState:
     #: this tick's source of each token's book: "stream", "rest" or "stale" (a stream book)
     sources: dict[str, str] = field(default_factory=dict)
     books: dict[str, Book] = field(default_factory=dict)  # this tick's books, by token
-    rest_polls: int = 0  # /books requests made by this runner
+    rest_polls: int = 0  # ticks that fetched books with POST /books (some or all tokens)
     entries_refused: int = 0  # buy intents refused because their market's book was stale
 
 

@@ -88,7 +88,7 @@ class BookSources(_Record):
     stream: int = 0  # books taken from the market channel
     rest: int = 0  # books fetched with POST /books (no stream, stream down, no snapshot yet)
     stale: int = 0  # streamed books with no message for the stale limit: no new entries
-    rest_polls: int = 0  # POST /books requests since the runner started
+    rest_polls: int = 0  # ticks that fetched books over REST since the runner started
     entries_refused: int = 0  # buy intents refused on a stale book since the runner started
     resyncs: int = 0  # books re-requested from the stream after a gap
 
