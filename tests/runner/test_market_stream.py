@@ -181,8 +181,9 @@ def test_silent_stream_makes_books_stale_no_entry_then_resyncs(
 ) -> None:
     """The connection stays open (silence timeout 30 s) and says nothing: after
     `book_stale_s` every book is stale, the strategy sees it, its buys are refused; when
-    messages resume the books resync (their changes disagree with the stale copy) and
-    trading goes on."""
+    messages resume the books are fresh and equal to the venue's again (healed by the new
+    changes, or re-requested where those disagree with the stale copy) and trading goes
+    on."""
     s = streamed(STALE_AWARE, market=True, book_stale_s=0.5, venue=LONG_WINDOWS)
     s.rt.user_stream.trade_grace_s = 1.0  # trades of ours the silent user channel never sent
     s.tick_until(lambda: all_streamed(s) and s.caught_up(), "streams up")
@@ -205,7 +206,7 @@ def test_silent_stream_makes_books_stale_no_entry_then_resyncs(
     assert books["stale"] == len(s.rt.books.sources) and books["stream"] == books["rest"] == 0
     assert books["entries_refused"] == s.rt.books.entries_refused
     s.faults.silent = False
-    s.tick_until(lambda: books_equal_the_venues(s), "books resynced after the silence")
+    s.tick_until(lambda: books_equal_the_venues(s), "books fresh and right after the silence")
     assert market.connects == connects  # the same connection all along
     s.tick_until(lambda: s.rt.counters.orders_created > created, "entries again")
     every_fill_once(s)
