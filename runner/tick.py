@@ -17,6 +17,7 @@ from exchange.errors import VenueError
 from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venue_heartbeat
 from runner import markets as mk
 from runner.adopt import Adopter
+from runner.books import stale_tokens, status_record, take_books, without_stale_entries
 from runner.control_read import config_problem, read_desired
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
@@ -138,9 +139,12 @@ def trade(
         m: s.window for m, s in snaps.items() if s.window is not None and s.window.end_ts > now
     }
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
-    books = rt.venue.books(tokens) if tokens else {}
+    books = take_books(rt, tokens)  # the market channel's, REST for what it cannot serve
+    stale = stale_tokens(rt)
     refs = strikes.reference_prices(rt, {w.asset for w in windows.values()})
-    views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
+    views = tuple(
+        v for m in windows if (v := market_view(snaps[m], books, refs, now, stale)) is not None
+    )
     if rt.guard.holding:  # another replica is rebuilding Redis from the venue
         log.warning("no new orders this tick: %s", rt.guard.holding)
         return
@@ -154,9 +158,10 @@ def trade(
         flatten_markets(rt.store, rt.venue, desired.flatten_seq, live, rt.leases, bids)
     if desired.entries_allowed and views and placing:
         report.outcomes = decide_all(rt, desired, views, now)
+        stale_markets = {v.market for v in views if v.stale}
         planned = [
             p
-            for o in report.outcomes
+            for o in without_stale_entries(rt, report.outcomes, stale_markets)
             for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
         orders.commit_and_submit(rt.store, rt.venue, planned, stats)
@@ -304,6 +309,7 @@ def status_section(rt: Runtime) -> RunnerStatus:
         fills_reversed=c.fills_reversed,
         trade_polls=rt.user_stream.polls,
         user_stream=user_stream_state(rt),
+        books=status_record(rt),
         tick_seconds=c.tick_durations.to_record(),
         tick_gaps=c.tick_gaps.to_record(),
         loop_errors=c.loop_errors,
