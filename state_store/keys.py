@@ -90,6 +90,16 @@ class Keys:
         """String: the venue's trades cursor up to which fills were applied."""
         return self._k("cursor", "fills")
 
+    # -- risk limits (state_store.risk, runner.risk) ----------------------------
+    @property
+    def risk_windows(self) -> str:
+        """Sorted set: market -> its window's end (s), for the daily loss; trimmed to two days."""
+        return self._k("risk", "windows")
+
+    def risk_paused(self, day: str) -> str:
+        """Hash: scope -> when its loss limit paused entries on UTC day `day` (once a day)."""
+        return self._k("risk", "paused", day)
+
     # -- reference prices ----------------------------------------------------
     def prices(self, asset: str) -> str:
         """Stream: the reference price of an asset, one entry per price (id = its timestamp in
