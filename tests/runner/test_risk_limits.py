@@ -10,6 +10,8 @@ from typing import Any, cast
 
 import redis
 
+from control.service import ControlService
+from runner.build import close_runtime
 from runner.runtime import Runtime
 from runner.tick import run_tick
 from state_store.audit import AuditEntry, tail_jsonl
@@ -146,3 +148,27 @@ def test_a_resumed_bot_stays_refused_while_past_its_loss_without_a_second_pause(
     assert rt.risk.refused["tripper.max_daily_loss"] > before  # its entries stay refused
     entries = real_redis.xrange(rt.store.keys.audit)
     assert [AuditEntry.from_stream(f).command for _, f in entries] == ["risk_pause"]
+
+
+def test_limits_set_by_ctl_survive_a_restart_and_a_lost_control_hash(
+    make_runtime: RuntimeFactory, strategies_dir: Path, real_redis: redis.Redis
+) -> None:
+    """Set like `neverblink ctl risk set rester.max_open_orders=1`: in the desired state,
+    so a new runner process obeys it, even after Redis lost its copy (control.json's)."""
+    only(strategies_dir, rester=RESTING_BUYS)
+    first = make_runtime()
+    service = ControlService(first.settings)
+    try:
+        service.apply("risk_set", {"values": {"rester": {"max_open_orders": "1"}}})
+    finally:
+        service.close()
+    run_tick(first)
+    assert len(open_buys(first)) == 1 and first.risk.refused["rester.max_open_orders"] >= 1
+    close_runtime(first)
+    real_redis.delete(first.store.keys.control)  # Redis lost it: control.json has it
+    second = make_runtime()
+    run_tick(second)
+    assert second.risk.refused["rester.max_open_orders"] >= 1
+    assert len(open_buys(second)) == 1 and venue_open(second) == 1
+    state = read_redis(real_redis, second.store.keys).state
+    assert state is not None and state.risk == {"rester": {"max_open_orders": 1}}
