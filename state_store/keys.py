@@ -30,6 +30,11 @@ class Keys:
     def window(self, market: str) -> str:
         return self._k("win", market)
 
+    def strategy_positions(self, market: str) -> str:
+        """Hash: `<strategy>|Up`, `<strategy>|Down` (shares), `<strategy>|buy_notional`, in
+        micro-units, from the fills of each strategy's orders (for its risk limits)."""
+        return self._k("spos", market)
+
     def order(self, client_order_id: str) -> str:
         return self._k("order", client_order_id)
 

@@ -119,7 +119,7 @@ def create_order(
     """Create an order; with `limits`, a BUY that would break one is refused instead."""
     to_micro(intent.price), to_micro(intent.size)  # refuse sub-micro amounts before Lua
     m = intent.market
-    keys = (
+    keys: tuple[str, ...] = (
         k.order(coid), k.pending, k.pending_market(m), k.market_orders(m),
         k.lease(m), k.window(m), k.venue_orders,
     )  # fmt: skip
@@ -129,6 +129,7 @@ def create_order(
         venue_order_id, lease.replica, lease.token, now_text(),
     )  # fmt: skip
     if limits is not None:
+        keys += (k.position(m), k.strategy_positions(m))
         args += limits.args(k)
     return Call("create_order", keys, args)
 
@@ -191,6 +192,7 @@ def _fill_keys(k: Keys, fill: Fill) -> tuple[str, ...]:
     return (
         k.fill(fill.fill_id), k.order(fill.client_order_id), k.position(m),
         k.pending, k.pending_market(m), k.window(m), k.unconfirmed_fills,
+        k.strategy_positions(m),
     )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 -- Create an order from an intent. Idempotent by client order id; fenced.
 -- KEYS: order, pending, pending_market, orders_market, lease, window, venue_orders
+--       [, position, strategy positions: with the risk limits]
 -- ARGV: coid, market, strategy, intent_key, outcome, token_id, side,
 --       price, size, order_type, venue_order_id, replica, fence, now
 --       [, order key prefix, then the risk limits of a BUY: bot max shares, bot max
@@ -27,58 +28,64 @@ local wstatus = redis.call('HGET', KEYS[6], 'status')
 if not wstatus then return {'no_window', ''} end
 if wstatus ~= 'open' then return {'window_' .. wstatus, ''} end
 
-local function open_counts(prefix, strategy)
-  local bot, mine = 0, 0
+-- Orders not yet terminal: the bot's (the pending set's size); the strategy's only when
+-- its limit is below the bot's (else the bot's count bounds it), by reading the set.
+local function strategy_open(prefix, strategy)
+  local mine = 0
   for _, coid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-    bot = bot + 1
     if redis.call('HGET', prefix .. coid, 'strategy') == strategy then mine = mine + 1 end
   end
-  return bot, mine
+  return mine
 end
 
--- Shares of `outcome` (filled buys + open buys - filled sells) and buy notional
--- (filled + open, micro-units), over every order of this market window: bot, strategy.
+-- Shares of `outcome` (filled, plus what open buys may still fill) and buy notional
+-- (filled at fill prices, plus open remainders at their limit), micro-units, of the
+-- bot (position hash) or of one strategy (its fields in the strategy positions hash,
+-- kept by apply_fill/reverse_fill), plus the open BUYs of this market window.
 local function window_usage(prefix, strategy, outcome)
-  local u = {shares = {0, 0}, notional = {0, 0}}
-  for _, coid in ipairs(redis.call('SMEMBERS', KEYS[4])) do
-    local o = redis.call('HMGET', prefix .. coid,
-      'strategy', 'side', 'outcome', 'price', 'size', 'filled', 'status')
-    local filled = to_micro(o[6])
-    local held, notional = 0, 0
-    if o[2] == 'BUY' then
-      local committed = filled
-      if not is_terminal(o[7]) then committed = math.max(to_micro(o[5]), filled) end
-      notional = committed * to_micro(o[4]) / 1000000
-      if o[3] == outcome then held = committed end
-    elseif o[3] == outcome then
-      held = -filled
-    end
-    u.shares[1] = u.shares[1] + held
-    u.notional[1] = u.notional[1] + notional
-    if o[1] == strategy then
-      u.shares[2] = u.shares[2] + held
-      u.notional[2] = u.notional[2] + notional
+  local shares, notional
+  if strategy then
+    local f = redis.call('HMGET', KEYS[9], strategy .. '|' .. outcome,
+      strategy .. '|buy_notional')
+    shares, notional = tonumber(f[1]) or 0, tonumber(f[2]) or 0
+  else
+    local field = 'up_shares'
+    if outcome == 'Down' then field = 'down_shares' end
+    local f = redis.call('HMGET', KEYS[8], field, 'buy_notional')
+    shares, notional = to_micro(f[1]), to_micro(f[2])
+  end
+  for _, coid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    local o = redis.call('HMGET', prefix .. coid, 'strategy', 'side', 'outcome', 'price',
+      'size', 'filled')
+    if o[2] == 'BUY' and (not strategy or o[1] == strategy) then
+      local left = math.max(to_micro(o[5]) - to_micro(o[6]), 0)
+      notional = notional + left * to_micro(o[4]) / 1000000
+      if o[3] == outcome then shares = shares + left end
     end
   end
-  return u
+  return shares, notional
 end
 
+-- The limit a BUY would pass ('' when none): the bot's, then the strategy's where they
+-- are tighter than the bot's (a strategy's usage never exceeds the bot's).
 local function refusal()
   if ARGV[15] == nil or ARGV[7] ~= 'BUY' then return nil end
-  local strategy = ARGV[3]
-  local scopes = {'bot', strategy}
+  local prefix, strategy, outcome = ARGV[15], ARGV[3], ARGV[5]
   local lim = {}
   for i = 16, 21 do lim[#lim + 1] = tonumber(ARGV[i]) end
-  local bot_open, mine_open = open_counts(ARGV[15], strategy)
-  local open = {bot_open, mine_open}
   local size = to_micro(ARGV[9])
-  local u = window_usage(ARGV[15], strategy, ARGV[5])
-  local notional = size * to_micro(ARGV[8]) / 1000000
-  for s = 1, 2 do
-    local base = (s - 1) * 3
-    if open[s] + 1 > lim[base + 3] then return scopes[s] .. '.max_open_orders' end
-    if u.shares[s] + size > lim[base + 1] then return scopes[s] .. '.max_shares' end
-    if u.notional[s] + notional > lim[base + 2] then return scopes[s] .. '.max_notional' end
+  local cost = size * to_micro(ARGV[8]) / 1000000
+  if redis.call('SCARD', KEYS[2]) + 1 > lim[3] then return 'bot.max_open_orders' end
+  local shares, notional = window_usage(prefix, nil, outcome)
+  if shares + size > lim[1] then return 'bot.max_shares' end
+  if notional + cost > lim[2] then return 'bot.max_notional' end
+  if lim[6] < lim[3] and strategy_open(prefix, strategy) + 1 > lim[6] then
+    return strategy .. '.max_open_orders'
+  end
+  if lim[4] < lim[1] or lim[5] < lim[2] then
+    shares, notional = window_usage(prefix, strategy, outcome)
+    if shares + size > lim[4] then return strategy .. '.max_shares' end
+    if notional + cost > lim[5] then return strategy .. '.max_notional' end
   end
   return nil
 end

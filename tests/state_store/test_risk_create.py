@@ -67,3 +67,23 @@ def test_a_filled_order_counts_its_fill_not_its_size(store: Store, open_market: 
     limits = Limits(Decimal(10), Decimal(1000), 100, Decimal(1000))
     assert create(store, window, lease, order(m, "six", "BUY", "6"), limits)[0] == "created"
     assert create(store, window, lease, order(m, "one", "BUY", "1"), limits)[0] == "refused"
+
+
+def test_a_strategy_limit_counts_its_own_fills_and_open_buys_only(
+    store: Store, open_market: OpenMarket
+) -> None:
+    window, lease = open_market()
+    m = window.market
+    coid, _ = store.create_order("s", order(m, "in", "BUY"), window, lease)
+    fill = Fill("f1", coid, m, "Up", "BUY", Decimal("0.5"), Decimal(10))
+    store.apply_fill(fill)
+    store.create_order("other", order(m, "theirs", "BUY"), window, lease)  # 10 open, not s's
+    own = Limits(Decimal(15), Decimal(1000), 100, Decimal(1000))
+    assert create(store, window, lease, order(m, "six", "BUY", "6"), ROOMY, own) == (
+        "refused", "s.max_shares",
+    )  # fmt: skip
+    assert create(store, window, lease, order(m, "five", "BUY", "5"), ROOMY, own)[0] == "created"
+    store.reverse_fill(fill)  # its trade FAILED: the shares were never s's
+    past = create(store, window, lease, order(m, "eleven", "BUY", "11"), ROOMY, own)
+    assert past == ("refused", "s.max_shares")  # 5 open + 11 > 15
+    assert create(store, window, lease, order(m, "ten", "BUY", "10"), ROOMY, own)[0] == "created"
