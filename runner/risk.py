@@ -103,8 +103,8 @@ def pause_once(rt: Runtime, breached: Mapping[str, tuple[Decimal, Decimal]], now
     log.warning("risk limit %s: loss %.2f past %s, pausing entries", args["limit"], loss, limit)
     try:
         pause_entries(rt.client, rt.settings, "risk_pause", args, f"runner:{rt.config.replica}")
-    except filelock.Timeout:
-        log.warning("control.json lock busy: the loss pause is tried again next tick")
+    except (filelock.Timeout, OSError) as exc:  # the lock busy, control.json not writable
+        log.warning("the loss pause failed, tried again next tick: %s", exc)
         return
     rt.client.hset(marker, mapping={scope: f"{now:.3f}" for scope in new})
     rt.client.expire(marker, 3 * risk_pnl.DAY_S)
