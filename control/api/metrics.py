@@ -157,9 +157,27 @@ def _runner_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
                 counter.add_metric([row.replica], float(value))
         yield counter
     yield _tick_histogram(runners)
+    yield from _risk_metrics(runners)
     degraded = GaugeMetricFamily("neverblink_degraded", "1 when any runner is degraded")
     degraded.add_metric([], 1.0 if any(r.degraded for r in runners) else 0.0)
     yield degraded
+
+
+def _risk_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
+    refused = CounterMetricFamily(
+        "neverblink_risk_refused", "Orders a risk limit refused", labels=["replica", "limit"]
+    )
+    breached = GaugeMetricFamily(
+        "neverblink_risk_loss_breached", "1 while a scope is past its daily loss limit",
+        labels=["replica", "scope"],
+    )  # fmt: skip
+    for row in runners:
+        for limit, n in sorted(row.risk_refused.items()):
+            refused.add_metric([row.replica, limit], float(n))
+        for scope in row.risk_breached:
+            breached.add_metric([row.replica, scope], 1.0)
+    yield refused
+    yield breached
 
 
 def _trading_metrics(status: StatusReport) -> Iterator[Metric]:

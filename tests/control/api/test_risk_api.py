@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import redis
 from starlette.testclient import TestClient
 
+from state_store.keys import Keys
+from state_store.settings import Settings
+from state_store.status import heartbeat
 from tests.control.api.conftest import AUTH
+from tests.control.api.helpers import runner_section
+from tests.control.api.test_metrics import scrape
 
 
 @pytest.mark.parametrize(
@@ -56,3 +62,17 @@ def test_bad_risk_patch_is_422_and_changes_nothing(
 def test_risk_patch_needs_the_token(client: TestClient) -> None:
     body = {"scope": "bot", "limit": "max_shares", "value": 1}
     assert client.patch("/api/risk", json=body).status_code == 401
+
+
+def test_refusals_and_loss_breaches_are_in_the_metrics(
+    client: TestClient, real_redis: redis.Redis, settings: Settings
+) -> None:
+    section = runner_section("r1", 5, False).model_copy(
+        update={"risk_refused": {"bot.max_shares": 4}, "risk_breached": ["bot"]}
+    )
+    heartbeat(real_redis, Keys(settings.bot), "r1", section, 10_000)
+    m = scrape(client)
+    assert m[("neverblink_risk_refused_total", (("limit", "bot.max_shares"), ("replica", "r1")))]
+    assert m[("neverblink_risk_loss_breached", (("replica", "r1"), ("scope", "bot")))] == 1
+    rows = client.get("/api/status").json()["runners"]
+    assert rows[0]["risk_refused"] == {"bot.max_shares": 4}
