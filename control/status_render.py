@@ -17,6 +17,7 @@ from control.reports import (
     ControlBlock,
     OrderRow,
     PositionRow,
+    RiskReport,
     RunnerRow,
     StatusReport,
 )
@@ -93,6 +94,10 @@ def print_status(status: StatusReport, console: Console | None = None) -> None:
     rows = [(s, k, v) for s, kv in sorted(config.items()) for k, v in sorted(kv.items())]
     if rows:
         out.print(table("Config overrides", ["strategy", "key", "value"], rows))
+    limits = status.control.risk
+    rows = [(s, k, v) for s, kv in sorted(limits.items()) for k, v in sorted(kv.items())]
+    if rows:
+        out.print(table("Risk limits set", ["scope", "limit", "value"], rows))
     out.print(_runners(status.runners))
     for line in book_lines(status.runners):
         out.print(line, highlight=False)
@@ -107,14 +112,15 @@ def print_status(status: StatusReport, console: Console | None = None) -> None:
 
 def _runners(runners: list[RunnerRow]) -> Table:
     columns = ["replica", "alive", "pid", "tick", "heartbeat", "paused", "degraded"]
-    columns += ["generation", "git sha", "markets", "data", "control error", "trading problem"]
+    columns += ["generation", "git sha", "markets", "data", "risk", "control error"]
+    columns += ["trading problem"]
     rows = [
         (
             r.replica, _yes(r.alive), r.pid, r.tick,
             f"{r.heartbeat_age_s}s ago" if r.heartbeat_age_s is not None else "",
             _yes(r.paused), _yes(r.degraded), r.generation[:12],
             r.git_sha[:10] + ("+dirty" if r.git_dirty else ""),
-            len(r.markets), _data(r), r.control_error, _problem(r),
+            len(r.markets), _data(r), _risk(r), r.control_error, _problem(r),
         )
         for r in runners
     ]  # fmt: skip
@@ -136,6 +142,39 @@ def _problem(runner: RunnerRow) -> str:
             f"venue {runner.venue_restriction} since {since}: {runner.venue_restriction_reason}"
         )
     return "; ".join(problems)
+
+
+def _risk(runner: RunnerRow) -> str:
+    """Loss limits passed, the day's PnL of the bot, and orders refused per limit."""
+    parts = (
+        [f"LOSS LIMIT PASSED: {', '.join(runner.risk_breached)}"] if runner.risk_breached else []
+    )
+    if "bot" in runner.risk_day_pnl:
+        parts.append(f"day PnL {runner.risk_day_pnl['bot']}")
+    parts += [f"refused {name} x{n}" for name, n in sorted(runner.risk_refused.items())]
+    return "; ".join(parts)
+
+
+def print_risk(report: RiskReport, console: Console | None = None) -> None:
+    out = console or make_console()
+    out.print(f"risk limits at control version {report.version} ({report.plane})")
+    rows = [
+        (scope, name, value, report.overrides.get(scope, {}).get(name, ""),
+         report.descriptions.get(name, ""))
+        for scope, limits in report.limits.items()
+        for name, value in limits.items()
+    ]  # fmt: skip
+    out.print(table("Limits in force", ["scope", "limit", "value", "set", "bounds"], rows))
+    if report.day_pnl:
+        pnl = ", ".join(f"{scope} {value}" for scope, value in report.day_pnl.items())
+        out.print(f"day PnL (UTC): {pnl}")
+    if report.breached:
+        out.print(f"[red]daily loss limit passed:[/red] {', '.join(report.breached)}")
+    if report.refused:
+        refused = ", ".join(f"{name} x{n}" for name, n in sorted(report.refused.items()))
+        out.print(f"orders refused: {refused}")
+    for problem in report.problems:
+        out.print(f"[yellow]note:[/yellow] {escape(problem)}", highlight=False)
 
 
 def _data(runner: RunnerRow) -> str:

@@ -18,6 +18,7 @@ from exchange.factory import VenueSpec
 from exchange.types import Book
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
+from runner.risk_pnl import PnlCache
 from runner.tick_timing import TickDurations, TickGaps
 from runner.venue_clock import VenueClock
 from runner.venue_faults import Restriction
@@ -149,6 +150,16 @@ class GuardState:
 
 
 @dataclass
+class RiskState:
+    """What this runner shows of the risk limits (runner.risk); Redis holds the facts."""
+
+    refused: dict[str, int] = field(default_factory=dict)  # "<scope>.<limit>" -> orders
+    day_pnl: dict[str, str] = field(default_factory=dict)  # scope -> PnL of the UTC day
+    breached: list[str] = field(default_factory=list)  # scopes past their loss limit now
+    cache: PnlCache = field(default_factory=PnlCache)
+
+
+@dataclass
 class Runtime:
     settings: Settings
     config: RunnerConfig
@@ -182,6 +193,7 @@ class Runtime:
     heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
     venue_spec: VenueSpec | None = None  # how a job opens this venue; None: jobs cannot
+    risk: RiskState = field(default_factory=RiskState)  # risk limits: refusals, day PnL
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

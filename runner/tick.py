@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venue_heartbeat
+from runner import guard, leases, lifecycle, orders, risk, strikes, venue_faults, venue_heartbeat
 from runner import markets as mk
 from runner.adopt import Adopter
 from runner.books import stale_tokens, status_record, take_books, without_stale_entries
@@ -164,7 +164,10 @@ def trade(
             for o in without_stale_entries(rt, report.outcomes, stale_markets)
             for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
-        orders.commit_and_submit(rt.store, rt.venue, planned, stats)
+        limits = risk.check(rt, desired, windows, books, now)  # the loss limit may pause
+        screened = limits.screen(planned, stats)
+        orders.commit_and_submit(rt.store, rt.venue, screened, stats, limits.entry_limits)
+        risk.count(rt, stats)
     expect_trades(rt, stats.trade_ids)  # the user channel must report them (runner.user_stream)
     report.created = stats.created
     rt.counters.orders_created += stats.created
@@ -317,6 +320,9 @@ def status_section(rt: Runtime) -> RunnerStatus:
         venue_errors=c.venue_errors,
         last_venue_error=c.last_venue_error,
         data_guard=guard.status_record(rt),
+        risk_refused=dict(rt.risk.refused),
+        risk_day_pnl=dict(rt.risk.day_pnl),
+        risk_breached=list(rt.risk.breached),
     )
 
 

@@ -133,6 +133,9 @@ class RunnerStatus(_Record):
     venue_errors: int = 0
     last_venue_error: str = ""
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
+    risk_refused: dict[str, int] = Field(default_factory=dict)  # "<scope>.<limit>" -> orders
+    risk_day_pnl: dict[str, str] = Field(default_factory=dict)  # scope -> the UTC day's PnL
+    risk_breached: list[str] = Field(default_factory=list)  # scopes past their daily loss
     stopped: bool = False
 
     def to_redis(self) -> dict[str, str]:

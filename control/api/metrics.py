@@ -158,6 +158,7 @@ def _runner_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
         yield counter
     yield from _book_metrics(runners)
     yield _tick_histogram(runners)
+    yield from _risk_metrics(runners)
     degraded = GaugeMetricFamily("neverblink_degraded", "1 when any runner is degraded")
     degraded.add_metric([], 1.0 if any(r.degraded for r in runners) else 0.0)
     yield degraded
@@ -179,6 +180,23 @@ def _book_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
         refused.add_metric([row.replica], float(row.books.entries_refused))
     yield books
     yield refused
+
+
+def _risk_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
+    refused = CounterMetricFamily(
+        "neverblink_risk_refused", "Orders a risk limit refused", labels=["replica", "limit"]
+    )
+    breached = GaugeMetricFamily(
+        "neverblink_risk_loss_breached", "1 while a scope is past its daily loss limit",
+        labels=["replica", "scope"],
+    )  # fmt: skip
+    for row in runners:
+        for limit, n in sorted(row.risk_refused.items()):
+            refused.add_metric([row.replica, limit], float(n))
+        for scope in row.risk_breached:
+            breached.add_metric([row.replica, scope], 1.0)
+    yield refused
+    yield breached
 
 
 def _trading_metrics(status: StatusReport) -> Iterator[Metric]:
