@@ -58,6 +58,7 @@ def run_command(
     if tick_s <= 0:
         raise click.BadParameter("must be > 0", param_hint="--tick")
     spec = venue.spec(settings)
+    streams = streams.hashed(spec.kind == "paper")  # the paper venue hashes its books
     config = RunnerConfig(
         replica=replica,
         tick_s=tick_s,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -22,8 +22,13 @@ def book_top(book: Book | None) -> BookTop:
 
 
 def market_view(
-    snap: MarketSnapshot, books: Mapping[str, Book], refs: Mapping[str, Decimal], now: float
+    snap: MarketSnapshot,
+    books: Mapping[str, Book],
+    refs: Mapping[str, Decimal],
+    now: float,
+    stale: Collection[str] = (),
 ) -> MarketView | None:
+    """The market's view; `stale`: tokens whose book is stale (the market is, if either is)."""
     window = snap.window
     if window is None:
         return None
@@ -39,6 +44,7 @@ def market_view(
         down=book_top(down),
         position=snap.position,
         open_orders=snap.open_orders,
+        stale=window.up_token in stale or window.down_token in stale,
         start_price=Decimal(window.start_price) if window.start_price else None,
         reference_price=refs.get(window.asset),
         tick_size=tick_size(window, up or down),

@@ -29,7 +29,7 @@ from state_store.view import BookTop, MarketView
 
 _T = TypeVar("_T")
 SAME = ...  # a part as the previous frame had it (marshal carries Ellipsis)
-Encoded = tuple[Json, ...]  # (static, reference price, up, down, position, orders)
+Encoded = tuple[Json, ...]  # (static, reference price, up, down, position, orders, stale)
 
 
 class OutOfSync(CodecError):
@@ -114,6 +114,7 @@ def encode_market(m: MarketView) -> Encoded:
         encode_book(m.down),
         encode_position(m.position),
         _encode_orders(m.open_orders),
+        m.stale,
     )
 
 
@@ -220,8 +221,8 @@ class MarketDecoder:
         self, enc: Encoded, prev: tuple[Encoded, dict[str, object]] | None
     ) -> dict[str, object]:
         """The view's fields (but `now`), rebuilding only the parts whose encoding changed."""
-        static, ref, up, down, position, orders = enc
-        old_enc, old = prev if prev is not None else ((None,) * 6, {})
+        static, ref, up, down, position, orders, stale = enc
+        old_enc, old = prev if prev is not None else ((None,) * 7, {})
         d = self._d
         fields = dict(old) if old_enc[0] == static else {}
         if not fields:
@@ -242,6 +243,7 @@ class MarketDecoder:
         ):
             if name not in fields or old_enc[at] != value:
                 fields[name] = build(value)
+        fields["stale"] = stale is True
         return fields
 
     def _d(self, text: str | None) -> Decimal | None:
