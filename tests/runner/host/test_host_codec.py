@@ -38,6 +38,15 @@ def test_market_views_round_trip_exactly() -> None:
     assert again[0].position is decoder.decode(wire, later[0].now, 3)[0].position
 
 
+def test_window_terms_cross_the_wire() -> None:
+    terms = {"fee_rate": Decimal("0.072"), "fee_exponent": Decimal(2), "neg_risk": True}
+    markets = tuple(dataclasses.replace(m, **terms) for m in sample_markets(2))
+    decoded = MarketDecoder().decode(over_the_wire([encode_market(m) for m in markets]),
+                                     markets[0].now, 1)  # fmt: skip
+    assert decoded == markets and all(m.neg_risk and m.fee_rate == Decimal("0.072")
+                                      for m in decoded)  # fmt: skip
+
+
 def ticks_of_a_busy_bot() -> list[tuple[MarketView, ...]]:
     """Seven ticks of 4 markets: nothing changes, a book moves, a fill (position and order),
     a market ends and another opens, the tick size changes, the reference price moves, a
