@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from state_store import transitions as t
+from state_store.connection import is_cluster_client
 from state_store.keys import Keys
 from state_store.models import Fill, Intent, Window, derive_client_order_id
 from state_store.reads import StoreReads
@@ -59,9 +60,16 @@ class Store(StoreReads):
         return _result(script(keys=list(call.keys), args=list(call.args), client=self.client))
 
     def execute(self, calls: Sequence[Call]) -> list[Result]:
-        """Run many transitions in one round trip; each is atomic on its own."""
+        """Run many transitions in one round trip; each is atomic on its own.
+
+        On a Redis Cluster one call after the other: redis-py's cluster pipeline
+        refuses EVALSHA (the calls of one bot are all in one slot, but it cannot
+        know that), and each transition was atomic on its own anyway.
+        """
         if not calls:
             return []
+        if is_cluster_client(self.client):
+            return [self.run(call) for call in calls]
         pipe = self.client.pipeline(transaction=False)
         for call in calls:
             self.scripts[call.script](keys=list(call.keys), args=list(call.args), client=pipe)
