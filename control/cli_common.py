@@ -100,9 +100,13 @@ def require_redis(
             "nothing to read (reading commands do not start it). Start the bot "
             "(`neverblink demo`, `neverblink run`) or `neverblink redis`, or pass --redis-url"
         )
-    client = connect(settings, start_embedded=start_embedded, client_name=client_name)
-    if not redis_available(client, timeout=2.0):
-        client.close()
+    try:
+        client = connect(settings, start_embedded=start_embedded, client_name=client_name)
+    except redis.ConnectionError:  # a Cluster client reads its slot map at once
+        client = None
+    if client is None or not redis_available(client, timeout=2.0):
+        if client is not None:
+            client.close()
         raise OperatorError(
             f"{what}: Redis at {describe_target(settings)} does not answer. Is it running? "
             "Check --redis-url / NEVERBLINK_REDIS_URL"

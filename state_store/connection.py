@@ -32,6 +32,9 @@ Every client is configured the same way, on purpose:
 - `health_check_interval`: a connection idle for longer is PINGed before use,
   so a connection silently dropped by a proxy or failover fails here, where it
   is retried, and not half-way through a command.
+- A Cluster client is built eagerly (it reads the slot map from a seed):
+  `connect` raises redis.ConnectionError when no seed node answers, where a
+  plain client would fail only on first use.
 - On a Cluster, redis-py retries at the cluster level instead (our `Retry`
   sets the count and backoff; a ConnectionError, TimeoutError or
   ClusterDownError re-reads the slot map and tries again); per-node retry
@@ -50,6 +53,7 @@ from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -314,13 +318,16 @@ def _connect_sentinel(target: SentinelTarget, options: dict[str, Any]) -> redis.
 
 def _connect_cluster(target: ClusterTarget, options: dict[str, Any]) -> redis.Redis:
     kept = {key: options[key] for key in CLUSTER_OPTIONS}
-    client = RedisCluster(
-        startup_nodes=[ClusterNode(h, p) for h, p in target.nodes],  # type: ignore[no-untyped-call]
-        username=target.username,
-        password=target.password,
-        retry=options["retry"],
-        **kept,
-    )
+    try:
+        client = RedisCluster(
+            startup_nodes=[ClusterNode(h, p) for h, p in target.nodes],  # type: ignore[no-untyped-call]
+            username=target.username,
+            password=target.password,
+            retry=options["retry"],
+            **kept,
+        )
+    except RedisClusterException as exc:  # no seed answered: "Redis unavailable", as elsewhere
+        raise RedisConnectionError(f"redis cluster: {exc}") from exc
     # RedisCluster is no redis.Redis subclass but answers the same commands, scripts and
     # pipelines by key (tests/state_store/test_cluster.py runs the store and runners on one).
     return cast(redis.Redis, client)

@@ -16,12 +16,14 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import redis
 from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 from rq import SimpleWorker, Worker
 from rq.job import Job, JobStatus
 
@@ -30,11 +32,12 @@ from exchange.paper import BackgroundServer, ManualClock, PaperConfig, create_ap
 from exchange.venue import Venue
 from runner import jobs
 from runner.build import build_runtime, close_runtime
+from runner.memory import VERSION_FIELD, current_memory
 from runner.orders import poll_fills
 from runner.runtime import RunnerConfig, Runtime
 from runner.settlement import settle_market
 from runner.tick import run_tick
-from state_store.connection import connect
+from state_store.connection import connect, redis_available
 from state_store.keys import Keys
 from state_store.models import WindowStatus
 from state_store.private_redis import RedisProcess, free_port
@@ -133,6 +136,31 @@ def venue_ledger(venue: Venue) -> dict[str, Decimal]:
     for f in fills:
         out[f.order_id] = out.get(f.order_id, Decimal(0)) + f.size
     return out
+
+
+def test_one_client_serves_every_bot_scripts_and_multi_in_its_slot(
+    cluster: ClusterGroup, tmp_path: Path
+) -> None:
+    settings = Settings(tmp_path, cluster.url, "solo", tmp_path / "strategies")
+    client = connect(settings)
+    try:
+        assert redis_available(client)
+        keys = Keys("solo")
+        migrated, writable = current_memory(
+            client, keys, "s", {VERSION_FIELD: "1", "n": "2"}, 2, lambda v, _: {"n2": v["n"]}
+        )  # a MULTI of the bot's slot
+        assert writable and migrated == {"n2": "2"}
+        assert client.hgetall(keys.memory("s")) == {"n2": "2", VERSION_FIELD: "2"}
+        pipe = client.pipeline(transaction=True)
+        pipe.set(Keys("solo").control, "x")
+        pipe.set(Keys("bot01").control, "x")  # another bot's slot: refused, not half-done
+        with pytest.raises(RedisClusterException):
+            pipe.execute()
+        assert not client.exists(Keys("bot01").control)
+    finally:
+        client.close()
+    with pytest.raises(redis.ConnectionError, match="cluster"):  # no seed answers
+        connect(replace(settings, redis_url="redis+cluster://127.0.0.1:1"))
 
 
 def test_many_bots_trade_on_a_cluster_and_every_window_settles_once(
