@@ -47,7 +47,7 @@ from rq.job import Job, JobStatus
 
 from exchange.factory import VenueSpec, open_venue
 from exchange.venue import Venue
-from state_store.connection import connect, is_cluster_url
+from state_store.connection import connect, jobs_redis_url
 from state_store.settings import Settings
 from state_store.store import Store
 
@@ -113,19 +113,9 @@ def reconcile_job_id(bot: str, slot: int) -> str:
     return f"nb-reconcile-{_id_part(bot)}-{slot}"
 
 
-class JobsRedisMissing(ValueError):
-    """The bot's Redis is a Cluster and no separate jobs Redis is configured."""
-
-
 def rq_connection(settings: Settings) -> redis.Redis:
     """A client for the jobs Redis (rq stores pickled jobs: replies are not decoded)."""
-    url = settings.jobs_redis_url or settings.redis_url
-    if is_cluster_url(url):
-        raise JobsRedisMissing(
-            "rq cannot keep its queue on a Redis Cluster: give the jobs a plain Redis "
-            "with --jobs-redis-url or $NEVERBLINK_JOBS_REDIS_URL"
-        )
-    jobs_settings = replace(settings, redis_url=url)
+    jobs_settings = replace(settings, redis_url=jobs_redis_url(settings))
     return connect(jobs_settings, decode_responses=False, client_name=f"rq-{settings.bot}")
 
 

@@ -173,6 +173,24 @@ def check_redis_url(url: str | None) -> None:
             raise ValueError(f"{mask_url(url)}: {exc}") from None
 
 
+class JobsRedisMissing(ValueError):
+    """The bot's Redis is a Cluster and no separate jobs Redis is configured."""
+
+
+def jobs_redis_url(settings: Settings) -> str | None:
+    """The URL of the rq job queue's Redis: the jobs Redis, else the bot's (None: embedded).
+
+    Raises JobsRedisMissing when that would be a Cluster (rq's keys and scripts span slots).
+    """
+    url = settings.jobs_redis_url or settings.redis_url
+    if is_cluster_url(url):
+        raise JobsRedisMissing(
+            "rq cannot keep its job queue on a Redis Cluster: give the jobs a plain Redis "
+            "with --jobs-redis-url or $NEVERBLINK_JOBS_REDIS_URL"
+        )
+    return url
+
+
 def is_cluster_client(client: object) -> bool:
     """Whether `client` is a Redis Cluster client (what `connect` gives for redis+cluster://)."""
     return isinstance(client, RedisCluster)

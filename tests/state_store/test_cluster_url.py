@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from control.cli_errors import OperatorError, one_line_errors
 from runner import jobs
+from runner.build import build_runtime
+from runner.runtime import RunnerConfig
 from state_store.connection import (
     ClusterTarget,
+    JobsRedisMissing,
     check_jobs_redis_url,
     check_redis_url,
     is_cluster_url,
@@ -76,7 +80,7 @@ def test_jobs_go_to_the_jobs_redis_and_a_cluster_bot_needs_one(
     cluster = "redis+cluster://127.0.0.1:1"
     alone = Settings.resolve(home=str(tmp_path), redis_url=cluster)
     assert alone.jobs_redis_url is None
-    with pytest.raises(jobs.JobsRedisMissing, match="--jobs-redis-url"):
+    with pytest.raises(JobsRedisMissing, match="--jobs-redis-url"):
         jobs.rq_connection(alone)
     monkeypatch.setenv(ENV_JOBS_REDIS_URL, "redis://127.0.0.1:2/0")
     paired = Settings.resolve(home=str(tmp_path), redis_url=cluster)
@@ -86,3 +90,14 @@ def test_jobs_go_to_the_jobs_redis_and_a_cluster_bot_needs_one(
         assert conn.connection_pool.connection_kwargs["port"] == 2
     finally:
         conn.close()
+
+
+def test_a_runner_or_worker_on_a_cluster_without_jobs_redis_is_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_JOBS_REDIS_URL, raising=False)
+    settings = Settings.resolve(home=str(tmp_path), redis_url="redis+cluster://127.0.0.1:1")
+    with pytest.raises(JobsRedisMissing):
+        build_runtime(settings, RunnerConfig("r1"))  # refused before anything is opened
+    with pytest.raises(OperatorError, match="--jobs-redis-url"), one_line_errors():
+        jobs.rq_connection(settings)
