@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from redis.exceptions import NoScriptError
 
 from state_store import transitions as t
 from state_store.connection import is_cluster_client
@@ -60,20 +61,35 @@ class Store(StoreReads):
         return _result(script(keys=list(call.keys), args=list(call.args), client=self.client))
 
     def execute(self, calls: Sequence[Call]) -> list[Result]:
-        """Run many transitions in one round trip; each is atomic on its own.
-
-        On a Redis Cluster one call after the other: redis-py's cluster pipeline
-        refuses EVALSHA (the calls of one bot are all in one slot, but it cannot
-        know that), and each transition was atomic on its own anyway.
-        """
+        """Run many transitions in one round trip; each is atomic on its own."""
         if not calls:
             return []
         if is_cluster_client(self.client):
-            return [self.run(call) for call in calls]
+            return self._execute_on_cluster(calls)
         pipe = self.client.pipeline(transaction=False)
         for call in calls:
             self.scripts[call.script](keys=list(call.keys), args=list(call.args), client=pipe)
         return [_result(raw) for raw in pipe.execute()]
+
+    def _execute_on_cluster(self, calls: Sequence[Call]) -> list[Result]:
+        """redis-py's cluster pipeline refuses its EVALSHA method (it cannot know that the
+        keys of one bot share a slot), but routes a raw EVALSHA by its keys' slot. A call
+        whose script the node does not have (NOSCRIPT: it did not run) runs again alone,
+        through `Script`, which loads it."""
+        pipe = self.client.pipeline(transaction=False)
+        for call in calls:
+            sha = self.scripts[call.script].sha
+            pipe.execute_command("EVALSHA", sha, len(call.keys), *call.keys, *call.args)  # type: ignore[no-untyped-call]
+        raw = pipe.execute(raise_on_error=False)
+        results = []
+        for call, reply in zip(calls, raw, strict=True):
+            if isinstance(reply, NoScriptError):
+                results.append(self.run(call))
+            elif isinstance(reply, Exception):
+                raise reply
+            else:
+                results.append(_result(reply))
+        return results
 
     # -- windows ---------------------------------------------------------------
     def open_window(self, window: Window, rolls_from: str | None = None) -> Result:

@@ -37,12 +37,14 @@ from runner.orders import poll_fills
 from runner.runtime import RunnerConfig, Runtime
 from runner.settlement import settle_market
 from runner.tick import run_tick
+from state_store import transitions as t
 from state_store.connection import connect, redis_available
 from state_store.keys import Keys
 from state_store.models import WindowStatus
 from state_store.private_redis import RedisProcess, free_port
 from state_store.private_topology import ClusterGroup
 from state_store.settings import Settings
+from state_store.store import Store
 from tests.runner.strategy_sources import always_buy
 
 pytestmark = pytest.mark.chaos
@@ -151,6 +153,11 @@ def test_one_client_serves_every_bot_scripts_and_multi_in_its_slot(
         )  # a MULTI of the bot's slot
         assert writable and migrated == {"n2": "2"}
         assert client.hgetall(keys.memory("s")) == {"n2": "2", VERSION_FIELD: "2"}
+        store = Store(client, "solo")
+        client.script_flush()  # every node: the batch meets NOSCRIPT and runs those alone
+        calls = [t.close_window(keys, m) for m in ("m1", "m2")]
+        assert [r.outcome for r in store.execute(calls)] == ["no_window", "no_window"]
+        assert [r.outcome for r in store.execute(calls)] == ["no_window", "no_window"]
         pipe = client.pipeline(transaction=True)
         pipe.set(Keys("solo").control, "x")
         pipe.set(Keys("bot01").control, "x")  # another bot's slot: refused, not half-done
