@@ -7,7 +7,9 @@ clock, `assets` assets: two markets each, 5m and 15m) and a runner built by
 `build_runtime` (strategy host process included) trading an always-buy
 strategy. One process ticks the runners round-robin for `seconds` and
 measures every tick (`run_tick`); Redis CPU is the `used_cpu_user +
-used_cpu_sys` delta of the state nodes (not the venues' Redis) over the run.
+used_cpu_sys` delta of the state nodes (not the venues' Redis) over the run,
+process CPU this process's (the runners and the in-process paper venues; the
+strategy host processes are not counted).
 The rq jobs go to the venues' plain Redis (the jobs Redis a Cluster needs).
 
 The ticks run one after the other in one process, so ticks/s is what one
@@ -97,9 +99,9 @@ def _run_topology(topology: str, options: ScaleOptions) -> dict[str, Any]:
         ]
         for rt in runtimes:  # the first tick records windows and takes leases: not measured
             run_tick(rt)
-        before = _redis_cpu(ports)
+        before, process_before = _redis_cpu(ports), time.process_time()
         durations = _tick_for(runtimes, options.seconds)
-        cpu = _redis_cpu(ports) - before
+        cpu, process_cpu = _redis_cpu(ports) - before, time.process_time() - process_before
         elapsed = sum(durations)
         return {
             "state_redis": f"{topology} ({len(ports)} node{'s' if len(ports) > 1 else ''})",
@@ -109,6 +111,8 @@ def _run_topology(topology: str, options: ScaleOptions) -> dict[str, Any]:
             "ticks_per_s": round(len(durations) / elapsed, 1),
             "tick": summary_ms(durations),
             "redis_cpu_s_per_1000_ticks": round(cpu / len(durations) * 1000, 3),
+            # this process: the runners and the in-process paper venues (not strategy hosts)
+            "process_cpu_s_per_1000_ticks": round(process_cpu / len(durations) * 1000, 3),
         }
 
 
