@@ -22,11 +22,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from click.testing import CliRunner
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 from rq import SimpleWorker, Worker
 from rq.job import Job, JobStatus
 
+from control.cli import main
 from exchange.factory import VenueSpec
 from exchange.paper import BackgroundServer, ManualClock, PaperConfig, create_app
 from exchange.venue import Venue
@@ -43,7 +45,7 @@ from state_store.keys import Keys
 from state_store.models import WindowStatus
 from state_store.private_redis import RedisProcess, free_port
 from state_store.private_topology import ClusterGroup
-from state_store.settings import Settings
+from state_store.settings import ENV_JOBS_REDIS_URL, Settings
 from state_store.store import Store
 from tests.runner.strategy_sources import always_buy
 
@@ -245,3 +247,29 @@ def check_bot(bot: Bot, conn: redis.Redis, closed: list[str]) -> None:
         assert store.position(market).up_shares == filled
     reconcile = Job.fetch(jobs.reconcile_job_id(bot.name, bot.reconcile_slot), connection=conn)
     assert reconcile.get_status() == JobStatus.FINISHED
+
+
+def test_the_worker_command_runs_a_cluster_bots_jobs_on_the_jobs_redis(
+    cluster: ClusterGroup, jobs_redis: RedisProcess, real_redis: redis.Redis, tmp_path: Path
+) -> None:
+    venue = BackgroundServer(create_app(PaperConfig(redis=real_redis)), port=free_port()).start()
+    common = ["--home", str(tmp_path), "--redis-url", cluster.url, "--bot", "wbot"]
+    worker = ["--venue-url", venue.url, "--burst", "--reconcile-every", "3600"]
+    try:
+        refused = CliRunner().invoke(
+            main, ["worker", *common, *worker], env={ENV_JOBS_REDIS_URL: ""}
+        )
+        assert refused.exit_code == 1 and "--jobs-redis-url" in refused.output
+        ran = CliRunner().invoke(
+            main, ["worker", *common, "--jobs-redis-url", jobs_redis.url, *worker]
+        )
+        assert ran.exit_code == 0, ran.output
+    finally:
+        venue.stop()
+    conn = redis.Redis.from_url(jobs_redis.url)
+    try:
+        slot = int(time.time() // 3600)
+        done = Job.fetch(jobs.reconcile_job_id("wbot", slot), connection=conn)
+        assert done.get_status() == JobStatus.FINISHED  # seeded, run, on the jobs Redis
+    finally:
+        conn.close()
