@@ -65,31 +65,11 @@ class Store(StoreReads):
         if not calls:
             return []
         if is_cluster_client(self.client):
-            return self._execute_on_cluster(calls)
+            return _execute_on_cluster(self, calls)
         pipe = self.client.pipeline(transaction=False)
         for call in calls:
             self.scripts[call.script](keys=list(call.keys), args=list(call.args), client=pipe)
         return [_result(raw) for raw in pipe.execute()]
-
-    def _execute_on_cluster(self, calls: Sequence[Call]) -> list[Result]:
-        """redis-py's cluster pipeline refuses its EVALSHA method (it cannot know that the
-        keys of one bot share a slot), but routes a raw EVALSHA by its keys' slot. A call
-        whose script the node does not have (NOSCRIPT: it did not run) runs again alone,
-        through `Script`, which loads it."""
-        pipe = self.client.pipeline(transaction=False)
-        for call in calls:
-            sha = self.scripts[call.script].sha
-            pipe.execute_command("EVALSHA", sha, len(call.keys), *call.keys, *call.args)  # type: ignore[no-untyped-call]
-        raw = pipe.execute(raise_on_error=False)
-        results = []
-        for call, reply in zip(calls, raw, strict=True):
-            if isinstance(reply, NoScriptError):
-                results.append(self.run(call))
-            elif isinstance(reply, Exception):
-                raise reply
-            else:
-                results.append(_result(reply))
-        return results
 
     # -- windows ---------------------------------------------------------------
     def open_window(self, window: Window, rolls_from: str | None = None) -> Result:
@@ -163,3 +143,24 @@ class Store(StoreReads):
 
     def release_lease(self, lease: Lease) -> bool:
         return self.run(t.release_lease(self.keys, lease)).changed
+
+
+def _execute_on_cluster(store: Store, calls: Sequence[Call]) -> list[Result]:
+    """`Store.execute` on a Redis Cluster. redis-py's cluster pipeline refuses its EVALSHA
+    method (it cannot know that the keys of one bot share a slot), but routes a raw
+    EVALSHA by its keys' slot. A call whose script the node does not have (NOSCRIPT: it
+    did not run) runs again alone, through `Script`, which loads it."""
+    pipe = store.client.pipeline(transaction=False)
+    for call in calls:
+        sha = store.scripts[call.script].sha
+        pipe.execute_command("EVALSHA", sha, len(call.keys), *call.keys, *call.args)  # type: ignore[no-untyped-call]
+    raw = pipe.execute(raise_on_error=False)
+    results = []
+    for call, reply in zip(calls, raw, strict=True):
+        if isinstance(reply, NoScriptError):
+            results.append(store.run(call))
+        elif isinstance(reply, Exception):
+            raise reply
+        else:
+            results.append(_result(reply))
+    return results
