@@ -159,7 +159,8 @@ def trade(
             for o in report.outcomes
             for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
-        orders.commit_and_submit(rt.store, rt.venue, planned, stats)
+        wait = orders.ReplicaWait(rt.config.wait_replicas, rt.config.wait_timeout_ms)
+        orders.commit_and_submit(rt.store, rt.venue, planned, stats, wait)
     expect_trades(rt, stats.trade_ids)  # the user channel must report them (runner.user_stream)
     report.created = stats.created
     rt.counters.orders_created += stats.created

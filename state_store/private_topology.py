@@ -26,6 +26,8 @@ from state_store.private_redis import RedisProcess, free_port
 from state_store.redis_binary import find_redis_server
 
 SERVICE = "neverblink"
+#: a (re)started replica syncs at once: no 5 s wait for more replicas to share the transfer
+SYNC_ARGS = ("--repl-diskless-sync-delay", "0")
 
 
 class SentinelProcess:
@@ -87,11 +89,12 @@ class SentinelGroup:
         return f"redis+sentinel://{hosts}/{SERVICE}/0"
 
     def start(self) -> SentinelGroup:
-        master = RedisProcess(self.directory / "master", appendonly=True).start()
-        self.servers[master.port] = master
+        master = RedisProcess(self.directory / "master", appendonly=True)
+        master.extra_args = list(SYNC_ARGS)
+        self.servers[master.start().port] = master
         for i in range(self.replica_count):
             replica = RedisProcess(self.directory / f"replica{i}", appendonly=True)
-            replica.extra_args = ["--replicaof", "127.0.0.1", str(master.port)]
+            replica.extra_args = [*SYNC_ARGS, "--replicaof", "127.0.0.1", str(master.port)]
             self.servers[replica.start().port] = replica
         for i in range(3):
             sentinel = SentinelProcess(
@@ -146,7 +149,7 @@ class SentinelGroup:
     def restart_as_replica(self, port: int) -> None:
         """Bring a killed server back as a replica of the current master."""
         server = self.servers[port]
-        server.extra_args = ["--replicaof", "127.0.0.1", str(self.master_port())]
+        server.extra_args = [*SYNC_ARGS, "--replicaof", "127.0.0.1", str(self.master_port())]
         server.start()
 
     def stop(self) -> None:
