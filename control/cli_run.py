@@ -37,8 +37,9 @@ from state_store.settings import Settings
     "--wait-replicas",
     default="auto",
     show_default=True,
-    help="Redis replicas that must hold a new order before it is posted (WAIT); auto: 1 on "
-    "a redis+sentinel:// URL, else 0 (no wait)",
+    help="Redis replicas that must hold a new order before it is posted (WAIT); auto: on a "
+    "redis+sentinel:// URL every replica connected to the master (at least one), else 0 "
+    "(no wait)",
 )
 @click.option(
     "--wait-timeout-ms",
@@ -100,11 +101,13 @@ def run_command(
 
 
 def replicas_to_wait_for(option: str, settings: Settings) -> int:
-    """--wait-replicas: a count, or auto (1 when the URL names a replicated topology)."""
+    """--wait-replicas: a count, or auto (every connected replica when the URL names a
+    replicated topology, runner.orders.ALL_CONNECTED)."""
+    from runner.orders import ALL_CONNECTED
     from state_store.connection import has_replicas
 
     if option == "auto":
-        return 1 if has_replicas(settings.redis_url) else 0
+        return ALL_CONNECTED if has_replicas(settings.redis_url) else 0
     try:
         count = int(option)
     except ValueError:

@@ -7,10 +7,12 @@ The order of work makes a crash anywhere harmless:
 3. the venue's answer is recorded; fills arrive through the trades feed and
    are applied by fill id.
 With replicas (a Sentinel topology), step 1 ends with `WAIT` (`ReplicaWait`):
-an order reaches the venue only once a replica holds its creation, so a
+an order reaches the venue only once the replicas hold its creation, so a
 failover cannot lose the record of an order the venue has (which a later tick
-would then place a second time under the same client order id). Orders whose
-creation no replica acknowledged in time are rejected, never posted.
+would then place a second time under the same client order id). By default
+(`ALL_CONNECTED`) every replica connected to the master must acknowledge (at
+least one): whichever one Sentinel promotes has the order. Orders whose
+creation was not acknowledged in time are rejected, never posted.
 A restarted runner finds orders left in `new`/`submitted` and asks the venue
 about them by their deterministic id (`runner.lifecycle.repair_stuck`).
 """
@@ -46,9 +48,13 @@ class Planned:
     request: OrderRequest
 
 
+ALL_CONNECTED = -1  # ReplicaWait.replicas: every replica the master has now, at least one
+
+
 @dataclass(frozen=True)
 class ReplicaWait:
-    """`WAIT replicas timeout_ms` after creating orders, before posting them (0: no wait)."""
+    """`WAIT replicas timeout_ms` after creating orders, before posting them (0: no wait;
+    `ALL_CONNECTED`: as many as the master has connected now, at least one)."""
 
     replicas: int = 0
     timeout_ms: int = 250
@@ -108,6 +114,7 @@ def commit_and_submit(
         t.create_order(store.keys, p.coid, p.strategy, p.intent, p.window, p.lease, ids[p.coid])
         for p in planned
     ]
+    wait = ReplicaWait(replicas_to_wait_for(store, wait), wait.timeout_ms)
     results, acked = create(store, calls, wait)
     created: list[Planned] = []
     for p, result in zip(planned, results, strict=True):
@@ -122,6 +129,15 @@ def commit_and_submit(
     for p in created:
         stats.created += 1
         submit(store, venue, p.coid, p.intent.market, p.request, stats, p.lease)
+
+
+def replicas_to_wait_for(store: Store, wait: ReplicaWait) -> int:
+    """`wait.replicas`, or for `ALL_CONNECTED` the replicas the master lists now (ROLE)."""
+    if wait.replicas != ALL_CONNECTED:
+        return wait.replicas
+    role = store.client.execute_command("ROLE")  # type: ignore[no-untyped-call]
+    connected = len(role[2]) if role[0] in ("master", b"master") else 0
+    return max(connected, 1)
 
 
 def create(store: Store, calls: Sequence[t.Call], wait: ReplicaWait) -> tuple[list[Result], int]:

@@ -14,7 +14,9 @@ Sentinel failover nothing scheduled ran for up to 10 minutes. Here:
   one period;
 - a connection error while waiting backs off to at most `MAX_WAIT_S`, not 60 s;
 - `work_until_stopped` starts a fresh worker when rq's loop gives up on an error
-  (it quits on a Redis timeout outside the dequeue), until a signal stops it.
+  (it quits on a connection error outside the dequeue, e.g. while starting a
+  job), until a signal stops it; the fresh worker releases the old scheduler's
+  locks, so its own scheduler takes over at its next maintenance.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rq import Queue, Worker
+from rq.scheduler import RQScheduler
 
 from state_store.errors import REDIS_UNAVAILABLE
 
@@ -50,8 +53,12 @@ class BotWorker(Worker):
         kwargs.setdefault("worker_ttl", WORKER_TTL_S)
         super().__init__(queues, **kwargs)
         self.maintain = maintain
+        #: schedulers of workers that quit before this one: their locks are released here,
+        #: so this worker's scheduler takes the queue now, not when the lock expires (~1 min)
+        self.stale_schedulers: list[RQScheduler] = []
 
     def run_maintenance_tasks(self) -> None:
+        self.stale_schedulers = [s for s in self.stale_schedulers if not _released(s)]
         # rq starts the scheduler again here if its process died
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         if self.maintain is not None:
@@ -60,9 +67,10 @@ class BotWorker(Worker):
 
 def work_until_stopped(make: Callable[[int], BotWorker], burst: bool) -> int:
     """Run workers from `make(n)` one after the other until a signal or a burst ends the work;
-    returns how many were started. Redis unavailable while starting one (a failover in
-    progress): paused and tried again."""
+    returns how many were started. Redis unavailable while one starts, works or stops (a
+    failover in progress): paused, and a fresh worker started."""
     stopped: list[int] = []
+    stale: list[RQScheduler] = []
     started = 0
     while not stopped:
         try:
@@ -71,13 +79,40 @@ def work_until_stopped(make: Callable[[int], BotWorker], burst: bool) -> int:
             log.warning("redis unavailable starting an rq worker (%s): trying again", exc)
             _pause(stopped)
             continue
+        worker.stale_schedulers = stale
         started += 1
-        worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+        try:
+            worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+        except REDIS_UNAVAILABLE as exc:  # rq's loop ends on some, its teardown raises others
+            log.error("rq worker %s: redis unavailable (%s)", worker.name, exc)
         if burst or worker._stop_requested:
             break
+        stale = [*worker.stale_schedulers, *_stopped_scheduler(worker)]
         log.error("rq worker %s quit on an error: starting a fresh one", worker.name)
         _pause(stopped)
     return started
+
+
+def _stopped_scheduler(worker: BotWorker) -> list[RQScheduler]:
+    """The scheduler of a worker whose loop ended, its process stopped (rq's teardown may
+    not have got that far)."""
+    scheduler = worker.scheduler
+    if scheduler is None:
+        return []
+    process = scheduler._process
+    if process is not None and process.is_alive():
+        process.terminate()
+        process.join(timeout=10)
+    return [scheduler]
+
+
+def _released(scheduler: RQScheduler) -> bool:
+    """Release the queue locks a stopped scheduler may still hold; False: Redis unavailable."""
+    try:
+        scheduler.release_locks()  # type: ignore[no-untyped-call]
+    except REDIS_UNAVAILABLE:
+        return False
+    return True
 
 
 def _pause(stopped: list[int]) -> None:

@@ -51,10 +51,14 @@ def fake_redis() -> Iterator[fakeredis.FakeRedis]:
 
 
 @pytest.fixture
-def sentinel_group(tmp_path: Path) -> Iterator[SentinelGroup]:
-    """A master, one replica and three sentinels on free loopback ports, for one test (which
-    may kill and restart its servers); `url` is the redis+sentinel:// URL."""
-    group = SentinelGroup(tmp_path / "sentinel", down_after_ms=SENTINEL_DOWN_AFTER_MS)
+def sentinel_group(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SentinelGroup]:
+    """A master, one replica (indirect parametrization: that many) and three sentinels on
+    free loopback ports, for one test (which may kill and restart its servers); `url` is
+    the redis+sentinel:// URL."""
+    replicas = getattr(request, "param", 1)
+    group = SentinelGroup(
+        tmp_path / "sentinel", replicas=replicas, down_after_ms=SENTINEL_DOWN_AFTER_MS
+    )
     try:
         yield group.start()
     finally:
