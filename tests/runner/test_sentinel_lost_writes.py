@@ -37,7 +37,7 @@ from tests.runner.processes import Proc, runner_args, start_venue, wait_for, wai
 from tests.runner.sentinel_checks import check_client_order_ids_unique, check_repairs_audited
 from tests.runner.test_data_guard_processes import check_redis_equals_venue
 
-# One intent key per market per 4 venue seconds, priced at the current ask: when Redis
+# One intent key per market per BUCKET_S venue seconds, priced at the current ask: when Redis
 # forgets the order, the same key comes back at another price (another venue order id).
 STEADY = """
 from decimal import Decimal
@@ -47,7 +47,7 @@ from state_store.models import Intent
 
 def decide(view):
     out = []
-    bucket = int(view.now) // 4
+    bucket = int(view.now) // 10
     for m in view.markets:
         ask = m.up.best_ask
         if ask is not None and ask < Decimal("0.95") and m.time_left > 2:
@@ -60,7 +60,10 @@ def decide(view):
 """
 
 REPLICAS = ("r1", "r2")
-LAG_S = 2.5  # the replica's link is cut this long before the kill (the issue's figure)
+# the replica's link is cut this long before the kill (the issue's 2.5 s): a replica whose
+# link was down 10 x down-after (5 s here) before the kill is too stale for Sentinel to promote
+LAG_S = 2.0
+BUCKET_S = 10  # the strategy's intent keys change at multiples of this (venue seconds)
 # --wait-replicas auto (1 on a Sentinel URL); leases short enough to be granted again
 EXTRA_ARGS: tuple[str, ...] = ("--lease-ttl-ms", "1000")
 
@@ -100,11 +103,11 @@ def test_a_lagging_replica_promoted_right_after_an_order_forgets_nothing_twice(
             venue.fills_since(None)[0]))  # fmt: skip
 
         master = redis.Redis(port=sentinel_group.master_port(), decode_responses=True)
-        cut = sentinel_group.cut_replica_links()
-        time.sleep(LAG_S)  # fills, acks, leases, sequence bumps: on the master only
+        sleep_until_lag_before_new_keys(venue)
         created = int(master.hlen(keys.venue_orders))
+        cut = sentinel_group.cut_replica_links()  # fills, acks, leases, bumps: master only
         wait_for("an order created during the lag", lambda: int(
-            master.hlen(keys.venue_orders)) > created, 20)  # fmt: skip
+            master.hlen(keys.venue_orders)) > created, 20)  # the new keys' orders  # fmt: skip
         fence_before = int(master.get(keys.fence) or 0)
         old = sentinel_group.kill_master()  # right after the master acknowledged it
         killed_at = time.time()
@@ -144,6 +147,15 @@ def test_a_lagging_replica_promoted_right_after_an_order_forgets_nothing_twice(
             proc.kill()
         venue.close()
         venue_proc.kill()
+
+
+def sleep_until_lag_before_new_keys(venue: ClobClient) -> None:
+    """Until LAG_S before the strategy's next intent keys (new orders in every market)."""
+    now = venue.server_time()
+    boundary = (int(now) // BUCKET_S + 1) * BUCKET_S
+    if boundary - now < LAG_S + 0.5:
+        boundary += BUCKET_S
+    time.sleep(boundary - LAG_S - now)
 
 
 def field(client: redis.Redis, replica: str, name: str) -> str:
