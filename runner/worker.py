@@ -15,8 +15,10 @@ Sentinel failover nothing scheduled ran for up to 10 minutes. Here:
 - a connection error while waiting backs off to at most `MAX_WAIT_S`, not 60 s;
 - `work_until_stopped` starts a fresh worker when rq's loop gives up on an error
   (it quits on a connection error outside the dequeue, e.g. while starting a
-  job), until a signal stops it; the fresh worker releases the old scheduler's
-  locks, so its own scheduler takes over at its next maintenance.
+  job), until a signal stops it;
+- a scheduler lock whose owner stopped beating (it died with its worker, or a
+  failover ate its release) is freed at the next maintenance, so the queue is
+  not left without a scheduler until the lock expires (~1 minute).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from collections.abc import Callable
 from typing import Any
 
 from rq import Queue, Worker
-from rq.scheduler import RQScheduler
+from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+from rq.utils import as_text, now, utcparse
 
 from state_store.errors import REDIS_UNAVAILABLE
 
@@ -38,6 +41,10 @@ CHECK_S = 5  # seconds between looks at the scheduler (and re-seeds of reconcili
 WORKER_TTL_S = CHECK_S + 15  # rq blocks a dequeue for worker_ttl - 15 s
 MAX_WAIT_S = 5.0  # longest pause between reconnection attempts
 RESTART_PAUSE_S = 1.0
+STALE_S = 10.0  # a scheduler silent this long (it beats every second) has lost its lock
+DELETE_IF_OWNER = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
 
 
 class BotWorker(Worker):
@@ -53,16 +60,32 @@ class BotWorker(Worker):
         kwargs.setdefault("worker_ttl", WORKER_TTL_S)
         super().__init__(queues, **kwargs)
         self.maintain = maintain
-        #: schedulers of workers that quit before this one: their locks are released here,
-        #: so this worker's scheduler takes the queue now, not when the lock expires (~1 min)
-        self.stale_schedulers: list[RQScheduler] = []
 
     def run_maintenance_tasks(self) -> None:
-        self.stale_schedulers = [s for s in self.stale_schedulers if not _released(s)]
+        self.free_stale_scheduler_locks()
         # rq starts the scheduler again here if its process died
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         if self.maintain is not None:
             self.maintain()
+
+    def free_stale_scheduler_locks(self) -> None:
+        """Delete a queue's scheduler lock whose owner stopped beating (a scheduler that died
+        with its worker, or whose release a failover ate): this worker's scheduler takes the
+        queue at once instead of when the lock expires (~1 min). A live scheduler, here or
+        on another host, beats every second and keeps its lock."""
+        if self.scheduler is None:
+            return
+        conn = self.connection
+        for queue in sorted(self.scheduler._queue_names):
+            key = RQScheduler.get_locking_key(queue)
+            owner = conn.get(key)
+            if owner is None or as_text(owner) == self.scheduler.name:
+                continue
+            beat = conn.hget(SCHEDULER_KEY_TEMPLATE % as_text(owner), "last_heartbeat")
+            if beat is not None and (now() - utcparse(as_text(beat))).total_seconds() < STALE_S:
+                continue
+            if conn.eval(DELETE_IF_OWNER, 1, key, owner):
+                log.warning("scheduler lock of %s held by silent %s: freed", queue, owner)
 
 
 def work_until_stopped(make: Callable[[int], BotWorker], burst: bool) -> int:
@@ -70,7 +93,6 @@ def work_until_stopped(make: Callable[[int], BotWorker], burst: bool) -> int:
     returns how many were started. Redis unavailable while one starts, works or stops (a
     failover in progress): paused, and a fresh worker started."""
     stopped: list[int] = []
-    stale: list[RQScheduler] = []
     started = 0
     while not stopped:
         try:
@@ -79,7 +101,6 @@ def work_until_stopped(make: Callable[[int], BotWorker], burst: bool) -> int:
             log.warning("redis unavailable starting an rq worker (%s): trying again", exc)
             _pause(stopped)
             continue
-        worker.stale_schedulers = stale
         started += 1
         try:
             worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
@@ -87,32 +108,19 @@ def work_until_stopped(make: Callable[[int], BotWorker], burst: bool) -> int:
             log.error("rq worker %s: redis unavailable (%s)", worker.name, exc)
         if burst or worker._stop_requested:
             break
-        stale = [*worker.stale_schedulers, *_stopped_scheduler(worker)]
+        _stop_scheduler(worker)
         log.error("rq worker %s quit on an error: starting a fresh one", worker.name)
         _pause(stopped)
     return started
 
 
-def _stopped_scheduler(worker: BotWorker) -> list[RQScheduler]:
-    """The scheduler of a worker whose loop ended, its process stopped (rq's teardown may
-    not have got that far)."""
-    scheduler = worker.scheduler
-    if scheduler is None:
-        return []
-    process = scheduler._process
+def _stop_scheduler(worker: BotWorker) -> None:
+    """Stop the scheduler process of a worker whose loop ended (rq's teardown may not have
+    got that far); its lock is freed by the next worker (`free_stale_scheduler_locks`)."""
+    process = worker.scheduler._process if worker.scheduler is not None else None
     if process is not None and process.is_alive():
         process.terminate()
         process.join(timeout=10)
-    return [scheduler]
-
-
-def _released(scheduler: RQScheduler) -> bool:
-    """Release the queue locks a stopped scheduler may still hold; False: Redis unavailable."""
-    try:
-        scheduler.release_locks()  # type: ignore[no-untyped-call]
-    except REDIS_UNAVAILABLE:
-        return False
-    return True
 
 
 def _pause(stopped: list[int]) -> None:

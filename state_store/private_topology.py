@@ -137,7 +137,9 @@ class SentinelGroup:
         return port
 
     def wait_failover(self, old_port: int, timeout: float = 30.0) -> int:
-        """Until the sentinels name a new master that answers; returns its port."""
+        """Until the sentinels name a new master that answers; returns its port. The
+        sentinels learn of it one after the other (their hello messages): with
+        `all_agree()` a caller can wait until none names the old master any more."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -148,6 +150,10 @@ class SentinelGroup:
                 return port
             time.sleep(0.05)
         raise RuntimeError("no failover within the timeout")
+
+    def all_agree(self, port: int) -> bool:
+        """Every sentinel names `port` as the master."""
+        return all(s.master_port_now() == port for s in self.sentinels)
 
     def replica_ports(self) -> list[int]:
         """Ports of the running servers that are replicas now."""

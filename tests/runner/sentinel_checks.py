@@ -78,8 +78,9 @@ def force_failover(group: SentinelGroup, cluster: Cluster, timeout: float = 60.0
     that reached Redis, at its end)."""
     killed_at = time.time()
     old = group.kill_master()
-    group.wait_failover(old)
+    new = group.wait_failover(old)
     promoted = time.time() - killed_at
+    wait_agreed(group, new)  # a sentinel still naming the old master would send clients there
     group.restart_as_replica(old)
     back: dict[str, float] = {}
     deadline = time.monotonic() + timeout
@@ -96,6 +97,13 @@ def force_failover(group: SentinelGroup, cluster: Cluster, timeout: float = 60.0
         time.sleep(POLL_S)
     assert len(back) == len(cluster.runners), f"runners not back after a failover: {back}"
     return Failover(killed_at, promoted, max(back.values()))
+
+
+def wait_agreed(group: SentinelGroup, port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not group.all_agree(port):
+        assert time.monotonic() < deadline, "the sentinels never agreed on the new master"
+        time.sleep(POLL_S)
 
 
 def reconciled_since(conn: redis.Redis, bot: str, every_s: int, since: float) -> bool:

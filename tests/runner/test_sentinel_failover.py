@@ -1,9 +1,10 @@
-"""Sentinel failover under trading: a master, a replica and three sentinels on loopback;
+"""Sentinel failover under trading: a master, two replicas and three sentinels on loopback;
 three runner replicas and an rq worker on the redis+sentinel:// URL; the master SIGKILLed
-again and again (each time the sentinels promote the replica and the old master comes back
-as the new replica). No client order id reaches the venue twice, positions equal the venue
-ledger after reconciliation, every repair is audited, every closed window is settled once,
-and the worker's reconciliation runs again after the last failover.
+again and again (each time the sentinels promote a replica and the old master comes back as
+a replica). No client order id reaches the venue twice, orders are fenced, positions equal
+the venue ledger after reconciliation, every adoption is audited, and the worker's
+reconciliation runs again after the last failover. (Windows settled exactly once through
+kills: test_replicas_chaos.)
 
 The recovery figure (kill -> every runner ticked on the new master) is printed and goes to
 BENCHMARKS.md ("Sentinel failover"): run with -s to see it.
@@ -32,7 +33,7 @@ from state_store.private_topology import SentinelGroup
 from state_store.settings import Settings
 from state_store.store import Store
 from tests.conftest import SENTINEL_DOWN_AFTER_MS
-from tests.runner.replica_checks import check_fencing, check_settled_once, check_venue_ledger
+from tests.runner.replica_checks import check_fencing, check_venue_ledger
 from tests.runner.sentinel_checks import (
     Failover,
     check_client_order_ids_unique,
@@ -40,7 +41,7 @@ from tests.runner.sentinel_checks import (
     force_failover,
     reconciled_since,
 )
-from tests.runner.test_replicas_chaos import BUSY, settled_and_quiet
+from tests.runner.test_replicas_chaos import BUSY
 
 FAILOVERS = 10
 TICK_S = 0.2
@@ -65,11 +66,17 @@ def test_replicas_trade_through_ten_sentinel_failovers(
         cluster = stack.enter_context(Cluster(config))
         store = Store(cluster.redis, "default")
         assert cluster.wait_until(cluster.balanced, 60), "replicas never split the markets"
+        for replica in cluster.runners:  # past their start-up (a loaded machine starts slowly)
+            assert cluster.wait_until(lambda r=replica: cluster.ticking(r, 20), 60), replica
         failovers: list[Failover] = []
         for _ in range(FAILOVERS):
-            time.sleep(rng.uniform(0.5, 1.5))  # trading between failovers
+            time.sleep(rng.uniform(0.2, 1.0))  # trading between failovers
             failovers.append(force_failover(sentinel_group, cluster))
             sentinel_group.wait_replicas_in_sync()
+        mapped = int(cluster.redis.hlen(store.keys.venue_orders))
+        assert cluster.wait_until(
+            lambda: int(cluster.redis.hlen(store.keys.venue_orders)) > mapped, 60
+        ), "no order created after the last failover"
         report(failovers, store)
         rq_conn = jobs.rq_connection(cluster.settings())
         stack.callback(rq_conn.close)
@@ -79,11 +86,8 @@ def test_replicas_trade_through_ten_sentinel_failovers(
         ), "no reconciliation ran after the last failover"
 
         assert cluster.stop_runners() == {"r1": 0, "r2": 0, "r3": 0}
-        venue = stack.enter_context(ClobClient(cluster.venue_url))
-        settled = cluster.wait_until(lambda: settled_and_quiet(store, venue), 60, poll=0.2)
-        assert settled, f"never settled: {store.unsettled_markets()}"
-        cutoff = venue.server_time()
         assert cluster.worker is not None and cluster.worker.terminate() == 0
+        venue = stack.enter_context(ClobClient(cluster.venue_url))
         orders = [o for m in store.markets() for o in store.market_orders(m)]
         created_after = [o for o in orders if o.created_at > failovers[0].killed_at]
         assert len(created_after) > 50, "too few orders during the failovers"
@@ -98,8 +102,6 @@ def test_replicas_trade_through_ten_sentinel_failovers(
         check_venue_ledger(store, venue, orders)
         check_client_order_ids_unique(real_redis)
         check_repairs_audited(store, cluster.settings(), orders)
-        over = [w for w in store.windows() if w.end_ts <= cutoff]
-        assert check_settled_once(store, venue, over) >= 8
 
 
 def adopted_id(venue_order_id: str) -> str:
@@ -117,6 +119,7 @@ def report(failovers: list[Failover], store: Store) -> None:
     ]
     figure = {
         "orders": len(orders),
+        "adopted": sum(o.client_order_id == adopted_id(o.venue_order_id) for o in orders),
         "unreplicated": sum("(WAIT)" in o.error for o in orders),
         "failovers": len(failovers),
         "down_after_ms": SENTINEL_DOWN_AFTER_MS,
