@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from control.bench.replicas import Cluster
@@ -20,6 +21,7 @@ from state_store.settings import Settings
 from state_store.store import Store
 
 POLL_S = 0.02
+BACKLOG_S = 120  # reconciliation slots this far back may still be waiting to run
 
 
 def venue_salts(venue_redis: redis.Redis) -> dict[str, str]:
@@ -107,15 +109,14 @@ def wait_agreed(group: SentinelGroup, port: int, timeout: float = 30.0) -> None:
 
 
 def reconciled_since(conn: redis.Redis, bot: str, every_s: int, since: float) -> bool:
-    """A reconciliation job of a slot starting after `since` has finished."""
-    first = int(since // every_s) + 1
-    for slot in range(first, first + 1000):
-        if slot * every_s > time.time():
-            return False
+    """A reconciliation job (of any slot: a backlog slot counts) finished after `since`."""
+    first = int((since - BACKLOG_S) // every_s)
+    for slot in range(first, int(time.time() // every_s) + 2):
         try:
             job = Job.fetch(jobs.reconcile_job_id(bot, slot), connection=conn)
-        except Exception:  # no such job (yet): the next slot may have one
+        except NoSuchJobError:
             continue
-        if job.get_status() == JobStatus.FINISHED:
+        ended = job.ended_at
+        if job.get_status() == JobStatus.FINISHED and ended and ended.timestamp() > since:
             return True
     return False

@@ -84,7 +84,7 @@ def test_replicas_trade_through_ten_sentinel_failovers(
         assert cluster.wait_until(
             lambda: reconciled_since(rq_conn, "default", RECONCILE_EVERY_S, last), 60, poll=0.2
         ), "no reconciliation ran after the last failover"
-        print(f"reconciliation again {time.time() - last:.1f} s after the last promotion")
+        print(f"a reconciliation finished {time.time() - last:.1f} s after the last promotion")
 
         assert cluster.stop_runners() == {"r1": 0, "r2": 0, "r3": 0}
         assert cluster.worker is not None and cluster.worker.terminate() == 0
