@@ -152,6 +152,11 @@ def describe_target(settings: Settings) -> str:
     return mask_url(settings.redis_url)
 
 
+def has_replicas(url: str | None) -> bool:
+    """Whether `url` names a topology with replicas a failover promotes (Sentinel)."""
+    return bool(url) and urlsplit(str(url)).scheme.lower() == SENTINEL_SCHEME
+
+
 def check_redis_url(url: str | None) -> None:
     """Raise ValueError naming the problem when `url` cannot be a Redis URL (None: embedded)."""
     if not url:

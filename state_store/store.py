@@ -71,6 +71,25 @@ class Store(StoreReads):
             self.scripts[call.script](keys=list(call.keys), args=list(call.args), client=pipe)
         return [_result(raw) for raw in pipe.execute()]
 
+    def execute_replicated(
+        self, calls: Sequence[Call], replicas: int, timeout_ms: int
+    ) -> tuple[list[Result], int]:
+        """`execute`, then `WAIT replicas timeout_ms` on the same connection (one round trip):
+        the results and how many replicas acknowledged every write made so far.
+
+        WAIT counts the replicas that have the master's stream up to this connection's
+        last write, so a replica that acknowledged has every write above, and everything
+        any client wrote before them. Redis answers at once when they are in sync already.
+        """
+        if not calls:
+            return [], replicas
+        pipe = self.client.pipeline(transaction=False)
+        for call in calls:
+            self.scripts[call.script](keys=list(call.keys), args=list(call.args), client=pipe)
+        pipe.execute_command("WAIT", replicas, timeout_ms)  # type: ignore[no-untyped-call]
+        *raw, acked = pipe.execute()
+        return [_result(r) for r in raw], int(acked)
+
     # -- windows ---------------------------------------------------------------
     def open_window(self, window: Window, rolls_from: str | None = None) -> Result:
         """Open a window (idempotent); close the one it rolls over from, if named."""
