@@ -33,6 +33,18 @@ from state_store.settings import Settings
 @click.option("--lease-ttl-ms", default=5000, show_default=True, help="Market lease TTL")
 @click.option("--probation", default=20, show_default=True, help="Ticks of probation")
 @click.option("--max-ticks", type=int, default=None, help="Stop after this many ticks")
+@click.option(
+    "--event-gap-ms",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    help="Event-driven ticks: at least this long between two tick starts (coalescing)",
+)
+@click.option(
+    "--timer-ticks",
+    is_flag=True,
+    help="Tick on the timer only: book and price changes on the streams do not wake the runner",
+)
 def run_command(
     settings: Settings,
     replica: str,
@@ -44,8 +56,13 @@ def run_command(
     lease_ttl_ms: int,
     probation: int,
     max_ticks: int | None,
+    event_gap_ms: float,
+    timer_ticks: bool,
 ) -> None:
-    """Run one runner replica: tick, trade, reload strategies at tick boundaries."""
+    """Run one runner replica: tick, trade, reload strategies at tick boundaries.
+
+    With a market or price stream it also ticks when a book or reference price of one of
+    its markets changes (coalesced, --event-gap-ms apart at least), unless --timer-ticks."""
     from runner.build import build_runtime, close_runtime
     from runner.loop import Loop
     from runner.runtime import RunnerConfig, venue_deadline
@@ -64,6 +81,8 @@ def run_command(
         probation_ticks=probation,
         venue_deadline_s=venue_deadline(tick_s),
         venue_heartbeat=venue_heartbeat,
+        event_gap_s=event_gap_ms / 1000,
+        timer_ticks=timer_ticks,
     )
     early: list[int] = []  # SIGTERM/Ctrl-C while starting: stop before the first tick, cleanly
     for signum in (signal.SIGTERM, signal.SIGINT):

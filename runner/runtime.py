@@ -20,6 +20,7 @@ from runner.host.caller import HostCaller
 from runner.tick_timing import TickDurations, TickGaps
 from runner.venue_clock import VenueClock
 from runner.venue_faults import Restriction
+from runner.wake import Waker
 from state_store.desired import DesiredState
 from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
@@ -42,6 +43,8 @@ class RunnerConfig:
     validate_timeout_s: float = 5.0
     venue_deadline_s: float = 1.0  # one venue call, retries included (see venue_deadline)
     venue_heartbeat: str = "off"  # off | failover | owner (runner.venue_heartbeat)
+    event_gap_s: float = 0.02  # event-driven ticks: at least this long between tick starts
+    timer_ticks: bool = False  # True: only the timer ticks (stream changes do not wake)
 
 
 @dataclass
@@ -168,6 +171,8 @@ class Runtime:
     heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
     venue_spec: VenueSpec | None = None  # how a job opens this venue; None: jobs cannot
+    #: wakes the loop when a book or price of a leased market changes (runner.wake)
+    waker: Waker = field(default_factory=lambda: Waker(0.0, enabled=False))
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

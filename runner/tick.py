@@ -29,6 +29,7 @@ from runner.strategy_call import StrategyOutcome
 from runner.user_stream import expect_trades, take_fills
 from runner.venue_sync import sync_orders
 from runner.view_builder import market_view, strategy_view
+from runner.wake import watch_markets
 from state_store import param_spec
 from state_store.converge import converge
 from state_store.desired import DesiredState
@@ -137,6 +138,7 @@ def trade(
     windows: dict[str, Window] = {
         m: s.window for m, s in snaps.items() if s.window is not None and s.window.end_ts > now
     }
+    watch_markets(rt, windows.values())  # their changes wake the loop (event-driven ticks)
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
     books = rt.venue.books(tokens) if tokens else {}
     refs = strikes.reference_prices(rt, {w.asset for w in windows.values()})
