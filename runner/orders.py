@@ -86,13 +86,58 @@ def commit_and_submit(
         t.create_order(store.keys, p.coid, p.strategy, p.intent, p.window, p.lease, ids[p.coid])
         for p in planned
     ]
+    created: list[Planned] = []
     for p, result in zip(planned, store.execute(calls), strict=True):
         if result.outcome == "created":
             stats.created += 1
-            submit(store, venue, p.coid, p.intent.market, p.request, stats, p.lease)
+            created.append(p)
         elif result.outcome == "fenced":
             stats.fenced += 1
             log.warning("lease on %s lost before creating %s", p.intent.market, p.coid)
+    place_many = getattr(venue, "place_many", None)
+    if place_many is not None and len(created) > 1:
+        submit_batch(store, venue, place_many, created, stats)
+        return
+    for p in created:
+        submit(store, venue, p.coid, p.intent.market, p.request, stats, p.lease)
+
+
+PlaceMany = Callable[[Sequence[OrderRequest]], list[PlaceResult]]
+
+
+def submit_batch(
+    store: Store, venue: Venue, place_many: PlaceMany, planned: Sequence[Planned],
+    stats: OrderStats,
+) -> None:  # fmt: skip
+    """`submit` for several orders in one `POST /orders`: each marked submitted (fenced),
+    one post, each answer recorded; a refused order answers success false. A refusal of
+    the whole batch (a bad body, no balance) rejects its orders, as for one order."""
+    marked = [p for p in planned if mark_submitted(store, p.coid, p.intent.market, p.lease, stats)]
+    if not marked:
+        return
+    try:
+        results = place_many([p.request for p in marked])
+    except (OrderRejected, OperationalError) as exc:  # InsufficientBalance is an OrderRejected
+        for p in marked:
+            stats.rejected += 1
+            store.ack_order(p.coid, p.intent.market, "rejected", error=str(exc)[:500])
+        if isinstance(exc, OperationalError | InsufficientBalance):
+            raise
+        return
+    for p, placed in zip(marked, results, strict=True):
+        if placed.success:
+            stats.trade_ids.extend(placed.trade_ids)
+        record_placement(store, venue, p.coid, p.intent.market, p.request.order_type, placed)
+
+
+def mark_submitted(store: Store, coid: str, market: str, lease: Lease, stats: OrderStats) -> bool:
+    """Mark an order submitted, fenced by `lease`; False (counted) when it must not be posted."""
+    marked = store.ack_order(coid, market, "submitted", lease=lease)
+    if marked.outcome == "fenced" or (marked.outcome == "noop" and marked.detail in TERMINAL):
+        stats.fenced += 1
+        log.warning("not posting %s: %s (%s)", coid, marked.outcome, marked.detail)
+        return False
+    return True
 
 
 def submit(
@@ -105,10 +150,7 @@ def submit(
     lease: Lease,
 ) -> None:
     """Mark submitted (fenced: only while `lease` is current), post, record the answer."""
-    marked = store.ack_order(coid, market, "submitted", lease=lease)
-    if marked.outcome == "fenced" or (marked.outcome == "noop" and marked.detail in TERMINAL):
-        stats.fenced += 1
-        log.warning("not posting %s: %s (%s)", coid, marked.outcome, marked.detail)
+    if not mark_submitted(store, coid, market, lease, stats):
         return
     try:
         placed = venue.place(req)

@@ -15,6 +15,7 @@ import redis
 
 from exchange.errors import VenueError, VenueUnavailable
 from exchange.factory import VenueSpec
+from exchange.types import MarketWindow
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
 from runner.tick_timing import TickDurations, TickGaps
@@ -173,6 +174,7 @@ class Runtime:
     venue_spec: VenueSpec | None = None  # how a job opens this venue; None: jobs cannot
     #: wakes the loop when a book or price of a leased market changes (runner.wake)
     waker: Waker = field(default_factory=lambda: Waker(0.0, enabled=False))
+    listed: list[MarketWindow] | None = None  # the last timer tick's windows (runner.event_tick)
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

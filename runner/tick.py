@@ -18,6 +18,7 @@ from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venu
 from runner import markets as mk
 from runner.adopt import Adopter
 from runner.control_read import config_problem, read_desired
+from runner.event_tick import listed_windows, venue_now
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
 from runner.manifest import manifest_entry
@@ -62,9 +63,8 @@ def run_tick(rt: Runtime) -> TickReport:
     clear_if_operator_acted(rt, desired)
     check_redis(rt)  # Redis went backwards: hold orders, rebuild from the venue, resume
     reloads = rewire(rt, desired)
-    now = rt.venue.server_time()
-    rt.venue_clock.observe(now, time.time())
-    windows = mk.live_windows(rt.venue.list_windows(), now)
+    now = venue_now(rt)  # an event tick takes the last timer tick's readings (runner.event_tick)
+    windows = mk.live_windows(listed_windows(rt), now)
     mk.record_windows(rt.store, strikes.venue_strikes(rt, windows))
     strikes.publish_prices(rt)  # the price stream's new points, into Redis for every replica
     strikes.record_strikes(rt, windows, now)

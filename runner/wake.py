@@ -68,6 +68,7 @@ class Waker:
         self._tokens: frozenset[str] = frozenset()
         self._assets: frozenset[str] = frozenset()
         self._last_start: float | None = None
+        self.by_event = False  # the current tick was started by a change (not the timer)
 
     # -- runner thread ---------------------------------------------------------
     def watch(self, tokens: Iterable[str], assets: Iterable[str]) -> bool:
@@ -85,6 +86,7 @@ class Waker:
         """A tick starts now: changes seen so far are in it."""
         self._flag.clear()
         self._last_start = self._clock()
+        self.by_event = by_event
         if by_event:
             self.stats.event_ticks += 1
         else:

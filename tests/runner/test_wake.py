@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from runner.loop import Loop
+from runner.tick import run_tick
 from runner.wake import Waker
 
 
@@ -179,3 +180,31 @@ def test_with_timer_ticks_a_change_does_not_start_a_tick() -> None:
     loop.stop.set()
     thread.join(10)
     assert loop.rt.tick == 1 and w.stats.event_ticks == 0
+
+
+# -- what an event tick takes from the last timer tick (runner.event_tick) -------------
+def test_an_event_tick_reuses_the_timer_ticks_venue_time_and_windows(
+    make_runtime: Any, venue_app: Any
+) -> None:
+    rt = make_runtime()
+    counts = venue_app.state.request_counts
+    rt.waker.tick_started(by_event=False)
+    run_tick(rt)
+    asked = counts.get("GET /time"), counts.get("GET /markets")
+    assert all(asked)
+    rt.waker.tick_started(by_event=True)
+    report = run_tick(rt)
+    assert (counts.get("GET /time"), counts.get("GET /markets")) == asked
+    assert report.markets == len(rt.leases) > 0  # the same markets, leases renewed
+    rt.waker.tick_started(by_event=False)
+    run_tick(rt)
+    assert counts.get("GET /time") > asked[0] and counts.get("GET /markets") > asked[1]
+
+
+def test_the_first_tick_asks_the_venue_even_when_an_event_started_it(
+    make_runtime: Any, venue_app: Any
+) -> None:
+    rt = make_runtime()
+    rt.waker.tick_started(by_event=True)
+    run_tick(rt)
+    assert venue_app.state.request_counts.get("GET /time") == 1
