@@ -114,6 +114,16 @@ class VenueHealth:
 
 
 @dataclass
+class EventReads:
+    """What an event tick may reuse from an earlier tick (runner.event_tick), monotonic times."""
+
+    clock_at: float | None = None  # the venue's time last asked
+    windows: list[MarketWindow] | None = None
+    windows_at: float | None = None
+    status_at: float | None = None  # status last written
+
+
+@dataclass
 class Halt:
     """An operational error in force: no new orders until the operator acts."""
 
@@ -174,7 +184,7 @@ class Runtime:
     venue_spec: VenueSpec | None = None  # how a job opens this venue; None: jobs cannot
     #: wakes the loop when a book or price of a leased market changes (runner.wake)
     waker: Waker = field(default_factory=lambda: Waker(0.0, enabled=False))
-    listed: list[MarketWindow] | None = None  # the last timer tick's windows (runner.event_tick)
+    event_reads: EventReads = field(default_factory=EventReads)  # runner.event_tick
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

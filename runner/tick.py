@@ -18,7 +18,7 @@ from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venu
 from runner import markets as mk
 from runner.adopt import Adopter
 from runner.control_read import config_problem, read_desired
-from runner.event_tick import listed_windows, venue_now
+from runner.event_tick import listed_windows, status_due, status_written, venue_now
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
 from runner.manifest import manifest_entry
@@ -86,7 +86,9 @@ def run_tick(rt: Runtime) -> TickReport:
     report.reloads = reloads
     guard.bump(rt)  # after every write of the tick (see runner.guard)
     rt.counters.tick_durations.observe(time.perf_counter() - began)
-    publish_status(rt, reloads)
+    if status_due(rt, reloads):  # an event tick writes it at most once a period
+        publish_status(rt, reloads)
+        status_written(rt)
     return report
 
 

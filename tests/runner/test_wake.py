@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -182,29 +184,61 @@ def test_with_timer_ticks_a_change_does_not_start_a_tick() -> None:
     assert loop.rt.tick == 1 and w.stats.event_ticks == 0
 
 
-# -- what an event tick takes from the last timer tick (runner.event_tick) -------------
-def test_an_event_tick_reuses_the_timer_ticks_venue_time_and_windows(
+# -- what an event tick takes from an earlier tick (runner.event_tick) -------------------
+def hour_ticks(make_runtime: Any) -> Any:
+    """A runtime whose timer period is an hour: whatever it read is a period young."""
+    rt = make_runtime()
+    rt.config = replace(rt.config, tick_s=3600.0)
+    return rt
+
+
+def asked(venue_app: Any) -> tuple[int, int]:
+    counts = venue_app.state.request_counts
+    return counts.get("GET /time"), counts.get("GET /markets")
+
+
+def status_tick(rt: Any) -> int:
+    section = json.loads(rt.settings.status_file.read_text())["runners"]["r1"]
+    return int(section["tick"])
+
+
+def test_an_event_tick_reuses_the_venue_time_windows_and_status_of_this_period(
     make_runtime: Any, venue_app: Any
 ) -> None:
-    rt = make_runtime()
-    counts = venue_app.state.request_counts
+    rt = hour_ticks(make_runtime)
     rt.waker.tick_started(by_event=False)
     run_tick(rt)
-    asked = counts.get("GET /time"), counts.get("GET /markets")
-    assert all(asked)
+    first = asked(venue_app)
+    assert all(first) and status_tick(rt) == 1
     rt.waker.tick_started(by_event=True)
     report = run_tick(rt)
-    assert (counts.get("GET /time"), counts.get("GET /markets")) == asked
+    assert asked(venue_app) == first
     assert report.markets == len(rt.leases) > 0  # the same markets, leases renewed
+    assert status_tick(rt) == 1  # written once a period
     rt.waker.tick_started(by_event=False)
     run_tick(rt)
-    assert counts.get("GET /time") > asked[0] and counts.get("GET /markets") > asked[1]
+    again = asked(venue_app)
+    assert again[0] > first[0] and again[1] > first[1] and status_tick(rt) == 3
+
+
+def test_an_event_tick_asks_again_once_its_readings_are_a_period_old(
+    make_runtime: Any, venue_app: Any
+) -> None:
+    rt = hour_ticks(make_runtime)
+    run_tick(rt)
+    first = asked(venue_app)
+    reads = rt.event_reads
+    reads.clock_at = reads.windows_at = reads.status_at = time.monotonic() - 3600.0
+    rt.waker.tick_started(by_event=True)  # changes keep coming: the timer never fires
+    run_tick(rt)
+    again = asked(venue_app)
+    assert again[0] > first[0] and again[1] > first[1] and status_tick(rt) == 2
 
 
 def test_the_first_tick_asks_the_venue_even_when_an_event_started_it(
     make_runtime: Any, venue_app: Any
 ) -> None:
-    rt = make_runtime()
+    rt = hour_ticks(make_runtime)
     rt.waker.tick_started(by_event=True)
     run_tick(rt)
-    assert venue_app.state.request_counts.get("GET /time") == 1
+    assert asked(venue_app)[0] == 1 and status_tick(rt) == 1
