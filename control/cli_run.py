@@ -88,7 +88,8 @@ def run_command(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda received, _frame: early.append(received))
     logging.getLogger(__name__).info("runner %s starting (pid %d)", replica, os.getpid())
-    runtime = build_runtime(settings, config, venue_spec=spec, feed_config=streams.feed_config())
+    feeds = streams.feed_config(verify_hash=spec.kind == "paper")  # the paper venue's hashes
+    runtime = build_runtime(settings, config, venue_spec=spec, feed_config=feeds)
     loop = Loop(runtime, max_ticks=max_ticks)
     loop.install_signals()
     if early:

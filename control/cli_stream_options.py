@@ -26,8 +26,10 @@ class StreamChoice:
     price_ws: str | None = None
     book_stale_s: float = 5.0
 
-    def feed_config(self) -> FeedConfig | None:
-        """The streams to run, or None when no stream URL was given."""
+    def feed_config(self, verify_hash: bool = False) -> FeedConfig | None:
+        """The streams to run, or None when no stream URL was given. `verify_hash`: the
+        venue hashes books with `book_digest` (the paper venue), so a streamed book is
+        checked against each change's hash too."""
         if not (self.market_ws or self.user_ws or self.price_ws):
             return None
         from exchange.streams.feeds import FeedConfig
@@ -44,6 +46,7 @@ class StreamChoice:
             user_url=self.user_ws or "",
             price_url=self.price_ws or "",
             stale_after_s=self.book_stale_s,
+            verify_hash=verify_hash,
         )
 
 

@@ -19,7 +19,7 @@ from state_store.codec import plain
 from state_store.desired import ConfigValue, DesiredState
 from state_store.manifest import ManifestEntry
 from state_store.models import Order, Position
-from state_store.status import DataGuardStatus, RunnerStatus, TickSeconds
+from state_store.status import BookSources, DataGuardStatus, RunnerStatus, TickSeconds
 
 Plane = Literal["redis", "file"]
 
@@ -76,6 +76,7 @@ class RunnerRow(Report):
     user_stream: str = ""  # connected | catching up | down | "" (no user channel: polls)
     trade_polls: int | None = None  # /data/trades polls since the runner started
     fills_reversed: int | None = None  # fills of FAILED venue trades undone
+    books: BookSources = Field(default_factory=BookSources)  # stream / rest / stale, last tick
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
 
@@ -117,6 +118,7 @@ class RunnerRow(Report):
             user_stream=section.user_stream,
             trade_polls=section.trade_polls,
             fills_reversed=section.fills_reversed,
+            books=section.books,
             tick_seconds=section.tick_seconds,
             data_guard=section.data_guard,
         )

@@ -94,6 +94,8 @@ def print_status(status: StatusReport, console: Console | None = None) -> None:
     if rows:
         out.print(table("Config overrides", ["strategy", "key", "value"], rows))
     out.print(_runners(status.runners))
+    for line in book_lines(status.runners):
+        out.print(line, highlight=False)
     if status.positions is None or status.pending_orders is None:
         out.print("positions and pending orders: unknown while Redis is unreachable")
     else:
@@ -137,7 +139,8 @@ def _problem(runner: RunnerRow) -> str:
 
 
 def _data(runner: RunnerRow) -> str:
-    """The data guard of one runner: ok, holding (why), and its rebuilds from the venue."""
+    """The data guard of one runner: ok, holding (why), and its rebuilds from the venue; on a
+    second line where its books came from."""
     guard = runner.data_guard
     text = guard.state
     if guard.repairs:
@@ -146,7 +149,37 @@ def _data(runner: RunnerRow) -> str:
             f"; rebuilt {guard.repairs}x from the venue, last: {last.get('reason', '?')} "
             f"({last.get('fills_restored', 0)} fills, {last.get('orders_adopted', 0)} orders)"
         )
-    return text
+    source = _book_source(runner)
+    return f"{text}\n{source}" if source else text
+
+
+def _book_source(runner: RunnerRow) -> str:
+    """One word for the data column: where the last tick's books came from."""
+    b = runner.books
+    if b.stale:
+        return "books: STALE"
+    if b.stream and b.rest:
+        return "books: stream+rest"
+    if b.stream or b.rest:
+        return "books: stream" if b.stream else "books: rest"
+    return ""
+
+
+def book_lines(runners: list[RunnerRow]) -> list[str]:
+    """Under the runner table, one line per runner with a market channel (wraps at 80 columns):
+    how many books came from the stream, from REST, stale; entries refused on stale books."""
+    lines = []
+    for r in runners:
+        b = r.books
+        if not (r.alive and b.market_stream):
+            continue
+        counts = f"{b.stream} from the stream, {b.rest} over REST, {b.stale} stale"
+        lines.append(
+            f"books of {escape(r.replica)}: {counts} (market stream {b.market_stream}); "
+            f"{b.entries_refused} entries refused on stale books, {b.resyncs} resyncs, "
+            f"{b.rest_polls} ticks with REST books"
+        )
+    return lines
 
 
 def _positions(positions: list[PositionRow]) -> Table:

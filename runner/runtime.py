@@ -15,7 +15,7 @@ import redis
 
 from exchange.errors import VenueError, VenueUnavailable
 from exchange.factory import VenueSpec
-from exchange.types import MarketWindow
+from exchange.types import Book, MarketWindow
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
 from runner.tick_timing import TickDurations, TickGaps
@@ -83,6 +83,18 @@ class UserStreamState:
     expected: dict[str, float] = field(default_factory=dict)
     trade_grace_s: float = 5.0  # how long the channel may take to report such a trade
     missed: int = 0  # polls because the channel did not report a trade in time
+
+
+@dataclass
+class BookFeedState:
+    """Where this runner's books come from (runner.books): the market channel, REST /books."""
+
+    tokens: frozenset[str] = frozenset()  # the tokens the market channel was last given
+    #: this tick's source of each token's book: "stream", "rest" or "stale" (a stream book)
+    sources: dict[str, str] = field(default_factory=dict)
+    books: dict[str, Book] = field(default_factory=dict)  # this tick's books, by token
+    rest_polls: int = 0  # ticks that fetched books with POST /books (some or all tokens)
+    entries_refused: int = 0  # buy intents refused because their market's book was stale
 
 
 @dataclass
@@ -176,6 +188,7 @@ class Runtime:
     unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
     user_stream: UserStreamState = field(default_factory=UserStreamState)
+    books: BookFeedState = field(default_factory=BookFeedState)
     reference: ReferenceState = field(default_factory=ReferenceState)
     halt: Halt | None = None  # an operational error in force: no new orders
     restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
+from runner import books as bk
 from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venue_heartbeat
 from runner import markets as mk
 from runner.adopt import Adopter
@@ -142,9 +143,12 @@ def trade(
     }
     watch_markets(rt, windows.values())  # their changes wake the loop (event-driven ticks)
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
-    books = rt.venue.books(tokens) if tokens else {}
+    books = bk.take_books(rt, tokens)  # the market channel's, REST for what it cannot serve
+    stale = bk.stale_tokens(rt)
     refs = strikes.reference_prices(rt, {w.asset for w in windows.values()})
-    views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
+    views = tuple(
+        v for m in windows if (v := market_view(snaps[m], books, refs, now, stale)) is not None
+    )
     if rt.guard.holding:  # another replica is rebuilding Redis from the venue
         log.warning("no new orders this tick: %s", rt.guard.holding)
         return
@@ -158,9 +162,10 @@ def trade(
         flatten_markets(rt.store, rt.venue, desired.flatten_seq, live, rt.leases, bids)
     if desired.entries_allowed and views and placing:
         report.outcomes = decide_all(rt, desired, views, now)
+        stale_markets = {v.market for v in views if v.stale}
         planned = [
             p
-            for o in report.outcomes
+            for o in bk.without_stale_entries(rt, report.outcomes, stale_markets)
             for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
         orders.commit_and_submit(rt.store, rt.venue, planned, stats)
@@ -308,6 +313,7 @@ def status_section(rt: Runtime) -> RunnerStatus:
         fills_reversed=c.fills_reversed,
         trade_polls=rt.user_stream.polls,
         user_stream=user_stream_state(rt),
+        books=bk.status_record(rt),
         tick_seconds=c.tick_durations.to_record(),
         tick_gaps=c.tick_gaps.to_record(),
         loop_errors=c.loop_errors,

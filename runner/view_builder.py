@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -22,8 +22,13 @@ def book_top(book: Book | None) -> BookTop:
 
 
 def market_view(
-    snap: MarketSnapshot, books: Mapping[str, Book], refs: Mapping[str, Decimal], now: float
+    snap: MarketSnapshot,
+    books: Mapping[str, Book],
+    refs: Mapping[str, Decimal],
+    now: float,
+    stale: Collection[str] = (),
 ) -> MarketView | None:
+    """The market's view; `stale`: tokens whose book is stale (the market is, if either is)."""
     window = snap.window
     if window is None:
         return None
@@ -44,6 +49,7 @@ def market_view(
         reference_price=refs.get(window.asset),
         tick_size=sample.tick_size if sample else Decimal("0.01"),
         min_order_size=sample.min_order_size if sample else Decimal("5"),
+        stale=window.up_token in stale or window.down_token in stale,
     )
 
 

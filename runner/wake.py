@@ -123,11 +123,8 @@ class Waker:
 
 
 def watch_markets(rt: Runtime, windows: Iterable[Window]) -> None:
-    """Watch the tokens and assets of this tick's live leased markets (and stream their
-    books: the market channel follows the same set)."""
+    """Watch the tokens and assets of this tick's live leased markets (the market channel
+    streams the same tokens: `runner.books.take_books` subscribes them)."""
     live = list(windows)
-    tokens = {tok for w in live for tok in (w.up_token, w.down_token)}
-    if rt.waker.watch(tokens, {w.asset for w in live}):
-        market = rt.feeds.market if rt.feeds is not None else None
-        if market is not None:
-            market.set_tokens(tokens)
+    rt.waker.watch({tok for w in live for tok in (w.up_token, w.down_token)},
+                   {w.asset for w in live})  # fmt: skip

@@ -29,7 +29,7 @@ from state_store.view import BookTop, MarketView
 
 _T = TypeVar("_T")
 SAME = ...  # a part as the previous frame had it (marshal carries Ellipsis)
-Encoded = tuple[Json, ...]  # (static, reference price, up, down, position, orders)
+Encoded = tuple[Json, ...]  # (static, reference price, up, down, position, orders, stale)
 
 
 class OutOfSync(CodecError):
@@ -111,6 +111,7 @@ def encode_market(m: MarketView) -> Encoded:
         encode_book(m.down),
         encode_position(m.position),
         _encode_orders(m.open_orders),
+        m.stale,
     )
 
 
@@ -217,8 +218,8 @@ class MarketDecoder:
         self, enc: Encoded, prev: tuple[Encoded, dict[str, object]] | None
     ) -> dict[str, object]:
         """The view's fields (but `now`), rebuilding only the parts whose encoding changed."""
-        static, ref, up, down, position, orders = enc
-        old_enc, old = prev if prev is not None else ((None,) * 6, {})
+        static, ref, up, down, position, orders, stale = enc
+        old_enc, old = prev if prev is not None else ((None,) * 7, {})
         d = self._d
         fields = dict(old) if old_enc[0] == static else {}
         if not fields:
@@ -228,6 +229,7 @@ class MarketDecoder:
             fields["tick_size"] = d(static[6])
             fields["min_order_size"] = d(static[7])
         fields["reference_price"] = d(ref)
+        fields["stale"] = stale is True
         for name, at, value, build in (
             ("up", 2, up, self._book),
             ("down", 3, down, self._book),

@@ -92,6 +92,7 @@ def test_runner_hash_fields_are_flat_and_readable() -> None:
         "venue_restriction", "venue_restriction_reason", "venue_restriction_since",
         "tick_gaps",  # missed ticks (runner.tick_timing.TickGaps)
         "fills_reversed", "trade_polls", "user_stream",  # how fills are learnt (user channel)
+        "books",  # where books come from (runner.books): stream, rest, stale
     }  # fmt: skip
     assert set(fields) == set(OLD_SECTION) | added
 
