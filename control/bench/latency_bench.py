@@ -7,7 +7,8 @@ with the market, user and price streams of the venue, ticking every
 other in one run, each with a bot (Redis state) of its own.
 
 The venue's time is frozen (speed 1e-9), so the only book changes are the
-benchmark's: `POST /paper/books/mark` sets the best-bid size of a market's Up
+benchmark's (the runner's `--book-stale-s` is a day: a book the venue does not
+change is quiet, not stale): `POST /paper/books/mark` sets the best-bid size of a market's Up
 token to a marker (MARK + n); the venue stamps the change (`changed_at`, its
 wall clock after the change took effect) and pushes it on the market channel
 at once. The benchmark strategy answers a marked book with a FAK buy whose
@@ -52,6 +53,8 @@ from state_store.status import read_runner
 MARK = 100_000
 FROZEN = 1e-9  # venue seconds per wall second: the books do not move on their own
 EVENT_TIMEOUT_S = 10.0
+#: a frozen venue sends nothing between marks: its books are quiet, not stale
+FROZEN_BOOK_STALE_S = 86_400.0
 
 STRATEGY = f'''"""The latency bench: a marked Up book gets a FAK buy whose size names the mark."""
 
@@ -160,6 +163,7 @@ def runner_process(
         "--replica", "r1", "--venue-url", venue.url, "--tick", str(tick_s),
         "--market-ws", f"{venue.ws}/ws/market", "--user-ws", f"{venue.ws}/ws/user",
         "--price-ws", f"{venue.ws}/ws/live-data", "--event-gap-ms", str(gap_ms),
+        "--book-stale-s", str(FROZEN_BOOK_STALE_S),
     ]  # fmt: skip
     if timer_only:
         args.append("--timer-ticks")
