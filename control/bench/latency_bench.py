@@ -205,6 +205,16 @@ def wait_leased(venue: Venue, bot: str, markets: list[str], timeout_s: float = 6
     raise RuntimeError(f"runner of {bot} did not lease {markets} within {timeout_s} s")
 
 
+def runner_ticks(venue: Venue, bot: str) -> int:
+    """The runner's tick count, from its heartbeat (written at least once a timer period)."""
+    client = redis.Redis.from_url(venue.redis_url, decode_responses=True)
+    try:
+        section = read_runner(client, Keys(bot), "r1")
+    finally:
+        client.close()
+    return section.tick if section is not None else 0
+
+
 class Driver:
     """Marks books and pairs each mark with the order that answers it."""
 
@@ -261,7 +271,10 @@ def run_mode(
     with runner_process(root, venue, bot, tick_s, gap_ms, timer_only=mode == "timer"):
         wait_leased(venue, bot, sorted(live))
         driver = Driver(venue, [live[m] for m in chosen], random.Random(seed), spread_s)
+        began, ticks_before = time.monotonic(), runner_ticks(venue, bot)
         result = driver.run(events)
+        seconds, ticks = time.monotonic() - began, runner_ticks(venue, bot) - ticks_before
+    result["ticks_per_s"] = round(ticks / seconds, 2)  # the cost side: ticks the runner made
     result["markets_changed"] = len(chosen)
     result["markets_leased"] = len(live)
     return result
