@@ -68,10 +68,14 @@ def bench_reload(reloads: int, restarts: int, tick_s: float, as_json: bool) -> N
     help="A market's next change comes a random 0..spread s after its order arrived",
 )  # fmt: skip
 @click.option("--assets", default="btc,eth", show_default=True, help="The venue's assets")
+@click.option(
+    "--mode", "modes", type=click.Choice(["event", "timer"]), multiple=True,
+    help="Run only this mode (repeat) [default: both, event first]",
+)  # fmt: skip
 @json_option
 def bench_latency(
     events: int, markets: int, tick_s: float, event_gap_ms: float, spread_s: float,
-    assets: str, as_json: bool,
+    assets: str, modes: tuple[str, ...], as_json: bool,
 ) -> None:  # fmt: skip
     """Book change at the paper venue -> our order at the venue: event-driven vs timer ticks."""
     from control.bench.latency_bench import run_latency_bench
@@ -79,7 +83,9 @@ def bench_latency(
     if events < 1 or markets < 1 or tick_s <= 0:
         raise click.UsageError("--events and --markets must be >= 1, --tick > 0")
     chosen = tuple(a for a in assets.split(",") if a)
-    result = run_latency_bench(events, markets, tick_s, event_gap_ms, spread_s, chosen)
+    result = run_latency_bench(
+        events, markets, tick_s, event_gap_ms, spread_s, chosen, modes=modes or ("event", "timer")
+    )
     _report(result, as_json)
 
 

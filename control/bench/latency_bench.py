@@ -53,6 +53,7 @@ from state_store.status import read_runner
 MARK = 100_000
 FROZEN = 1e-9  # venue seconds per wall second: the books do not move on their own
 EVENT_TIMEOUT_S = 10.0
+MODES = ("event", "timer")  # event-driven ticks; the timer only (--timer-ticks)
 #: a frozen venue sends nothing between marks: its books are quiet, not stale
 FROZEN_BOOK_STALE_S = 86_400.0
 
@@ -283,20 +284,20 @@ def run_mode(
 def run_latency_bench(
     events: int = 500, markets: int = 4, tick_s: float = 1.0, gap_ms: float = 20.0,
     spread_s: float = 1.0, assets: tuple[str, ...] = ("btc", "eth"), seed: int = 7,
+    modes: tuple[str, ...] = MODES,
 ) -> dict[str, Any]:  # fmt: skip
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="nb-latency-") as tmp:
         root = Path(tmp)
         with venue_system(root, assets) as venue:
-            modes = {
+            results = {
                 mode: run_mode(root, venue, mode, events, markets, tick_s, gap_ms, spread_s, seed)
-                for mode in ("event", "timer")
+                for mode in modes
             }
     return {
         "events_per_mode": events,
         "tick_s": tick_s,
         "event_gap_ms": gap_ms,
         "spread_s": spread_s,
-        "event": modes["event"],
-        "timer": modes["timer"],
+        **results,
     }
