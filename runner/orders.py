@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from exchange.errors import InsufficientBalance, OrderRejected
+from exchange.errors import NOT_ENOUGH, InsufficientBalance, OrderRejected
 from exchange.types import OrderRequest, PlaceResult, VenueFill
 from exchange.venue import Venue
 from state_store import transitions as t
@@ -111,7 +111,9 @@ def submit_batch(
 ) -> None:  # fmt: skip
     """`submit` for several orders in one `POST /orders`: each marked submitted (fenced),
     one post, each answer recorded; a refused order answers success false. A refusal of
-    the whole batch (a bad body, no balance) rejects its orders, as for one order."""
+    the whole batch (a bad body, no balance) rejects its orders, as for one order, and an
+    order refused for balance raises InsufficientBalance once all answers are recorded
+    (the venue-fault back-off, `runner.venue_faults`, as after a single refused post)."""
     marked = [p for p in planned if mark_submitted(store, p.coid, p.intent.market, p.lease, stats)]
     if not marked:
         return
@@ -124,10 +126,15 @@ def submit_batch(
         if isinstance(exc, OperationalError | InsufficientBalance):
             raise
         return
+    no_balance = ""
     for p, placed in zip(marked, results, strict=True):
         if placed.success:
             stats.trade_ids.extend(placed.trade_ids)
+        elif NOT_ENOUGH in placed.error:
+            no_balance = no_balance or placed.error
         record_placement(store, venue, p.coid, p.intent.market, p.request.order_type, placed)
+    if no_balance:  # as for one order: the next would be refused too, stop the tick
+        raise InsufficientBalance(no_balance)
 
 
 def mark_submitted(store: Store, coid: str, market: str, lease: Lease, stats: OrderStats) -> bool:
