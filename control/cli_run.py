@@ -72,6 +72,7 @@ def run_command(
     if tick_s <= 0:
         raise click.BadParameter("must be > 0", param_hint="--tick")
     spec = venue.spec(settings)
+    streams = streams.hashed(spec.kind == "paper")  # the paper venue hashes its books
     config = RunnerConfig(
         replica=replica,
         tick_s=tick_s,
@@ -88,8 +89,7 @@ def run_command(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda received, _frame: early.append(received))
     logging.getLogger(__name__).info("runner %s starting (pid %d)", replica, os.getpid())
-    feeds = streams.feed_config(verify_hash=spec.kind == "paper")  # the paper venue's hashes
-    runtime = build_runtime(settings, config, venue_spec=spec, feed_config=feeds)
+    runtime = build_runtime(settings, config, venue_spec=spec, feed_config=streams.feed_config())
     loop = Loop(runtime, max_ticks=max_ticks)
     loop.install_signals()
     if early:

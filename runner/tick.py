@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import books as bk
 from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venue_heartbeat
 from runner import markets as mk
 from runner.adopt import Adopter
+from runner.books import stale_tokens, status_record, take_books, without_stale_entries
 from runner.control_read import config_problem, read_desired
 from runner.event_tick import listed_windows, status_due, status_written, venue_now
 from runner.flatten import flatten_markets
@@ -143,8 +143,8 @@ def trade(
     }
     watch_markets(rt, windows.values())  # their changes wake the loop (event-driven ticks)
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
-    books = bk.take_books(rt, tokens)  # the market channel's, REST for what it cannot serve
-    stale = bk.stale_tokens(rt)
+    books = take_books(rt, tokens)  # the market channel's, REST for what it cannot serve
+    stale = stale_tokens(rt)
     refs = strikes.reference_prices(rt, {w.asset for w in windows.values()})
     views = tuple(
         v for m in windows if (v := market_view(snaps[m], books, refs, now, stale)) is not None
@@ -165,7 +165,7 @@ def trade(
         stale_markets = {v.market for v in views if v.stale}
         planned = [
             p
-            for o in bk.without_stale_entries(rt, report.outcomes, stale_markets)
+            for o in without_stale_entries(rt, report.outcomes, stale_markets)
             for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
         orders.commit_and_submit(rt.store, rt.venue, planned, stats)
@@ -313,7 +313,7 @@ def status_section(rt: Runtime) -> RunnerStatus:
         fills_reversed=c.fills_reversed,
         trade_polls=rt.user_stream.polls,
         user_stream=user_stream_state(rt),
-        books=bk.status_record(rt),
+        books=status_record(rt),
         tick_seconds=c.tick_durations.to_record(),
         tick_gaps=c.tick_gaps.to_record(),
         loop_errors=c.loop_errors,

@@ -45,11 +45,11 @@ def market_view(
         down=book_top(down),
         position=snap.position,
         open_orders=snap.open_orders,
+        stale=window.up_token in stale or window.down_token in stale,
         start_price=Decimal(window.start_price) if window.start_price else None,
         reference_price=refs.get(window.asset),
         tick_size=sample.tick_size if sample else Decimal("0.01"),
         min_order_size=sample.min_order_size if sample else Decimal("5"),
-        stale=window.up_token in stale or window.down_token in stale,
     )
 
 

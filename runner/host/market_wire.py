@@ -229,7 +229,6 @@ class MarketDecoder:
             fields["tick_size"] = d(static[6])
             fields["min_order_size"] = d(static[7])
         fields["reference_price"] = d(ref)
-        fields["stale"] = stale is True
         for name, at, value, build in (
             ("up", 2, up, self._book),
             ("down", 3, down, self._book),
@@ -238,6 +237,7 @@ class MarketDecoder:
         ):
             if name not in fields or old_enc[at] != value:
                 fields[name] = build(value)
+        fields["stale"] = stale is True
         return fields
 
     def _d(self, text: str | None) -> Decimal | None:
