@@ -85,7 +85,9 @@ class Loop:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            if self.rt.waker.wait(min(left, SLICE_S)):
+            if self.rt.degraded:  # no orders without Redis: changes wait for the timer
+                self.stop.wait(min(left, SLICE_S))
+            elif self.rt.waker.wait(min(left, SLICE_S)):
                 return not self.stopping()
         return False
 

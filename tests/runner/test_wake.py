@@ -145,8 +145,10 @@ class CountingLoop(Loop):
         pass
 
 
-def stub_runtime(w: Waker, tick_s: float) -> Any:
-    return SimpleNamespace(waker=w, tick=0, config=SimpleNamespace(tick_s=tick_s))
+def stub_runtime(w: Waker, tick_s: float, degraded: bool = False) -> Any:
+    return SimpleNamespace(
+        waker=w, tick=0, degraded=degraded, config=SimpleNamespace(tick_s=tick_s)
+    )
 
 
 def test_the_loop_ticks_on_a_change_long_before_its_timer() -> None:
@@ -182,6 +184,21 @@ def test_with_timer_ticks_a_change_does_not_start_a_tick() -> None:
     loop.stop.set()
     thread.join(10)
     assert loop.rt.tick == 1 and w.stats.event_ticks == 0
+
+
+def test_in_degraded_mode_a_change_waits_for_the_timer() -> None:
+    w = Waker(0.0)
+    w.watch({"up1"}, set())
+    loop = CountingLoop(stub_runtime(w, tick_s=3600.0, degraded=True), max_ticks=2)
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    assert loop.tick_done.wait(10)
+    w.on_book("up1")
+    thread.join(0.5)  # not a timing check: whatever the wait, no tick may start
+    assert thread.is_alive() and loop.rt.tick == 1
+    loop.rt.degraded = False  # Redis is back: the pending change starts a tick
+    thread.join(30)
+    assert not thread.is_alive() and loop.rt.tick == 2 and w.stats.event_ticks == 1
 
 
 # -- what an event tick takes from an earlier tick (runner.event_tick) -------------------
