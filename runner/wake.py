@@ -78,10 +78,6 @@ class Waker:
         self._tokens, self._assets = tokens, assets  # replaced whole: read without a lock
         return changed
 
-    @property
-    def tokens(self) -> frozenset[str]:
-        return self._tokens
-
     def tick_started(self, by_event: bool) -> None:
         """A tick starts now: changes seen so far are in it."""
         self._flag.clear()
