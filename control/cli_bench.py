@@ -79,6 +79,37 @@ def bench_reload(reloads: int, restarts: int, tick_s: float, as_json: bool) -> N
     _report(run_reload_bench(reloads, restarts, tick_s), as_json)
 
 
+@bench_group.command("latency")
+@click.option("--events", default=500, show_default=True, help="Book changes timed per mode")
+@click.option("--markets", default=4, show_default=True, help="Markets whose books change")
+@click.option("--tick", "tick_s", default=1.0, show_default=True, help="Timer tick, seconds")
+@click.option("--event-gap-ms", default=20.0, show_default=True, help="The runner's --event-gap-ms")
+@click.option(
+    "--spread", "spread_s", default=1.0, show_default=True,
+    help="A market's next change comes a random 0..spread s after its order arrived",
+)  # fmt: skip
+@click.option("--assets", default="btc,eth", show_default=True, help="The venue's assets")
+@click.option(
+    "--mode", "modes", type=click.Choice(["event", "timer"]), multiple=True,
+    help="Run only this mode (repeat) [default: both, event first]",
+)  # fmt: skip
+@json_option
+def bench_latency(
+    events: int, markets: int, tick_s: float, event_gap_ms: float, spread_s: float,
+    assets: str, modes: tuple[str, ...], as_json: bool,
+) -> None:  # fmt: skip
+    """Book change at the paper venue -> our order at the venue: event-driven vs timer ticks."""
+    from control.bench.latency_bench import run_latency_bench
+
+    if events < 1 or markets < 1 or tick_s <= 0:
+        raise click.UsageError("--events and --markets must be >= 1, --tick > 0")
+    chosen = tuple(a for a in assets.split(",") if a)
+    result = run_latency_bench(
+        events, markets, tick_s, event_gap_ms, spread_s, chosen, modes=modes or ("event", "timer")
+    )
+    _report(result, as_json)
+
+
 @bench_group.command("host")
 @click.option(
     "--strategies",

@@ -50,6 +50,18 @@ from state_store.settings import Settings
     show_default=True,
     help="How long to WAIT for them; orders no replica took in time are rejected, not posted",
 )
+@click.option(
+    "--event-gap-ms",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    help="Event-driven ticks: at least this long between two tick starts (coalescing)",
+)
+@click.option(
+    "--timer-ticks",
+    is_flag=True,
+    help="Tick on the timer only: book and price changes on the streams do not wake the runner",
+)
 def run_command(
     settings: Settings,
     replica: str,
@@ -64,8 +76,13 @@ def run_command(
     max_ticks: int | None,
     wait_replicas: str,
     wait_timeout_ms: int,
+    event_gap_ms: float,
+    timer_ticks: bool,
 ) -> None:
-    """Run one runner replica: tick, trade, reload strategies at tick boundaries."""
+    """Run one runner replica: tick, trade, reload strategies at tick boundaries.
+
+    With a market or price stream it also ticks when a book or reference price of one of
+    its markets changes (coalesced, --event-gap-ms apart at least), unless --timer-ticks."""
     from runner.build import build_runtime, close_runtime
     from runner.loop import Loop
     from runner.runtime import RunnerConfig, venue_deadline
@@ -87,6 +104,8 @@ def run_command(
         venue_heartbeat=venue_heartbeat,
         wait_replicas=replicas_to_wait_for(wait_replicas, settings),
         wait_timeout_ms=wait_timeout_ms,
+        event_gap_s=event_gap_ms / 1000,
+        timer_ticks=timer_ticks,
     )
     early: list[int] = []  # SIGTERM/Ctrl-C while starting: stop before the first tick, cleanly
     for signum in (signal.SIGTERM, signal.SIGINT):

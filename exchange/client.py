@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -47,6 +47,7 @@ from exchange.wire import (
 logger = logging.getLogger(__name__)
 
 BOOKS_PER_REQUEST = 500
+MAX_BATCH = 15  # orders per POST /orders (polymarket-client's `_MAX_BATCH`)
 CURSOR_VERSION = "v1"
 
 
@@ -215,6 +216,22 @@ class ClobClient:
                 "venue order id %s differs from signed id %s", result.order_id, signed.order_id
             )
         return result
+
+    def place_many(self, reqs: Sequence[OrderRequest]) -> list[PlaceResult]:
+        """POST /orders (the CLOB's batch, at most MAX_BATCH a request): one result per
+        request, in order; a refused order answers success false, not an exception."""
+        results: list[PlaceResult] = []
+        for i in range(0, len(reqs), MAX_BATCH):
+            signed = [self.signer.sign(r) for r in reqs[i : i + MAX_BATCH]]
+            body = [s.post_payload(self.owner) for s in signed]
+            payload = self._session.request("POST", "/orders", body=body, auth=True,
+                                            idempotent=True)  # fmt: skip
+            if not isinstance(payload, list) or len(payload) != len(signed):
+                raise MalformedResponse("POST /orders: expected one answer per order")
+            for one, raw in zip(signed, payload, strict=True):
+                wire = convert.parse(WirePostOrderResponse, raw, "order response")
+                results.append(convert.place_result(wire, one.order_id))
+        return results
 
     def cancel(self, order_id: str) -> bool:
         payload = self._session.request(

@@ -33,6 +33,7 @@ from runner.published import adopt_initial
 from runner.reload import Reloader
 from runner.reload.quarantine import RedisQuarantine
 from runner.runtime import RunnerConfig, Runtime
+from runner.wake import Waker
 from state_store.connection import connect, jobs_redis_url
 from state_store.errors import REDIS_UNAVAILABLE
 from state_store.manifest import publish
@@ -108,7 +109,8 @@ def build_runtime(
     publisher.start()
     closers.insert(0, validator.close)
     closers.insert(0, publisher.close)
-    feeds = open_feeds(feed_config, venue) if feed_config is not None else None
+    waker = Waker(config.event_gap_s, enabled=not config.timer_ticks)
+    feeds = open_feeds(feed_config, venue, waker) if feed_config is not None else None
     if feeds is not None:
         closers.insert(0, feeds.stop)
     finder = None
@@ -131,14 +133,16 @@ def build_runtime(
         closers=closers,
         venue_spec=venue_spec,
         discovery=finder,
+        waker=waker,
     )
     adopt_first_generation(rt, initial_load_s)
     return rt
 
 
-def open_feeds(config: FeedConfig, venue: Venue) -> LiveFeeds:
+def open_feeds(config: FeedConfig, venue: Venue, waker: Waker | None = None) -> LiveFeeds:
     """Start the configured streams; the user channel gets the venue's API credentials (a
-    paper client without any signs in as its owner: an open paper venue takes any key)."""
+    paper client without any signs in as its owner: an open paper venue takes any key).
+    Book and price changes wake `waker` (event-driven ticks, `runner.wake`)."""
     from exchange.streams.feeds import LiveFeeds
 
     if config.user_url and config.credentials is None:
@@ -149,7 +153,9 @@ def open_feeds(config: FeedConfig, venue: Venue) -> LiveFeeds:
         if credentials is None:
             raise ValueError("the user channel needs the venue's API credentials")
         config = replace(config, credentials=credentials)
-    return LiveFeeds(config).start()
+    if waker is None:
+        return LiveFeeds(config).start()
+    return LiveFeeds(config, on_book=waker.on_book, on_price=waker.on_price).start()
 
 
 def adopt_first_generation(rt: Runtime, timeout_s: float) -> None:

@@ -55,6 +55,7 @@ from exchange.slugs import INTERVALS, window_slug, window_start
 from exchange.venue import Venue
 from runner import markets as mk
 from runner import strikes
+from runner.event_tick import listed_windows
 from state_store import transitions as t
 from state_store.codec import window_from
 from state_store.models import Window
@@ -345,7 +346,7 @@ def tick_windows(rt: Runtime, now: float) -> list[Window]:
     """The live windows this tick trades: discovered, else from the venue's market list."""
     finder = rt.discovery
     if finder is None:
-        windows = mk.live_windows(rt.venue.list_windows(), now)
+        windows = mk.live_windows(listed_windows(rt), now)  # an event tick reuses a listing
         mk.record_windows(rt.store, strikes.venue_strikes(rt, windows))
         return windows
     windows = finder.windows(now)

@@ -59,8 +59,10 @@ class Loop:
 
     def run(self) -> int:
         next_at = time.monotonic()
+        by_event = False
         try:
             while not self.stopping():
+                self.rt.waker.tick_started(by_event)
                 self.one_tick()
                 sdnotify.alive()  # systemd: READY=1 once, then WATCHDOG=1 (no-op elsewhere)
                 if self.max_ticks is not None and self.rt.tick >= self.max_ticks:
@@ -68,18 +70,26 @@ class Loop:
                 next_at += self.rt.config.tick_s
                 if next_at < time.monotonic():  # overran: start the next tick now, no catch-up
                     next_at = time.monotonic()
-                self.sleep_until(next_at)
+                by_event = self.sleep_until(next_at)
+                if by_event:  # the timer counts from this tick's start (runner.wake)
+                    next_at = time.monotonic()
         finally:
             self.teardown()
         return 0
 
-    def sleep_until(self, deadline: float) -> None:
-        """Sleep in short slices so a stop request (signal flag or event) is seen quickly."""
+    def sleep_until(self, deadline: float) -> bool:
+        """Sleep until `deadline` or a change of one of our markets (`runner.wake`), in
+        short slices so a stop request (signal flag or event) is seen quickly. True when
+        a change ends the sleep."""
         while not self.stopping():
             left = deadline - time.monotonic()
             if left <= 0:
-                return
-            self.stop.wait(min(left, SLICE_S))
+                return False
+            if self.rt.degraded:  # no orders without Redis: changes wait for the timer
+                self.stop.wait(min(left, SLICE_S))
+            elif self.rt.waker.wait(min(left, SLICE_S)):
+                return not self.stopping()
+        return False
 
     def one_tick(self) -> None:
         rt = self.rt

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from exchange.errors import InsufficientBalance, OrderRejected
+from exchange.errors import NOT_ENOUGH, InsufficientBalance, OrderRejected
 from exchange.types import OrderRequest, PlaceResult, VenueFill
 from exchange.venue import Venue
 from state_store import transitions as t
@@ -145,8 +145,12 @@ def commit_and_submit(
     if created and acked < wait.replicas:
         reject_unreplicated(store, created, acked, wait, stats)
         return
+    stats.created += len(created)
+    place_many = getattr(venue, "place_many", None)
+    if place_many is not None and len(created) > 1:
+        submit_batch(store, venue, place_many, created, stats)
+        return
     for p in created:
-        stats.created += 1
         submit(store, venue, p.coid, p.intent.market, p.request, stats, p.lease)
 
 
@@ -184,6 +188,51 @@ def reject_unreplicated(
         store.ack_order(p.coid, p.intent.market, "rejected", error=error)
 
 
+PlaceMany = Callable[[Sequence[OrderRequest]], list[PlaceResult]]
+
+
+def submit_batch(
+    store: Store, venue: Venue, place_many: PlaceMany, planned: Sequence[Planned],
+    stats: OrderStats,
+) -> None:  # fmt: skip
+    """`submit` for several orders in one `POST /orders`: each marked submitted (fenced),
+    one post, each answer recorded; a refused order answers success false. A refusal of
+    the whole batch (a bad body, no balance) rejects its orders, as for one order, and an
+    order refused for balance raises InsufficientBalance once all answers are recorded
+    (the venue-fault back-off, `runner.venue_faults`, as after a single refused post)."""
+    marked = [p for p in planned if mark_submitted(store, p.coid, p.intent.market, p.lease, stats)]
+    if not marked:
+        return
+    try:
+        results = place_many([p.request for p in marked])
+    except (OrderRejected, OperationalError) as exc:  # InsufficientBalance is an OrderRejected
+        for p in marked:
+            stats.rejected += 1
+            store.ack_order(p.coid, p.intent.market, "rejected", error=str(exc)[:500])
+        if isinstance(exc, OperationalError | InsufficientBalance):
+            raise
+        return
+    no_balance = ""
+    for p, placed in zip(marked, results, strict=True):
+        if placed.success:
+            stats.trade_ids.extend(placed.trade_ids)
+        elif NOT_ENOUGH in placed.error:
+            no_balance = no_balance or placed.error
+        record_placement(store, venue, p.coid, p.intent.market, p.request.order_type, placed)
+    if no_balance:  # as for one order: the next would be refused too, stop the tick
+        raise InsufficientBalance(no_balance)
+
+
+def mark_submitted(store: Store, coid: str, market: str, lease: Lease, stats: OrderStats) -> bool:
+    """Mark an order submitted, fenced by `lease`; False (counted) when it must not be posted."""
+    marked = store.ack_order(coid, market, "submitted", lease=lease)
+    if marked.outcome == "fenced" or (marked.outcome == "noop" and marked.detail in TERMINAL):
+        stats.fenced += 1
+        log.warning("not posting %s: %s (%s)", coid, marked.outcome, marked.detail)
+        return False
+    return True
+
+
 def submit(
     store: Store,
     venue: Venue,
@@ -194,10 +243,7 @@ def submit(
     lease: Lease,
 ) -> None:
     """Mark submitted (fenced: only while `lease` is current), post, record the answer."""
-    marked = store.ack_order(coid, market, "submitted", lease=lease)
-    if marked.outcome == "fenced" or (marked.outcome == "noop" and marked.detail in TERMINAL):
-        stats.fenced += 1
-        log.warning("not posting %s: %s (%s)", coid, marked.outcome, marked.detail)
+    if not mark_submitted(store, coid, market, lease, stats):
         return
     try:
         placed = venue.place(req)

@@ -15,13 +15,14 @@ import redis
 
 from exchange.errors import VenueError, VenueUnavailable
 from exchange.factory import VenueSpec
-from exchange.types import Book
+from exchange.types import Book, MarketWindow
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
 from runner.risk_pnl import PnlCache
 from runner.tick_timing import TickDurations, TickGaps
 from runner.venue_clock import VenueClock
 from runner.venue_faults import Restriction
+from runner.wake import Waker
 from state_store.desired import DesiredState
 from state_store.manifest import ManifestEntry
 from state_store.settings import Settings
@@ -49,6 +50,8 @@ class RunnerConfig:
     #: -1: every connected replica, runner.orders.ALL_CONNECTED)
     wait_replicas: int = 0
     wait_timeout_ms: int = 250
+    event_gap_s: float = 0.02  # event-driven ticks: at least this long between tick starts
+    timer_ticks: bool = False  # True: only the timer ticks (stream changes do not wake)
 
 
 @dataclass
@@ -129,6 +132,16 @@ class VenueHealth:
 
 
 @dataclass
+class EventReads:
+    """What an event tick may reuse from an earlier tick (runner.event_tick), monotonic times."""
+
+    clock_at: float | None = None  # the venue's time last asked
+    windows: list[MarketWindow] | None = None
+    windows_at: float | None = None
+    status_at: float | None = None  # status last written
+
+
+@dataclass
 class Halt:
     """An operational error in force: no new orders until the operator acts."""
 
@@ -200,6 +213,9 @@ class Runtime:
     venue_spec: VenueSpec | None = None  # how a job opens this venue; None: jobs cannot
     risk: RiskState = field(default_factory=RiskState)  # risk limits: refusals, day PnL
     discovery: WindowFinder | None = None  # windows from Gamma by slug; None: venue listing
+    #: wakes the loop when a book or price of a leased market changes (runner.wake)
+    waker: Waker = field(default_factory=lambda: Waker(0.0, enabled=False))
+    event_reads: EventReads = field(default_factory=EventReads)  # runner.event_tick
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

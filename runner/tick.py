@@ -29,6 +29,7 @@ from runner import markets as mk
 from runner.adopt import Adopter
 from runner.books import stale_tokens, status_record, take_books, without_stale_entries
 from runner.control_read import config_problem, read_desired
+from runner.event_tick import status_due, status_written, venue_now
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
 from runner.manifest import manifest_entry
@@ -40,6 +41,7 @@ from runner.strategy_call import StrategyOutcome
 from runner.user_stream import expect_trades, take_fills
 from runner.venue_sync import sync_orders
 from runner.view_builder import market_view, strategy_view
+from runner.wake import watch_markets
 from state_store import param_spec
 from state_store.converge import converge
 from state_store.desired import DesiredState
@@ -72,8 +74,7 @@ def run_tick(rt: Runtime) -> TickReport:
     clear_if_operator_acted(rt, desired)
     check_redis(rt)  # Redis went backwards: hold orders, rebuild from the venue, resume
     reloads = rewire(rt, desired)
-    now = rt.venue.server_time()
-    rt.venue_clock.observe(now, time.time())
+    now = venue_now(rt)  # an event tick takes the last timer tick's readings (runner.event_tick)
     windows = discovery.tick_windows(rt, now)  # found on Gamma before they open, or listed
     strikes.publish_prices(rt)  # the price stream's new points, into Redis for every replica
     strikes.record_strikes(rt, windows, now)
@@ -95,7 +96,9 @@ def run_tick(rt: Runtime) -> TickReport:
     report.reloads = reloads
     guard.bump(rt)  # after every write of the tick (see runner.guard)
     rt.counters.tick_durations.observe(time.perf_counter() - began)
-    publish_status(rt, reloads)
+    if status_due(rt, reloads):  # an event tick writes it at most once a period
+        publish_status(rt, reloads)
+        status_written(rt)
     return report
 
 
@@ -147,6 +150,7 @@ def trade(
     windows: dict[str, Window] = {
         m: s.window for m, s in snaps.items() if s.window is not None and s.window.end_ts > now
     }
+    watch_markets(rt, windows.values())  # their changes wake the loop (event-driven ticks)
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
     books = take_books(rt, tokens)  # the market channel's, REST for what it cannot serve
     stale = stale_tokens(rt)

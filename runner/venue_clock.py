@@ -30,6 +30,14 @@ class VenueClock:
             return 1.0
         return (self.last[1] - self.first[1]) / (self.last[0] - self.first[0])
 
+    def estimate(self, wall_now: float) -> float | None:
+        """The venue's time at `wall_now`, from the last reading and the measured rate;
+        None before the first reading."""
+        if self.last is None:
+            return None
+        wall, venue = self.last
+        return venue + self.rate() * (wall_now - wall)
+
     def to_json(self) -> dict[str, float]:
         """`{venue_time, wall_time, rate}` of the last reading; {} before the first one."""
         if self.last is None:

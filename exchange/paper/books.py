@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from exchange.paper.config import PaperConfig
@@ -78,6 +78,17 @@ class BookMaker:
         self.config = config
         self.prices = prices
         self.tick = config.tick_size
+        #: token -> the size its best bid shows instead (`mark`: a change a caller makes,
+        #: e.g. the latency bench); `version` counts such changes
+        self.marks: dict[str, Decimal] = {}
+        self.version = 0
+
+    def mark(self, token_id: str, size: Decimal) -> int:
+        """Show `size` at the best bid of `token_id` from now on (every second's book); the
+        books' new version. A plain dict update: safe from any thread."""
+        self.marks = {**self.marks, token_id: size}
+        self.version += 1
+        return self.version
 
     def fair_up(self, window: PaperWindow, ts: float) -> float:
         """Probability that the window resolves Up, seen at venue time ts."""
@@ -91,15 +102,24 @@ class BookMaker:
     def book(self, window: PaperWindow, outcome: Outcome, step: int) -> SyntheticBook:
         up = self._up_book(window, step)
         if outcome == "Up":
-            return up
-        return SyntheticBook(
-            token_id=window.down_token,
-            market=window.condition_id,
-            step=step,
-            bids=tuple(Quote(ONE - q.price, q.size) for q in up.asks),
-            asks=tuple(Quote(ONE - q.price, q.size) for q in up.bids),
-            fair=1.0 - up.fair,
+            return self._marked(up)
+        return self._marked(
+            SyntheticBook(
+                token_id=window.down_token,
+                market=window.condition_id,
+                step=step,
+                bids=tuple(Quote(ONE - q.price, q.size) for q in up.asks),
+                asks=tuple(Quote(ONE - q.price, q.size) for q in up.bids),
+                fair=1.0 - up.fair,
+            )
         )
+
+    def _marked(self, book: SyntheticBook) -> SyntheticBook:
+        size = self.marks.get(book.token_id)
+        if size is None or not book.bids:
+            return book
+        best = Quote(book.bids[0].price, size)
+        return replace(book, bids=(best, *book.bids[1:]))
 
     def _up_book(self, window: PaperWindow, step: int) -> SyntheticBook:
         fair = self.fair_up(window, step)

@@ -1,7 +1,8 @@
 """What one market-channel connection of the paper venue sends, as the CLOB documents it.
 
 A `MarketSession` remembers the book it last sent for each subscribed token
-and, once per venue second (books change per second), sends:
+and, once per venue second (books change per second) and at once when a book is
+marked (`POST /paper/books/mark`), sends:
 
 - `book`: the full snapshot, when a token is first seen open (or re-subscribed);
 - `price_change`: one message per market with the level changes since the
@@ -65,6 +66,7 @@ class MarketSession:
         self.refs: dict[str, tuple[str, Outcome]] = {}  # token -> (slug, outcome), once known
         self.step: int | None = None
         self.fresh = True  # tokens subscribed since the last collect
+        self.version = -1  # the books' version (`BookMaker.mark`) at the last collect
 
     # -- subscriptions -------------------------------------------------------
     def subscribe(self, tokens: Iterable[str]) -> None:
@@ -79,8 +81,11 @@ class MarketSession:
             self.sent.pop(token, None)
 
     def due(self, now: float) -> bool:
-        """True when there may be news: a new venue second, or tokens just subscribed."""
-        return self.fresh or math.floor(now) != self.step
+        """True when there may be news: a new venue second, tokens just subscribed, or a
+        book marked since the last collect."""
+        return (
+            self.fresh or math.floor(now) != self.step or self.engine.books.version != self.version
+        )
 
     # -- collecting ----------------------------------------------------------
     def collect(self) -> list[Message]:
@@ -89,6 +94,7 @@ class MarketSession:
             now = engine.advance()
             self.step = math.floor(now)
             self.fresh = False
+            self.version = self.engine.books.version
             messages = self._custom_market_news(now) if self.custom else []
             windows = self._windows(list(self.tokens))
             trades = self._last_trades(now)

@@ -13,6 +13,8 @@
   `crypto_prices`, filters `"btcusdt,ethusdt"`). Prices are the venue's
   reference process, one update per venue second.
 - `POST /paper/streams/faults`, `GET /paper/streams`: the fault switch.
+- `POST /paper/books/mark {"token_id", "size"}`: the token's best bid shows `size`
+  from now on; market channels send the change at once (`BookNews`), not at the next poll.
 
 Starlette does the websocket protocol; each connection runs a reader, a pump
 (polling the venue at `StreamSettings.poll_s`, and at each venue second) and
@@ -27,7 +29,9 @@ import hmac
 import json
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, Coroutine
+from decimal import Decimal
 from typing import Any, cast
 
 from fastapi import APIRouter, Request, WebSocket
@@ -54,6 +58,32 @@ MAX_IDS = 500
 
 def faults_of(app: Any) -> StreamFaults:
     return cast(StreamFaults, app.state.stream_faults)
+
+
+class BookNews:
+    """Wakes the market-channel pumps when a book is marked, so the change goes out at once
+    rather than at the next poll. Used on the server's event loop only."""
+
+    def __init__(self) -> None:
+        self._waiters: set[asyncio.Event] = set()
+
+    def changed(self) -> None:
+        for waiter in self._waiters:
+            waiter.set()
+
+    async def wait(self, timeout_s: float) -> None:
+        """Until the next change, or `timeout_s`."""
+        waiter = asyncio.Event()
+        self._waiters.add(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter.wait(), timeout_s)
+        finally:
+            self._waiters.discard(waiter)
+
+
+def news_of(app: Any) -> BookNews:
+    return cast(BookNews, app.state.book_news)
 
 
 class Connection:
@@ -189,8 +219,9 @@ async def market_channel(websocket: WebSocket) -> None:
                     messages = [m for m in messages if m["event_type"] != "book"]
                 for message in messages:
                     await conn.send(message)
-            await asyncio.sleep(conn.delay())
+            await news.wait(conn.delay())
 
+    news = news_of(websocket.app)
     await conn.run(on_text, pump)
 
 
@@ -361,9 +392,36 @@ def stream_faults(request: Request, body: FaultRequest) -> StreamStatus:
     return _status(faults)
 
 
+# -- book marks --------------------------------------------------------------
+class MarkRequest(BaseModel):
+    token_id: str = Field(min_length=1, max_length=100)
+    size: Decimal = Field(gt=0, lt=10**9)
+
+
+class MarkReply(BaseModel):
+    token_id: str
+    size: str
+    version: int
+    changed_at: float  # the venue's wall clock when the change took effect
+
+
+@router.post("/paper/books/mark")
+async def mark_book(request: Request, body: MarkRequest) -> MarkReply:
+    """Change a book now: the token's best bid shows `size` (the latency bench's change);
+    the market channel sends it at once, REST reads return it from now on."""
+    engine = cast(PaperEngine, request.app.state.engine)
+    version = engine.books.mark(body.token_id, body.size)
+    changed_at = time.time()
+    news_of(request.app).changed()
+    return MarkReply(
+        token_id=body.token_id, size=str(body.size), version=version, changed_at=changed_at
+    )
+
+
 def install_streams(app: Any, engine: PaperEngine, faults: StreamFaults | None = None) -> None:
-    """Attach the streams, the Gamma routes and the fault switch to a paper venue app."""
+    """Attach the streams, the Gamma routes, the fault switch and book marks to an app."""
     app.state.stream_faults = faults or StreamFaults()
+    app.state.book_news = BookNews()
     app.state.trade_lifecycle = TradeLifecycle(engine, app.state.stream_faults)
     app.include_router(router)
     app.include_router(gamma_router)

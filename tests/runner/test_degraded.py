@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from tests.runner.test_tick import ledger, only_always
 
 
 class KillsRedisAfterFirstOrder:
-    """A venue that lets the first order through and then pulls Redis from under the runner."""
+    """A venue that lets the first post (one order, or a tick's batch) through and then
+    pulls Redis from under the runner."""
 
     def __init__(self, venue: Venue, server: RedisProcess) -> None:
         self._venue = venue
@@ -34,10 +35,18 @@ class KillsRedisAfterFirstOrder:
 
     def place(self, req: OrderRequest) -> PlaceResult:
         placed = self._venue.place(req)
+        self._kill()
+        return placed
+
+    def place_many(self, reqs: Sequence[OrderRequest]) -> list[PlaceResult]:
+        placed: list[PlaceResult] = getattr(self._venue, "place_many")(reqs)  # noqa: B009
+        self._kill()
+        return placed
+
+    def _kill(self) -> None:
         if not self.killed:
             self._server.kill()
             self.killed = True
-        return placed
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._venue, name)

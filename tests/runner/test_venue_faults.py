@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +40,21 @@ def clear_faults(venue_app: Any) -> None:
 
 
 def count_posts(monkeypatch: pytest.MonkeyPatch, venue: Venue) -> list[str]:
+    """Every order post (`POST /order`, or a tick's batch `POST /orders`), in order."""
     posted: list[str] = []
     place: Callable[[OrderRequest], PlaceResult] = venue.place
+    place_many: Callable[[Sequence[OrderRequest]], list[PlaceResult]] = venue.place_many  # type: ignore[attr-defined]
 
     def counting(req: OrderRequest) -> PlaceResult:
         posted.append(req.client_order_id)
         return place(req)
 
+    def counting_many(reqs: Sequence[OrderRequest]) -> list[PlaceResult]:
+        posted.append(",".join(r.client_order_id for r in reqs))
+        return place_many(reqs)
+
     monkeypatch.setattr(venue, "place", counting)
+    monkeypatch.setattr(venue, "place_many", counting_many)
     return posted
 
 
@@ -107,10 +114,10 @@ def test_engine_restart_stops_placing_then_post_only_then_resumes(
         )
         assert "venue restarting since" in ctl_status(rt)
         stuck = [o for m in rt.store.markets() for o in rt.store.market_orders(m)]
-        # the refused one stays submitted, the rest of that tick's orders new: the repair
-        # step posts them (looked up by id first) once the venue takes orders again
+        # the refused post's orders (the tick's batch) stay submitted, any others new: the
+        # repair step posts them (looked up by id first) once the venue takes orders again
         statuses = sorted(o.status for o in stuck)
-        assert statuses.count(OrderStatus.SUBMITTED) == 1
+        assert statuses.count(OrderStatus.SUBMITTED) >= 1
         assert set(statuses) <= {OrderStatus.NEW, OrderStatus.SUBMITTED}
 
         # the restart is over, the post-only period is not: still nothing (ours never are)
@@ -173,16 +180,21 @@ def test_insufficient_balance_is_one_refusal_not_a_storm(
             loop.one_tick()
         assert len(posted) == 1 and rt.tick == 4
         orders = [o for m in rt.store.markets() for o in rt.store.market_orders(m)]
-        assert [o.status for o in orders].count(OrderStatus.REJECTED) == 1
+        assert [o.status for o in orders].count(OrderStatus.REJECTED) >= 1  # the one post's
         assert {o.status for o in orders} <= {OrderStatus.REJECTED, OrderStatus.NEW}
         shown = section(rt)
         assert shown["venue_restriction"] == "insufficient_balance"
         assert "not enough balance" in shown["venue_restriction_reason"]
-        assert "venue insufficient_balance since" in ctl_status(rt)
+        # (the problem wraps over lines that other columns, e.g. "books: rest", share)
+        assert "venue insufficient_balance" in ctl_status(rt)
         clear_faults(venue_app)
         pass_time(rt)
         loop.one_tick()
-        assert len(posted) > 1 and section(rt)["venue_restriction"] == ""
+        # trading resumes; the tick's batch was refused order by order (rejected, not
+        # posted again: the strategy asks with the same keys), orders left new are posted
+        assert section(rt)["venue_restriction"] == "" and rt.restriction.kind == ""
+        new_before = [o for o in orders if o.status == OrderStatus.NEW]
+        assert len(posted) == 1 + bool(new_before)
         assert_no_duplicates(rt, rt.venue)
     finally:
         loop.teardown()
