@@ -5,9 +5,13 @@ subscribed to the tokens of its leased live windows (`set_tokens` whenever
 that set changes) and takes each book from the channel's local copy. Only a
 token the channel cannot serve goes to REST, in one `POST /books` for all of
 them: the stream is down (a dropped connection invalidates every book), not
-connected yet, the token was just subscribed (no snapshot yet) or its book is
-being resynced after a gap. While the stream is up and every book has its
-snapshot the runner makes no `/book` or `/books` request.
+connected yet, or its book is being resynced after a gap. While the stream is
+up the runner makes no `/book` or `/books` request: it subscribes to the
+tokens of each series' next window before it opens (`upcoming`, from
+discovery), so the venue's snapshot comes as the window opens; a token whose
+snapshot has not arrived yet on a connected stream is awaited for
+`SNAPSHOT_GRACE_S` (served as stale meanwhile: no book, no new entries), and
+polled over REST only after that.
 
 A streamed book with no message for `stale_after_s` (`--book-stale-s`) is
 `stale`: its market's `MarketView.stale` is True, strategies see it, and the
@@ -26,7 +30,8 @@ Without a market channel every book comes from `POST /books` each tick, as befor
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 
 from exchange.types import Book
@@ -37,24 +42,26 @@ from state_store.status import BookSources
 log = logging.getLogger(__name__)
 
 STREAM, REST, STALE = "stream", "rest", "stale"
+SNAPSHOT_GRACE_S = 2.0  # a new token's snapshot is awaited this long before REST serves it
 
 
-def take_books(rt: Runtime, tokens: Sequence[str]) -> dict[str, Book]:
-    """Every token's book for this tick (see the module doc); the sources go to `rt.books`."""
+def take_books(rt: Runtime, tokens: Sequence[str], upcoming: Iterable[str] = ()) -> dict[str, Book]:
+    """Every token's book for this tick (see the module doc); the sources go to `rt.books`.
+    `upcoming`: tokens of windows about to open, streamed from now so their snapshot is
+    there when they do."""
     channel = rt.feeds.market if rt.feeds is not None else None
     state = rt.books
     books: dict[str, Book] = {}
     sources: dict[str, str] = {}
     missing = list(tokens)
     if channel is not None:
-        wanted = frozenset(tokens)
-        if wanted != state.tokens:  # leases changed: (un)subscribe on the open connection
-            channel.set_tokens(sorted(wanted))
-            state.tokens = wanted
+        subscribe(rt, frozenset(tokens) | frozenset(upcoming))
         missing = []
         for token in tokens:
             streamed = channel.book(token)
-            if streamed is None:
+            if streamed is None and awaiting_snapshot(rt, token):
+                sources[token] = STALE  # no book yet: nothing to trade on, no REST
+            elif streamed is None:
                 missing.append(token)
             else:
                 books[token] = streamed.book
@@ -65,6 +72,29 @@ def take_books(rt: Runtime, tokens: Sequence[str]) -> dict[str, Book]:
         sources.update(dict.fromkeys(missing, REST))
     state.books, state.sources = books, sources
     return books
+
+
+def subscribe(rt: Runtime, wanted: frozenset[str]) -> None:
+    """Give the market channel `wanted` when it changed (leases or upcoming windows)."""
+    state = rt.books
+    if wanted == state.tokens or rt.feeds is None or rt.feeds.market is None:
+        return
+    rt.feeds.market.set_tokens(sorted(wanted))
+    now = time.monotonic()
+    state.subscribed_at = {t: state.subscribed_at.get(t, now) for t in wanted}
+    state.tokens = wanted
+
+
+def awaiting_snapshot(rt: Runtime, token: str) -> bool:
+    """The stream is up and `token` was given to it too recently for its snapshot to be late."""
+    channel = rt.feeds.market if rt.feeds is not None else None
+    since = rt.books.subscribed_at.get(token)
+    return (
+        channel is not None
+        and channel.connected
+        and since is not None
+        and time.monotonic() - since < SNAPSHOT_GRACE_S
+    )
 
 
 def stale_tokens(rt: Runtime) -> frozenset[str]:

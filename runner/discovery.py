@@ -203,6 +203,14 @@ class WindowFinder:
             w for s in due if (w := self.known.get(s)) is not None and w.start_ts <= now < w.end_ts
         ]
 
+    def upcoming(self, now: float) -> list[Window]:
+        """Known windows not open yet at venue time `now`: the next of each series."""
+        ahead = sorted((w for w in self.known.values() if w.start_ts > now), key=_start)
+        nexts: dict[tuple[str, str], Window] = {}
+        for window in ahead:
+            nexts.setdefault((window.asset, window.interval), window)
+        return list(nexts.values())
+
     def reset(self) -> None:
         """Forget what this runner knows (Redis went back: its records may be gone); the
         next tick reads Redis again and asks Gamma for what is not there."""
@@ -340,6 +348,17 @@ def resolve_series(
     if unknown:
         raise ValueError(f"no window length for interval(s) {unknown}")
     return series, {k: int(v) for k, v in lengths.items()}
+
+
+def _start(window: Window) -> float:
+    return window.start_ts
+
+
+def upcoming_tokens(rt: Runtime, now: float) -> list[str]:
+    """The tokens of each series' next window (discovered, not open yet), to stream early."""
+    if rt.discovery is None:
+        return []
+    return [t for w in rt.discovery.upcoming(now) for t in (w.up_token, w.down_token)]
 
 
 def tick_windows(rt: Runtime, now: float) -> list[Window]:

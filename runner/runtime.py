@@ -100,6 +100,9 @@ class BookFeedState:
     sources: dict[str, str] = field(default_factory=dict)
     books: dict[str, Book] = field(default_factory=dict)  # this tick's books, by token
     rest_polls: int = 0  # ticks that fetched books with POST /books (some or all tokens)
+    #: when each token was first given to the market channel (monotonic): a token whose
+    #: snapshot has not come yet is awaited for `runner.books.SNAPSHOT_GRACE_S`, not polled
+    subscribed_at: dict[str, float] = field(default_factory=dict)
     entries_refused: int = 0  # buy intents refused because their market's book was stale
 
 

@@ -152,7 +152,8 @@ def trade(
     }
     watch_markets(rt, windows.values())  # their changes wake the loop (event-driven ticks)
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
-    books = take_books(rt, tokens)  # the market channel's, REST for what it cannot serve
+    upcoming = discovery.upcoming_tokens(rt, now)  # streamed before they open
+    books = take_books(rt, tokens, upcoming)  # the market channel's, REST for what it cannot serve
     stale = stale_tokens(rt)
     refs = strikes.reference_prices(rt, {w.asset for w in windows.values()})
     views = tuple(

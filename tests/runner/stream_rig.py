@@ -25,12 +25,21 @@ from exchange.streams.feeds import FeedConfig
 from exchange.venue import Venue
 from runner import jobs
 from runner.build import build_runtime, close_runtime
+from runner.discovery import DiscoveryConfig
 from runner.reconcile import Reconciler
 from runner.runtime import RunnerConfig, Runtime
 from runner.tick import run_tick
 from state_store.desired import DesiredState
 from state_store.settings import Settings
 from tests.redis_process import free_port
+
+#: risk limits no stream test reaches (a strategy buying every tick passes the defaults)
+ROOMY_LIMITS: dict[str, int | float] = {
+    "max_shares": 1_000_000,
+    "max_notional": 10_000_000,
+    "max_open_orders": 10_000,
+    "max_daily_loss": 10_000_000,
+}
 
 
 @dataclass
@@ -64,8 +73,8 @@ class Streamed:
 
     def pause(self, paused: bool = True) -> None:
         key = self.rt.store.keys.control
-        version = DesiredState.from_redis(self.rt.client.hgetall(key)).version  # type: ignore[arg-type]
-        desired = DesiredState(version=version + 1, paused=paused)
+        current = DesiredState.from_redis(self.rt.client.hgetall(key))  # type: ignore[arg-type]
+        desired = current.model_copy(update={"version": current.version + 1, "paused": paused})
         self.rt.client.hset(key, mapping=desired.to_redis())
 
     def caught_up(self) -> bool:
@@ -113,7 +122,7 @@ def stream_rig(
     def make(
         source: str, user: bool = True, prices: bool = False, market: bool = False,
         book_stale_s: float = 5.0, venue: dict[str, Any] | None = None,
-        silence_timeout_s: float = 30.0, **stream: float,
+        silence_timeout_s: float = 30.0, discover: bool = False, **stream: float,
     ) -> Streamed:  # fmt: skip
         write_strategy(strategies_dir, source)
         options: dict[str, Any] = {"window_seconds": 30, **(venue or {})}
@@ -142,7 +151,12 @@ def stream_rig(
             silence_timeout_s=silence_timeout_s,
         )
         cfg = RunnerConfig(replica="r1", tick_s=0.1, decide_budget_s=1.0)
-        rt = build_runtime(settings, cfg, venue=client, client=real_redis, feed_config=feed)
+        finder = DiscoveryConfig(gamma_url=server.url) if discover else None  # its own Gamma
+        rt = build_runtime(
+            settings, cfg, venue=client, client=real_redis, feed_config=feed, discovery=finder
+        )
+        roomy = DesiredState(version=1, risk={"bot": ROOMY_LIMITS})  # streams, not risk, tested
+        real_redis.hset(rt.store.keys.control, mapping=roomy.to_redis())
         made.append((rt, server, close))
         return Streamed(rt, client, app, server.url, settings)
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from exchange.streams.books import StreamedBook
 from exchange.types import Book, Level
 from runner import books as bk
@@ -50,7 +52,10 @@ def runtime(channel: FakeChannel | None) -> Any:
     return SimpleNamespace(feeds=feeds, venue=FakeVenue(), books=BookFeedState())
 
 
-def test_streamed_books_are_used_and_only_the_rest_goes_to_rest() -> None:
+def test_streamed_books_are_used_and_only_the_rest_goes_to_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bk, "SNAPSHOT_GRACE_S", 0.0)  # "c"'s snapshot is overdue at once
     channel = FakeChannel()
     channel.served = {
         "a": StreamedBook(book("a"), stale=False, age_s=0.1),
@@ -78,6 +83,28 @@ def test_the_channel_follows_the_tokens_and_a_full_stream_makes_no_request() -> 
     bk.take_books(rt, ["c", "d"])  # leases changed
     assert channel.subscriptions == [["a", "b"], ["c", "d"]]
     assert rt.venue.asked == [] and rt.books.rest_polls == 0
+
+
+def test_a_new_token_awaits_its_snapshot_and_upcoming_tokens_are_streamed_early(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    channel = FakeChannel()
+    channel.served = {"a": StreamedBook(book("a"), stale=False, age_s=0.0)}
+    rt = runtime(channel)
+    got = bk.take_books(rt, ["a", "b"], upcoming=["c", "d"])
+    assert channel.subscriptions == [["a", "b", "c", "d"]]  # the next windows' too
+    assert rt.venue.asked == [] and "b" not in got  # b's snapshot is not late yet: no REST
+    assert rt.books.sources == {"a": "stream", "b": "stale"}  # no book: no entries there
+    channel.served["c"] = StreamedBook(book("c"), stale=False, age_s=0.0)
+    bk.take_books(rt, ["a", "c"])  # c's window opened: its snapshot is already there
+    assert rt.books.sources == {"a": "stream", "c": "stream"} and rt.venue.asked == []
+    monkeypatch.setattr(bk, "SNAPSHOT_GRACE_S", 0.0)
+    bk.take_books(rt, ["a", "b"])  # b's snapshot is overdue now: REST serves it
+    assert rt.venue.asked == [["b"]]
+    channel.connected = False
+    monkeypatch.setattr(bk, "SNAPSHOT_GRACE_S", 60.0)
+    bk.take_books(rt, ["a", "b"])  # stream down: REST at once, whatever the grace
+    assert rt.venue.asked[-1] == ["b"]
 
 
 def test_without_a_channel_every_book_is_fetched() -> None:

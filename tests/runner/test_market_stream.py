@@ -149,8 +149,27 @@ def test_steady_ticks_poll_no_book_and_status_says_stream(
     assert books["market_stream"] == "connected"
     assert books["stream"] == len(s.rt.books.sources) > 0
     assert books["rest"] == books["stale"] == books["entries_refused"] == 0
-    assert books["rest_polls"] >= 1  # the first tick, before the snapshots
     assert seen(s) == {"fresh"}
+
+
+def test_window_rollovers_poll_no_book_when_windows_are_discovered(
+    streamed: Callable[..., Streamed],
+) -> None:
+    """Discovery knows each series' next window before it opens: the runner streams its
+    tokens early, so a window that opens gets its snapshot from the channel, not REST."""
+    s = streamed(STALE_AWARE, market=True, venue={"window_seconds": 4}, discover=True)
+    s.tick_until(lambda: all_streamed(s) and s.caught_up(), "streams up")
+    s.counts.reset()
+    first, opened = set(s.rt.leases), set[str]()
+    deadline = time.monotonic() + 40
+    while len(opened) < 4 and time.monotonic() < deadline:  # two 5m rollovers, 2 assets
+        run_tick(s.rt)
+        opened |= set(s.rt.leases) - first
+        time.sleep(0.05)
+    assert len(opened) >= 4, opened
+    assert book_polls(s) == 0, s.counts.snapshot()
+    assert s.rt.books.rest_polls == 0
+    assert any(s.rt.store.market_orders(m) for m in opened)  # new windows traded
 
 
 def test_stream_down_falls_back_to_rest_and_trades_then_back_to_zero_polls(

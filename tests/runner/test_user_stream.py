@@ -23,7 +23,6 @@ from exchange.types import OrderRequest
 from runner.tick import run_tick
 from state_store.audit import read_stream
 from state_store.models import Position, adopted_client_order_id
-from tests.runner.processes import wait_for
 from tests.runner.strategy_sources import ALWAYS_BUY
 from tests.runner.stream_rig import Streamed, stream_rig
 
@@ -180,22 +179,35 @@ def test_silent_user_channel_is_reopened_and_caught_up_no_fill_lost(
 
 
 def test_a_trade_of_ours_the_channel_never_reports_makes_the_runner_poll(
-    streamed: Callable[..., Streamed],
+    streamed: Callable[..., Streamed], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A short silence (well under the client's 30 s silence timeout: the connection stays
-    up) loses the trade events of that time; the venue named those trades when it answered
-    our orders, so the runner polls once they are overdue."""
+    """Trade events lost on the way (the connection stays up) are noticed: the venue named
+    those trades when it answered our orders, so the runner polls once they are overdue.
+    The loss is made at the client: the paper venue sends a trade's later statuses once a
+    silence ends, so its silence does not lose a trade for good."""
     s = streamed(EVERY_TICK, mined_after_s=0.05, confirmed_after_s=0.15)
     s.rt.user_stream.trade_grace_s = 1.0
     s.tick_until(s.caught_up, "user channel connected")
     user = s.rt.feeds.user if s.rt.feeds is not None else None
     assert user is not None
     connects, polls = user.connects, s.rt.user_stream.polls
-    s.faults.silent = True
-    for _ in range(3):  # orders placed and matched while the channel says nothing
-        run_tick(s.rt)
-    wait_for("a trade's end lost to the silence", lambda: s.faults.final_trades_withheld > 0)
-    s.faults.silent = False
+    lost: set[str] = set()
+    losing = [True]
+    drain = user.drain
+
+    def lossy_drain() -> list[Any]:
+        kept = []
+        for event in drain():
+            trade_id = getattr(event, "trade_id", "")
+            if trade_id and (losing[0] or trade_id in lost):
+                lost.add(trade_id)  # this trade's events never reach the runner
+            else:
+                kept.append(event)
+        return kept
+
+    monkeypatch.setattr(user, "drain", lossy_drain)
+    s.tick_until(lambda: bool(lost), "a trade of ours made and its events lost")
+    losing[0] = False
     s.pause()
     s.tick_until(lambda: s.rt.user_stream.missed > 0, "overdue trades noticed")
     assert user.connects == connects  # the same connection all along
