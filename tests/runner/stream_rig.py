@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 from eth_account import Account
@@ -66,7 +66,7 @@ class Streamed:
         key = self.rt.store.keys.control
         version = DesiredState.from_redis(self.rt.client.hgetall(key)).version  # type: ignore[arg-type]
         desired = DesiredState(version=version + 1, paused=paused)
-        self.rt.client.hset(key, mapping=desired.to_redis())
+        self.rt.client.hset(key, mapping=cast(Any, desired.to_redis()))
 
     def caught_up(self) -> bool:
         user = self.rt.feeds.user if self.rt.feeds is not None else None
@@ -87,7 +87,7 @@ class Streamed:
     def reconcile(self) -> dict[str, int]:
         conn = redis.Redis.from_url(str(self.settings.redis_url))
         try:
-            target = jobs.JobTarget.of(self.settings, self.url)
+            target = jobs.JobTarget.of(self.settings, VenueSpec.from_plain(self.url))
             return Reconciler(self.rt.store, self.venue, target, conn, recheck_s=0).run()
         finally:
             conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,9 @@ from state_store.models import Intent
 from state_store.view import BookTop, MarketView, Remember
 
 
-def over_the_wire(markets: object) -> object:
-    return codec.load_request(codec.request_frame({"m": markets})[codec.HEADER :])["m"]
+def over_the_wire(markets: object) -> list[Any]:
+    wire: list[Any] = codec.load_request(codec.request_frame({"m": markets})[codec.HEADER :])["m"]
+    return wire
 
 
 def test_market_views_round_trip_exactly() -> None:
@@ -43,7 +45,7 @@ def ticks_of_a_busy_bot() -> list[tuple[MarketView, ...]]:
     a market ends and another opens, the tick size changes, the reference price moves."""
     first = sample_markets(4, orders=2)
 
-    def later(views: tuple[MarketView, ...], **changes: object) -> tuple[MarketView, ...]:
+    def later(views: tuple[MarketView, ...], **changes: Any) -> tuple[MarketView, ...]:
         return tuple(dataclasses.replace(m, now=m.now + 1, **changes) for m in views)
 
     t2 = later(first)
