@@ -35,6 +35,7 @@ def runner_hash(client: redis.Redis) -> dict[str, str]:
     return fields
 
 
+@pytest.mark.processes
 @pytest.mark.timeout(180)
 def test_a_streaming_runner_process(
     tmp_path: Path, redis_url: str, real_redis: redis.Redis
