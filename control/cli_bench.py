@@ -46,6 +46,27 @@ def bench_store(markets: int, iterations: int, redis_url: str | None, as_json: b
     _report(result, as_json)
 
 
+@bench_group.command("risk")
+@click.option("--iterations", default=1000, show_default=True, help="Creates of 4 to time")
+@click.option(
+    "--redis-url",
+    envvar="NEVERBLINK_BENCH_REDIS_URL",
+    callback=checked_redis_url,
+    help="Run against this Redis (only nb:{bench-risk}:* keys are touched) "
+    "[default: a private redis-server on a free loopback port]",
+)
+@json_option
+def bench_risk(iterations: int, redis_url: str | None, as_json: bool) -> None:
+    """Creating 4 orders with the risk check vs without, windows of 10/100/400 orders."""
+    from control.bench.risk_bench import run_risk_bench
+    from control.bench.target import bench_redis
+
+    with bench_redis(redis_url) as (client, where):
+        result = run_risk_bench(client, iterations=iterations)
+    result["redis"] = where
+    _report(result, as_json)
+
+
 @bench_group.command("reload")
 @click.option("--reloads", default=200, show_default=True, help="Hot reloads to time")
 @click.option("--restarts", default=10, show_default=True, help="Process restarts to time")

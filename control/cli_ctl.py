@@ -133,6 +133,43 @@ def config_set(settings: Settings, assignments: tuple[str, ...], as_json: bool) 
     _apply(settings, "config_set", {"values": values}, as_json)
 
 
+@ctl_group.group("risk")
+def risk_group() -> None:
+    """Risk limits the runtime enforces on every order (docs/risk.md).
+
+    \b
+    Scopes: `bot` (the whole bot) or a strategy's name (its limits default to
+    the bot's). Limits: max_shares, max_notional, max_open_orders, max_daily_loss.
+    A BUY that would pass a limit is refused; a SELL never is. Passing the daily
+    loss also pauses entries (audited as risk_pause).
+    """
+
+
+@risk_group.command("get")
+@settings_options
+@json_option
+def risk_get(settings: Settings, as_json: bool) -> None:
+    """Show the limits in force per scope, the orders refused and the day's PnL."""
+    from control.status_render import print_risk
+
+    with _service(settings) as service:
+        report = service.risk_get()
+    _print(report, as_json, print_risk)
+
+
+@risk_group.command("set")
+@click.argument("assignments", nargs=-1, required=True, metavar="SCOPE.LIMIT=VALUE...")
+@settings_options
+@json_option
+def risk_set(settings: Settings, assignments: tuple[str, ...], as_json: bool) -> None:
+    """Set limits, e.g. `bot.max_shares=200 momentum.max_open_orders=4`."""
+    try:
+        values = parse_assignments(assignments, "SCOPE.LIMIT=VALUE", "risk set")
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    _apply(settings, "risk_set", {"values": values}, as_json)
+
+
 @ctl_group.command("status")
 @settings_options
 @json_option

@@ -9,6 +9,7 @@ import signal
 import click
 
 from control.cli_common import settings_options
+from control.cli_discovery_options import DiscoveryChoice, discovery_options
 from control.cli_stream_options import StreamChoice, stream_options
 from control.cli_venue_options import VenueChoice, venue_options
 from state_store.settings import Settings
@@ -21,6 +22,7 @@ from state_store.settings import Settings
 @click.option("--strategy", "only", multiple=True, help="Run only this strategy (repeat)")
 @venue_options
 @stream_options
+@discovery_options
 @click.option(
     "--venue-heartbeat",
     type=click.Choice(["off", "failover", "owner"]),
@@ -40,6 +42,7 @@ def run_command(
     only: tuple[str, ...],
     venue: VenueChoice,
     streams: StreamChoice,
+    discovery: DiscoveryChoice,
     venue_heartbeat: str,
     lease_ttl_ms: int,
     probation: int,
@@ -55,6 +58,7 @@ def run_command(
     if tick_s <= 0:
         raise click.BadParameter("must be > 0", param_hint="--tick")
     spec = venue.spec(settings)
+    streams = streams.hashed(spec.kind == "paper")  # the paper venue hashes its books
     config = RunnerConfig(
         replica=replica,
         tick_s=tick_s,
@@ -69,7 +73,10 @@ def run_command(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda received, _frame: early.append(received))
     logging.getLogger(__name__).info("runner %s starting (pid %d)", replica, os.getpid())
-    runtime = build_runtime(settings, config, venue_spec=spec, feed_config=streams.feed_config())
+    runtime = build_runtime(
+        settings, config, venue_spec=spec, feed_config=streams.feed_config(),
+        discovery=discovery.config(venue),
+    )  # fmt: skip
     loop = Loop(runtime, max_ticks=max_ticks)
     loop.install_signals()
     if early:

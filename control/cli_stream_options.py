@@ -6,6 +6,7 @@ them it polls the venue's REST API each tick, as the paper demo does.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,12 @@ class StreamChoice:
     user_ws: str | None = None
     price_ws: str | None = None
     book_stale_s: float = 5.0
+    #: the venue hashes books with `book_digest` (the paper venue): each streamed change's
+    #: hash is checked too
+    verify_hash: bool = False
+
+    def hashed(self, verify_hash: bool) -> StreamChoice:
+        return dataclasses.replace(self, verify_hash=verify_hash)
 
     def feed_config(self) -> FeedConfig | None:
         """The streams to run, or None when no stream URL was given."""
@@ -44,6 +51,7 @@ class StreamChoice:
             user_url=self.user_ws or "",
             price_url=self.price_ws or "",
             stale_after_s=self.book_stale_s,
+            verify_hash=self.verify_hash,
         )
 
 

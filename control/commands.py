@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from control.params import Catalog, InvalidValue, coerce
+from state_store import risk
 from state_store.desired import ConfigValue, DesiredState
 from state_store.param_spec import range_problem
 
@@ -104,6 +105,18 @@ def _config_set(state: DesiredState, args: Mapping[str, Any], catalog: Catalog) 
     return Change({"config": merged}, f"config set {text}", {"values": typed})
 
 
+def _risk_set(state: DesiredState, args: Mapping[str, Any], catalog: Catalog) -> Change:
+    values = args.get("values")
+    if not isinstance(values, Mapping) or not values:
+        raise UsageError("risk set needs at least one SCOPE.LIMIT=VALUE")
+    typed = validate_limits(values, catalog)
+    merged = {scope: dict(limits) for scope, limits in state.risk.items()}
+    for scope, limits in typed.items():
+        merged.setdefault(scope, {}).update(limits)
+    text = ", ".join(f"{s}.{k}={v!r}" for s, kv in typed.items() for k, v in kv.items())
+    return Change({"risk": merged}, f"risk set {text}", {"values": typed})
+
+
 REGISTRY: Mapping[str, CommandSpec] = MappingProxyType(
     {
         spec.name: spec
@@ -112,6 +125,7 @@ REGISTRY: Mapping[str, CommandSpec] = MappingProxyType(
             CommandSpec("resume", _resume, frozenset(), "allow entries again (clears kill)"),
             CommandSpec("reload", _reload, frozenset({"module"}), "reload strategy code", True),
             CommandSpec("config_set", _config_set, frozenset({"values"}), "override PARAMS", True),
+            CommandSpec("risk_set", _risk_set, frozenset({"values"}), "set risk limits", True),
             CommandSpec("flatten", _flatten, frozenset(), "cancel orders, close positions"),
             CommandSpec("kill", _kill, frozenset(), "flatten, then no entries until resume"),
         )
@@ -178,15 +192,65 @@ def _typed(catalog: Catalog, name: str, key: str, raw: object) -> ConfigValue:
     return value
 
 
-def parse_assignments(items: Iterable[str]) -> dict[str, dict[str, str]]:
+def parse_assignments(
+    items: Iterable[str], form: str = "STRATEGY.KEY=VALUE", command: str = "config set"
+) -> dict[str, dict[str, str]]:
     """`["momentum.size=7", ...]` -> `{"momentum": {"size": "7"}}`; UsageError when malformed."""
     values: dict[str, dict[str, str]] = {}
     for item in items:
         target, eq, raw = item.partition("=")
         strategy, dot, key = target.strip().partition(".")
         if not eq or not dot or not strategy or not key:
-            raise UsageError(f"expected STRATEGY.KEY=VALUE, got {item!r}")
+            raise UsageError(f"expected {form}, got {item!r}")
         values.setdefault(strategy, {})[key] = raw
     if not values:
-        raise UsageError("config set needs at least one STRATEGY.KEY=VALUE")
+        raise UsageError(f"{command} needs at least one {form}")
     return values
+
+
+def validate_limits(
+    values: Mapping[str, Any], catalog: Catalog
+) -> dict[str, dict[str, ConfigValue]]:
+    """`{scope: {limit: raw}}` typed against state_store.risk.LIMITS; a scope is `bot` or a
+    strategy of the folder; Refused naming every bad entry."""
+    typed: dict[str, dict[str, ConfigValue]] = {}
+    errors: list[str] = []
+    for scope, limits in values.items():
+        problem = _scope_problem(str(scope), catalog)
+        if problem or not isinstance(limits, Mapping):
+            errors.append(problem or f"{scope}: expected LIMIT=VALUE pairs, got {limits!r}")
+            continue
+        for name, raw in limits.items():
+            try:
+                typed.setdefault(str(scope), {})[str(name)] = _limit(str(scope), str(name), raw)
+            except Refused as exc:
+                errors.append(str(exc))
+    if errors:
+        raise Refused("; ".join(errors))
+    return typed
+
+
+def _scope_problem(scope: str, catalog: Catalog) -> str:
+    if scope == risk.BOT or scope in catalog.params:
+        return ""
+    if not catalog.directory.is_dir():
+        return (
+            f"cannot check strategy {scope!r}: strategies folder {catalog.directory} not found "
+            "(pass --strategies or set NEVERBLINK_STRATEGIES)"
+        )
+    known = ", ".join(catalog.strategies) or "none"
+    return f"unknown scope {scope!r}: {risk.BOT!r} or a strategy ({known})"
+
+
+def _limit(scope: str, name: str, raw: object) -> ConfigValue:
+    spec = risk.LIMITS.get(name)
+    if spec is None:
+        raise Refused(f"{scope}.{name}: no such limit; limits: {', '.join(risk.LIMITS)}")
+    try:
+        value = coerce(raw, spec.default)
+    except InvalidValue as exc:
+        raise Refused(f"{scope}.{name}: {exc}") from None
+    problem = range_problem(spec, value)
+    if problem:
+        raise Refused(f"{scope}.{name}: {problem}")
+    return value

@@ -122,15 +122,19 @@ def replay(path: Path, options: ReplayOptions) -> ReplayReport:
         return ReplayReport(str(path), box.bot, box.redis_where, steps, initial)
 
 
+#: entries the audit records that are no control command, and why they are not replayed
+SKIPPED = {
+    "hand_edit": "a hand edit of control.json: the audit keeps no content to replay",
+    "risk_pause": "a pause a runner made (a daily loss limit): the dry-run bot's runners "
+    "judge its limits themselves",
+}
+
+
 def _apply(box: Sandbox, number: int, entry: AuditEntry) -> Step:
     step = Step(number, entry.command, dict(entry.args), entry.who, entry.new_version, "applied")
     if entry.command not in REGISTRY:
         step.outcome = "skipped"
-        step.message = (
-            "a hand edit of control.json: the audit keeps no content to replay"
-            if entry.command == "hand_edit"
-            else f"unknown command {entry.command!r}"
-        )
+        step.message = SKIPPED.get(entry.command, f"unknown command {entry.command!r}")
         return step
     try:
         result = box.service.apply(entry.command, entry.args, actor=entry.who or "replay")

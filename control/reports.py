@@ -19,7 +19,7 @@ from state_store.codec import plain
 from state_store.desired import ConfigValue, DesiredState
 from state_store.manifest import ManifestEntry
 from state_store.models import Order, Position
-from state_store.status import DataGuardStatus, RunnerStatus, TickSeconds
+from state_store.status import BookSources, DataGuardStatus, RunnerStatus, TickSeconds
 
 Plane = Literal["redis", "file"]
 
@@ -76,8 +76,14 @@ class RunnerRow(Report):
     user_stream: str = ""  # connected | catching up | down | "" (no user channel: polls)
     trade_polls: int | None = None  # /data/trades polls since the runner started
     fills_reversed: int | None = None  # fills of FAILED venue trades undone
+    books: BookSources = Field(default_factory=BookSources)  # stream / rest / stale, last tick
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
+    risk_refused: dict[str, int] = Field(default_factory=dict)  # "<scope>.<limit>" -> orders
+    risk_day_pnl: dict[str, str] = Field(default_factory=dict)  # scope -> the UTC day's PnL
+    risk_breached: list[str] = Field(default_factory=list)  # scopes past their daily loss
+    window_source: str = ""  # gamma | listing
+    unlisted_windows: dict[str, str] = Field(default_factory=dict)  # due, not on Gamma: why
 
     @classmethod
     def of(
@@ -117,8 +123,14 @@ class RunnerRow(Report):
             user_stream=section.user_stream,
             trade_polls=section.trade_polls,
             fills_reversed=section.fills_reversed,
+            books=section.books,
             tick_seconds=section.tick_seconds,
             data_guard=section.data_guard,
+            risk_refused=section.risk_refused,
+            risk_day_pnl=section.risk_day_pnl,
+            risk_breached=section.risk_breached,
+            window_source=section.window_source,
+            unlisted_windows=section.unlisted_windows,
         )
 
 
@@ -207,6 +219,22 @@ class ConfigReport(Report):
     plane: Plane
     strategies: dict[str, StrategyParams]
     orphan_overrides: list[str]
+    problems: list[str]
+    note: str | None = None
+
+
+class RiskReport(Report):
+    """`ctl risk get --json` and GET /api/risk: the limits in force, per scope."""
+
+    version: int
+    plane: Plane
+    defaults: dict[str, ConfigValue]  # of every scope (a strategy's default to the bot's)
+    overrides: dict[str, dict[str, ConfigValue]]  # scope -> limit -> value, as set
+    limits: dict[str, dict[str, ConfigValue]]  # scope -> limit -> value in force
+    descriptions: dict[str, str]  # limit -> what it bounds
+    refused: dict[str, int]  # "<scope>.<limit>" -> orders refused, summed over live runners
+    day_pnl: dict[str, str]  # scope -> the UTC day's PnL, as the freshest runner computed it
+    breached: list[str]  # scopes past their daily loss limit (any runner)
     problems: list[str]
     note: str | None = None
 

@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from control import status_view
 from control.commands import Change, CommandSpec, Refused, lookup
 from control.params import Catalog, read_catalog
-from control.reports import CommandReport, ConfigReport, Plane, StatusReport
+from control.reports import CommandReport, ConfigReport, Plane, RiskReport, StatusReport
 from state_store.audit import AuditEntry, append_jsonl, current_user, high_water, hostname
 from state_store.connection import connect, describe_target, redis_available
 from state_store.converge import converge_locked
@@ -313,6 +313,13 @@ class ControlService:
         state, plane, notes = self.desired()
         catalog = read_catalog(self.settings.strategies)
         return status_view.config_report(state, catalog, strategy, plane, notes)
+
+    def risk_get(self) -> RiskReport:
+        """The risk limits in force per scope, and what the runners report of them."""
+        status = self.status()
+        state, plane, notes = self.desired()
+        catalog = read_catalog(self.settings.strategies)
+        return status_view.risk_report(state, catalog, plane, notes, status.runners)
 
     def status(self) -> StatusReport:
         """Runners, code, positions, orders, reloads and control state (see control.status_view)."""

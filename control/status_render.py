@@ -17,6 +17,7 @@ from control.reports import (
     ControlBlock,
     OrderRow,
     PositionRow,
+    RiskReport,
     RunnerRow,
     StatusReport,
 )
@@ -93,7 +94,13 @@ def print_status(status: StatusReport, console: Console | None = None) -> None:
     rows = [(s, k, v) for s, kv in sorted(config.items()) for k, v in sorted(kv.items())]
     if rows:
         out.print(table("Config overrides", ["strategy", "key", "value"], rows))
+    limits = status.control.risk
+    rows = [(s, k, v) for s, kv in sorted(limits.items()) for k, v in sorted(kv.items())]
+    if rows:
+        out.print(table("Risk limits set", ["scope", "limit", "value"], rows))
     out.print(_runners(status.runners))
+    for line in book_lines(status.runners):
+        out.print(line, highlight=False)
     if status.positions is None or status.pending_orders is None:
         out.print("positions and pending orders: unknown while Redis is unreachable")
     else:
@@ -105,14 +112,15 @@ def print_status(status: StatusReport, console: Console | None = None) -> None:
 
 def _runners(runners: list[RunnerRow]) -> Table:
     columns = ["replica", "alive", "pid", "tick", "heartbeat", "paused", "degraded"]
-    columns += ["generation", "git sha", "markets", "data", "control error", "trading problem"]
+    columns += ["generation", "git sha", "markets", "data", "risk", "control error"]
+    columns += ["trading problem"]
     rows = [
         (
             r.replica, _yes(r.alive), r.pid, r.tick,
             f"{r.heartbeat_age_s}s ago" if r.heartbeat_age_s is not None else "",
             _yes(r.paused), _yes(r.degraded), r.generation[:12],
             r.git_sha[:10] + ("+dirty" if r.git_dirty else ""),
-            len(r.markets), _data(r), r.control_error, _problem(r),
+            len(r.markets), _data(r), _risk(r), r.control_error, _problem(r),
         )
         for r in runners
     ]  # fmt: skip
@@ -133,11 +141,48 @@ def _problem(runner: RunnerRow) -> str:
         problems.append(
             f"venue {runner.venue_restriction} since {since}: {runner.venue_restriction_reason}"
         )
+    problems += [
+        f"window {slug} not on Gamma: {why}" for slug, why in runner.unlisted_windows.items()
+    ]
     return "; ".join(problems)
 
 
+def _risk(runner: RunnerRow) -> str:
+    """Loss limits passed, the day's PnL of the bot, and orders refused per limit."""
+    parts = (
+        [f"LOSS LIMIT PASSED: {', '.join(runner.risk_breached)}"] if runner.risk_breached else []
+    )
+    if "bot" in runner.risk_day_pnl:
+        parts.append(f"day PnL {runner.risk_day_pnl['bot']}")
+    parts += [f"refused {name} x{n}" for name, n in sorted(runner.risk_refused.items())]
+    return "; ".join(parts)
+
+
+def print_risk(report: RiskReport, console: Console | None = None) -> None:
+    out = console or make_console()
+    out.print(f"risk limits at control version {report.version} ({report.plane})")
+    rows = [
+        (scope, name, value, report.overrides.get(scope, {}).get(name, ""),
+         report.descriptions.get(name, ""))
+        for scope, limits in report.limits.items()
+        for name, value in limits.items()
+    ]  # fmt: skip
+    out.print(table("Limits in force", ["scope", "limit", "value", "set", "bounds"], rows))
+    if report.day_pnl:
+        pnl = ", ".join(f"{scope} {value}" for scope, value in report.day_pnl.items())
+        out.print(f"day PnL (UTC): {pnl}")
+    if report.breached:
+        out.print(f"[red]daily loss limit passed:[/red] {', '.join(report.breached)}")
+    if report.refused:
+        refused = ", ".join(f"{name} x{n}" for name, n in sorted(report.refused.items()))
+        out.print(f"orders refused: {refused}")
+    for problem in report.problems:
+        out.print(f"[yellow]note:[/yellow] {escape(problem)}", highlight=False)
+
+
 def _data(runner: RunnerRow) -> str:
-    """The data guard of one runner: ok, holding (why), and its rebuilds from the venue."""
+    """The data guard of one runner: ok, holding (why), and its rebuilds from the venue; on a
+    second line where its books came from."""
     guard = runner.data_guard
     text = guard.state
     if guard.repairs:
@@ -146,7 +191,37 @@ def _data(runner: RunnerRow) -> str:
             f"; rebuilt {guard.repairs}x from the venue, last: {last.get('reason', '?')} "
             f"({last.get('fills_restored', 0)} fills, {last.get('orders_adopted', 0)} orders)"
         )
-    return text
+    source = _book_source(runner)
+    return f"{text}\n{source}" if source else text
+
+
+def _book_source(runner: RunnerRow) -> str:
+    """One word for the data column: where the last tick's books came from."""
+    b = runner.books
+    if b.stale:
+        return "books: STALE"
+    if b.stream and b.rest:
+        return "books: stream+rest"
+    if b.stream or b.rest:
+        return "books: stream" if b.stream else "books: rest"
+    return ""
+
+
+def book_lines(runners: list[RunnerRow]) -> list[str]:
+    """Under the runner table, one line per runner with a market channel (wraps at 80 columns):
+    how many books came from the stream, from REST, stale; entries refused on stale books."""
+    lines = []
+    for r in runners:
+        b = r.books
+        if not (r.alive and b.market_stream):
+            continue
+        counts = f"{b.stream} from the stream, {b.rest} over REST, {b.stale} stale"
+        lines.append(
+            f"books of {escape(r.replica)}: {counts} (market stream {b.market_stream}); "
+            f"{b.entries_refused} entries refused on stale books, {b.resyncs} resyncs, "
+            f"{b.rest_polls} ticks with REST books"
+        )
+    return lines
 
 
 def _positions(positions: list[PositionRow]) -> Table:

@@ -22,10 +22,12 @@ from control.reports import (
     OrderRow,
     Plane,
     PositionRow,
+    RiskReport,
     RunnerRow,
     StatusReport,
     StrategyParams,
 )
+from state_store import risk
 from state_store.audit import read_stream, tail_jsonl
 from state_store.desired import DesiredState
 from state_store.desired_file import read_file
@@ -139,3 +141,29 @@ def redis_runners(
         else:
             rows.append(RunnerRow.of(replica, sections.get(replica), now, alive=False))
     return rows
+
+
+def risk_report(
+    state: DesiredState, catalog: Catalog, plane: Plane, notes: list[str], runners: list[RunnerRow]
+) -> RiskReport:
+    """The limits in force for the bot, every strategy of the folder and every scope set,
+    with the refusals and the day's PnL the live runners report."""
+    scopes = [risk.BOT, *sorted({*catalog.params, *state.risk} - {risk.BOT})]
+    live = [r for r in runners if r.alive]
+    refused: dict[str, int] = {}
+    for row in live:
+        for name, n in row.risk_refused.items():
+            refused[name] = refused.get(name, 0) + n
+    freshest = min(live, key=lambda r: r.heartbeat_age_s or 0.0, default=None)
+    return RiskReport(
+        version=state.version,
+        plane=plane,
+        defaults=dict(risk.defaults()),
+        overrides={scope: dict(values) for scope, values in state.risk.items()},
+        limits={scope: dict(risk.in_force(state.risk, scope)) for scope in scopes},
+        descriptions=dict(risk.HELP),
+        refused=refused,
+        day_pnl=freshest.risk_day_pnl if freshest is not None else {},
+        breached=sorted({scope for row in live for scope in row.risk_breached}),
+        problems=[*catalog.problems, *notes],
+    )

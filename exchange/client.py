@@ -186,6 +186,13 @@ class ClobClient:
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise MalformedResponse(f"GET /paper/reference: unreadable {payload!r}") from exc
 
+    def paper_info(self) -> dict[str, Any]:
+        """Paper venue extension: its name, clock, assets and window lengths (`/paper/info`)."""
+        payload = self._get("/paper/info")
+        if not isinstance(payload, dict):
+            raise MalformedResponse(f"GET /paper/info: unreadable {payload!r}")
+        return payload
+
     def resolution(self, slug: str, condition_id: str = "") -> Resolution | None:
         if condition_id:
             self._condition_ids.setdefault(slug, condition_id)

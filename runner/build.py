@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import redis
@@ -40,6 +41,7 @@ from state_store.store import Store
 
 if TYPE_CHECKING:  # the stream clients import the Polymarket SDK (seconds): live only
     from exchange.streams.feeds import FeedConfig, LiveFeeds
+    from runner.discovery import DiscoveryConfig
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ def build_runtime(
     client: redis.Redis | None = None,
     publish_options: PublishOptions | None = None,
     feed_config: FeedConfig | None = None,
+    discovery: DiscoveryConfig | None = None,
     initial_load_s: float = INITIAL_LOAD_S,
 ) -> Runtime:
     """A runner ready for its first tick, its first code generation adopted (when published).
@@ -66,7 +69,9 @@ def build_runtime(
     runner's settlement jobs open (with a caller's `venue`: how a worker reaches
     it). `client`: a Redis client the caller owns. `feed_config`: the venue's
     streams to run (`exchange.streams.feeds`); the user channel signs in with the
-    venue's API credentials. `close_runtime` closes only what was made here.
+    venue's API credentials. `discovery`: find the windows on Gamma by slug
+    (`runner.discovery`) instead of listing the venue's markets every tick.
+    `close_runtime` closes only what was made here.
     """
     closers: list[Callable[[], object]] = []
     if venue is None:  # first: a live venue refused (no key, no URL) leaves nothing open
@@ -105,6 +110,13 @@ def build_runtime(
     feeds = open_feeds(feed_config, venue) if feed_config is not None else None
     if feeds is not None:
         closers.insert(0, feeds.stop)
+    finder = None
+    if discovery is not None:
+        from runner.discovery import WindowFinder
+
+        deadline = min(discovery.timeout_s, config.venue_deadline_s)  # a Gamma request's too
+        finder = WindowFinder(replace(discovery, timeout_s=deadline), store, config.replica, venue)
+        closers.insert(0, finder.close)
     rt = Runtime(
         settings=settings,
         config=config,
@@ -117,6 +129,7 @@ def build_runtime(
         feeds=feeds,
         closers=closers,
         venue_spec=venue_spec,
+        discovery=finder,
     )
     adopt_first_generation(rt, initial_load_s)
     return rt
@@ -125,8 +138,6 @@ def build_runtime(
 def open_feeds(config: FeedConfig, venue: Venue) -> LiveFeeds:
     """Start the configured streams; the user channel gets the venue's API credentials (a
     paper client without any signs in as its owner: an open paper venue takes any key)."""
-    from dataclasses import replace
-
     from exchange.streams.feeds import LiveFeeds
 
     if config.user_url and config.credentials is None:

@@ -90,6 +90,8 @@ def rebuild(rt: Runtime, reason: str, found_seq: int = 0) -> dict[str, Any]:
     """Hold orders, rebuild fills, orders and positions from the venue, audit, resume."""
     g, k, replica = rt.guard, rt.store.keys, rt.config.replica
     g.holding = f"rebuilding from the venue: {reason or 'first start on an empty redis'}"
+    if rt.discovery is not None:  # the window records it knew may be gone: find them again
+        rt.discovery.reset()
     rt.client.set(k.repairing, f"{replica}|{reason or 'first start'}", px=REPAIR_MARK_MS)
     began = time.monotonic()
     repairs = RepairLog(rt.store, rt.settings, who=f"guard:{replica}")

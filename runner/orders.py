@@ -47,6 +47,7 @@ class OrderStats:
     rejected: int = 0
     fenced: int = 0
     fills: int = 0
+    refused: dict[str, int] = field(default_factory=dict)  # by the limit ("bot.max_shares")
     trade_ids: list[str] = field(default_factory=list)  # trades the venue made at placement
 
 
@@ -77,13 +78,31 @@ def plan(
     return out
 
 
+#: The risk limits a strategy's orders are created under (runner.risk)
+LimitsOf = Callable[[str], t.EntryLimits]
+
+
 def commit_and_submit(
-    store: Store, venue: Venue, planned: Sequence[Planned], stats: OrderStats
+    store: Store,
+    venue: Venue,
+    planned: Sequence[Planned],
+    stats: OrderStats,
+    limits: LimitsOf | None = None,
 ) -> None:
-    """Create every planned order in one round trip, then submit the new ones."""
+    """Create every planned order in one round trip, then submit the new ones; with
+    `limits`, a BUY that would break a risk limit is refused in Redis and never posted."""
     ids = {p.coid: venue.order_id_for(p.request) for p in planned}
     calls = [
-        t.create_order(store.keys, p.coid, p.strategy, p.intent, p.window, p.lease, ids[p.coid])
+        t.create_order(
+            store.keys,
+            p.coid,
+            p.strategy,
+            p.intent,
+            p.window,
+            p.lease,
+            ids[p.coid],
+            limits(p.strategy) if limits is not None else None,
+        )
         for p in planned
     ]
     for p, result in zip(planned, store.execute(calls), strict=True):
@@ -93,6 +112,9 @@ def commit_and_submit(
         elif result.outcome == "fenced":
             stats.fenced += 1
             log.warning("lease on %s lost before creating %s", p.intent.market, p.coid)
+        elif result.outcome == "refused":
+            stats.refused[result.detail] = stats.refused.get(result.detail, 0) + 1
+            log.debug("risk limit %s refused %s (%s)", result.detail, p.coid, p.intent.key)
 
 
 def submit(

@@ -15,8 +15,10 @@ import redis
 
 from exchange.errors import VenueError, VenueUnavailable
 from exchange.factory import VenueSpec
+from exchange.types import Book
 from exchange.venue import Venue
 from runner.host.caller import HostCaller
+from runner.risk_pnl import PnlCache
 from runner.tick_timing import TickDurations, TickGaps
 from runner.venue_clock import VenueClock
 from runner.venue_faults import Restriction
@@ -27,6 +29,7 @@ from state_store.store import Lease, Store
 
 if TYPE_CHECKING:  # the stream clients import the Polymarket SDK (seconds): live only
     from exchange.streams.feeds import LiveFeeds
+    from runner.discovery import WindowFinder
 
 ERROR_CHARS = 300  # how much of an error message status keeps
 
@@ -79,6 +82,18 @@ class UserStreamState:
     expected: dict[str, float] = field(default_factory=dict)
     trade_grace_s: float = 5.0  # how long the channel may take to report such a trade
     missed: int = 0  # polls because the channel did not report a trade in time
+
+
+@dataclass
+class BookFeedState:
+    """Where this runner's books come from (runner.books): the market channel, REST /books."""
+
+    tokens: frozenset[str] = frozenset()  # the tokens the market channel was last given
+    #: this tick's source of each token's book: "stream", "rest" or "stale" (a stream book)
+    sources: dict[str, str] = field(default_factory=dict)
+    books: dict[str, Book] = field(default_factory=dict)  # this tick's books, by token
+    rest_polls: int = 0  # ticks that fetched books with POST /books (some or all tokens)
+    entries_refused: int = 0  # buy intents refused because their market's book was stale
 
 
 @dataclass
@@ -136,6 +151,16 @@ class GuardState:
 
 
 @dataclass
+class RiskState:
+    """What this runner shows of the risk limits (runner.risk); Redis holds the facts."""
+
+    refused: dict[str, int] = field(default_factory=dict)  # "<scope>.<limit>" -> orders
+    day_pnl: dict[str, str] = field(default_factory=dict)  # scope -> PnL of the UTC day
+    breached: list[str] = field(default_factory=list)  # scopes past their loss limit now
+    cache: PnlCache = field(default_factory=PnlCache)
+
+
+@dataclass
 class Runtime:
     settings: Settings
     config: RunnerConfig
@@ -162,12 +187,15 @@ class Runtime:
     unpublished: list[ManifestEntry] = field(default_factory=list)  # manifest, Redis down
     venue_health: VenueHealth = field(default_factory=VenueHealth)
     user_stream: UserStreamState = field(default_factory=UserStreamState)
+    books: BookFeedState = field(default_factory=BookFeedState)
     reference: ReferenceState = field(default_factory=ReferenceState)
     halt: Halt | None = None  # an operational error in force: no new orders
     restriction: Restriction = field(default_factory=Restriction)  # 425/503/balance: wait
     heartbeat_lease: Lease | None = None  # held: this replica sends the venue heartbeat
     venue_clock: VenueClock = field(default_factory=VenueClock)  # last reading, for status
     venue_spec: VenueSpec | None = None  # how a job opens this venue; None: jobs cannot
+    risk: RiskState = field(default_factory=RiskState)  # risk limits: refusals, day PnL
+    discovery: WindowFinder | None = None  # windows from Gamma by slug; None: venue listing
 
 
 MIN_VENUE_DEADLINE_S = 0.5  # below this a healthy but busy venue would look dead

@@ -14,9 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.errors import VenueError
-from runner import guard, leases, lifecycle, orders, strikes, venue_faults, venue_heartbeat
+from runner import (
+    discovery,
+    guard,
+    leases,
+    lifecycle,
+    orders,
+    risk,
+    strikes,
+    venue_faults,
+    venue_heartbeat,
+)
 from runner import markets as mk
 from runner.adopt import Adopter
+from runner.books import stale_tokens, status_record, take_books, without_stale_entries
 from runner.control_read import config_problem, read_desired
 from runner.flatten import flatten_markets
 from runner.health import clear_if_operator_acted, halt
@@ -63,8 +74,7 @@ def run_tick(rt: Runtime) -> TickReport:
     reloads = rewire(rt, desired)
     now = rt.venue.server_time()
     rt.venue_clock.observe(now, time.time())
-    windows = mk.live_windows(rt.venue.list_windows(), now)
-    mk.record_windows(rt.store, strikes.venue_strikes(rt, windows))
+    windows = discovery.tick_windows(rt, now)  # found on Gamma before they open, or listed
     strikes.publish_prices(rt)  # the price stream's new points, into Redis for every replica
     strikes.record_strikes(rt, windows, now)
     replicas = mk.live_replicas(rt.store, rt.config.replica)
@@ -138,9 +148,12 @@ def trade(
         m: s.window for m, s in snaps.items() if s.window is not None and s.window.end_ts > now
     }
     tokens = [tok for w in windows.values() for tok in (w.up_token, w.down_token)]
-    books = rt.venue.books(tokens) if tokens else {}
+    books = take_books(rt, tokens)  # the market channel's, REST for what it cannot serve
+    stale = stale_tokens(rt)
     refs = strikes.reference_prices(rt, {w.asset for w in windows.values()})
-    views = tuple(v for m in windows if (v := market_view(snaps[m], books, refs, now)) is not None)
+    views = tuple(
+        v for m in windows if (v := market_view(snaps[m], books, refs, now, stale)) is not None
+    )
     if rt.guard.holding:  # another replica is rebuilding Redis from the venue
         log.warning("no new orders this tick: %s", rt.guard.holding)
         return
@@ -154,12 +167,16 @@ def trade(
         flatten_markets(rt.store, rt.venue, desired.flatten_seq, live, rt.leases, bids)
     if desired.entries_allowed and views and placing:
         report.outcomes = decide_all(rt, desired, views, now)
+        stale_markets = {v.market for v in views if v.stale}
         planned = [
             p
-            for o in report.outcomes
+            for o in without_stale_entries(rt, report.outcomes, stale_markets)
             for p in orders.plan(rt.store, rt.venue, o.name, o.intents, windows, rt.leases)
         ]
-        orders.commit_and_submit(rt.store, rt.venue, planned, stats)
+        limits = risk.check(rt, desired, windows, books, now)  # the loss limit may pause
+        screened = limits.screen(planned, stats)
+        orders.commit_and_submit(rt.store, rt.venue, screened, stats, limits.entry_limits)
+        risk.count(rt, stats)
     expect_trades(rt, stats.trade_ids)  # the user channel must report them (runner.user_stream)
     report.created = stats.created
     rt.counters.orders_created += stats.created
@@ -304,6 +321,7 @@ def status_section(rt: Runtime) -> RunnerStatus:
         fills_reversed=c.fills_reversed,
         trade_polls=rt.user_stream.polls,
         user_stream=user_stream_state(rt),
+        books=status_record(rt),
         tick_seconds=c.tick_durations.to_record(),
         tick_gaps=c.tick_gaps.to_record(),
         loop_errors=c.loop_errors,
@@ -311,6 +329,12 @@ def status_section(rt: Runtime) -> RunnerStatus:
         venue_errors=c.venue_errors,
         last_venue_error=c.last_venue_error,
         data_guard=guard.status_record(rt),
+        risk_refused=dict(rt.risk.refused),
+        risk_day_pnl=dict(rt.risk.day_pnl),
+        risk_breached=list(rt.risk.breached),
+        window_source="gamma" if rt.discovery is not None else "listing",
+        gamma_requests=rt.discovery.requests if rt.discovery is not None else 0,
+        unlisted_windows=rt.discovery.unlisted_report() if rt.discovery is not None else {},
     )
 
 

@@ -57,6 +57,22 @@ def window_fields(window: Window) -> dict[str, str]:
     }
 
 
+def window_terms(window: Window) -> dict[str, str]:
+    """The market terms of a window ("" for a term it does not know)."""
+    return {
+        "tick_size": plain(window.tick_size) if window.tick_size is not None else "",
+        "min_order_size": plain(window.min_order_size) if window.min_order_size is not None else "",
+        "fee_rate": plain(window.fee_rate) if window.fee_rate is not None else "",
+        "fee_exponent": plain(window.fee_exponent) if window.fee_exponent is not None else "",
+        "neg_risk": ("1" if window.neg_risk else "0") if window.terms_source else "",
+        "terms_source": window.terms_source,
+    }
+
+
+def _dec_or_none(raw: str | None) -> Decimal | None:
+    return Decimal(raw) if raw else None
+
+
 def window_from(fields: dict[str, str]) -> Window | None:
     if not fields:
         return None
@@ -76,6 +92,12 @@ def window_from(fields: dict[str, str]) -> Window | None:
         strike_source=fields.get("strike_source", ""),
         strike_ts=float(fields.get("strike_ts") or 0),
         strike_missing=fields.get("strike_missing", ""),
+        tick_size=_dec_or_none(fields.get("tick_size")),
+        min_order_size=_dec_or_none(fields.get("min_order_size")),
+        fee_rate=_dec_or_none(fields.get("fee_rate")),
+        fee_exponent=_dec_or_none(fields.get("fee_exponent")),
+        neg_risk=fields.get("neg_risk") == "1",
+        terms_source=fields.get("terms_source", ""),
     )
 
 

@@ -20,7 +20,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from state_store import risk as risk_limits
 
 ConfigValue = bool | int | float | str
 MAX_CONTROL_FILE_BYTES = 1_000_000
@@ -28,6 +30,7 @@ MAX_VERSION = 2**53 - 1  # exact in a double: Lua (CAS script) and JSON readers 
 COMMAND_ROOM = 2**32  # bumps a state from control.json must leave for commands
 MAX_FILE_VERSION = MAX_VERSION - COMMAND_ROOM
 BUMPED = ("version", "reload_seq", "flatten_seq")
+NESTED = ("config", "risk")  # JSON text in the Redis hash
 
 
 class DesiredState(BaseModel):
@@ -39,12 +42,24 @@ class DesiredState(BaseModel):
     paused: bool = False
     killed: bool = False
     config: dict[str, dict[str, ConfigValue]] = Field(default_factory=dict)
+    #: risk limit overrides, scope (`bot` or a strategy) -> limit -> value (state_store.risk)
+    risk: dict[str, dict[str, ConfigValue]] = Field(default_factory=dict)
     reload_seq: int = Field(default=0, ge=0, le=MAX_VERSION)
     reload_module: str = ""
     flatten_seq: int = Field(default=0, ge=0, le=MAX_VERSION)
     updated_at: float = 0.0
     updated_by: str = ""
     change_id: str = ""  # the audit entry that produced this version (empty after a hand edit)
+
+    @field_validator("risk")
+    @classmethod
+    def known_limits(
+        cls, value: dict[str, dict[str, ConfigValue]]
+    ) -> dict[str, dict[str, ConfigValue]]:
+        found = risk_limits.problems(value)
+        if found:
+            raise ValueError("; ".join(found))
+        return value
 
     @property
     def entries_allowed(self) -> bool:
@@ -54,7 +69,8 @@ class DesiredState(BaseModel):
         """Flat hash fields, readable with redis-cli HGETALL."""
         data = self.model_dump()
         out = {k: str(int(v)) if isinstance(v, bool) else str(v) for k, v in data.items()}
-        out["config"] = json.dumps(data["config"], sort_keys=True)
+        for nested in NESTED:
+            out[nested] = json.dumps(data[nested], sort_keys=True)
         return out
 
     def to_file(self) -> dict[str, Any]:
@@ -64,8 +80,9 @@ class DesiredState(BaseModel):
     @classmethod
     def from_redis(cls, fields: dict[str, str]) -> DesiredState:
         data: dict[str, Any] = dict(fields)
-        if "config" in data:
-            data["config"] = json.loads(data["config"] or "{}")
+        for nested in NESTED:
+            if nested in data:
+                data[nested] = json.loads(data[nested] or "{}")
         for flag in ("paused", "killed"):
             if flag in data:
                 data[flag] = data[flag] in ("1", "true", "True")

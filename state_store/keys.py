@@ -30,6 +30,11 @@ class Keys:
     def window(self, market: str) -> str:
         return self._k("win", market)
 
+    def strategy_positions(self, market: str) -> str:
+        """Hash: `<strategy>|Up`, `<strategy>|Down` (shares), `<strategy>|buy_notional`, in
+        micro-units, from the fills of each strategy's orders (for its risk limits)."""
+        return self._k("spos", market)
+
     def order(self, client_order_id: str) -> str:
         return self._k("order", client_order_id)
 
@@ -89,6 +94,26 @@ class Keys:
     def fill_cursor(self) -> str:
         """String: the venue's trades cursor up to which fills were applied."""
         return self._k("cursor", "fills")
+
+    # -- risk limits (state_store.risk, runner.risk) ----------------------------
+    @property
+    def risk_windows(self) -> str:
+        """Sorted set: market -> its window's end (s), for the daily loss; trimmed to two days."""
+        return self._k("risk", "windows")
+
+    def risk_paused(self, day: str) -> str:
+        """Hash: scope -> when its loss limit paused entries on UTC day `day` (once a day)."""
+        return self._k("risk", "paused", day)
+
+    # -- window discovery (runner.discovery) ---------------------------------
+    @property
+    def unlisted_windows(self) -> str:
+        """Hash: slug -> `<retry at, wall s>|<reason>` of a window Gamma did not list."""
+        return self._k("discovery", "unlisted")
+
+    def discovery_claim(self, slug: str) -> str:
+        """String `<replica>` with a PX expiry: this replica is asking Gamma for the slug."""
+        return self._k("discovery", "claim", slug)
 
     # -- reference prices ----------------------------------------------------
     def prices(self, asset: str) -> str:

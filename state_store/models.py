@@ -84,6 +84,14 @@ class Window:
     strike_source: str = ""  # "stream" (the price stream) or "venue" (the venue said it)
     strike_ts: float = 0.0  # the timestamp of the price taken as the strike (stream)
     strike_missing: str = ""  # why no strike could be captured ("" when it was, or not yet)
+    #: the market's terms, from discovery (Gamma `/markets/slug/{slug}`); None/"" when the
+    #: window was recorded from a venue listing that does not carry them
+    tick_size: Decimal | None = None
+    min_order_size: Decimal | None = None
+    fee_rate: Decimal | None = None  # feeSchedule.rate (0 when fees are off)
+    fee_exponent: Decimal | None = None
+    neg_risk: bool = False
+    terms_source: str = ""  # "gamma" once discovery recorded the terms
 
     def token_for(self, outcome: Outcome) -> str:
         return self.up_token if outcome == "Up" else self.down_token

@@ -81,6 +81,18 @@ class DataGuardStatus(_Record):
     orders_ended_at_venue: int = 0  # orders the venue ended that this process ended in Redis
 
 
+class BookSources(_Record):
+    """Where a runner's books came from at its last tick (runner.books)."""
+
+    market_stream: str = ""  # connected | down | "" (no market channel: REST every tick)
+    stream: int = 0  # books taken from the market channel
+    rest: int = 0  # books fetched with POST /books (no stream, stream down, no snapshot yet)
+    stale: int = 0  # streamed books with no message for the stale limit: no new entries
+    rest_polls: int = 0  # ticks that fetched books over REST since the runner started
+    entries_refused: int = 0  # buy intents refused on a stale book since the runner started
+    resyncs: int = 0  # books re-requested from the stream after a gap
+
+
 class RunnerStatus(_Record):
     """One runner's section: who it is, how far it got, what it runs, what went wrong."""
 
@@ -113,6 +125,7 @@ class RunnerStatus(_Record):
     fills_reversed: int = 0  # fills of trades the venue marked FAILED, undone
     trade_polls: int = 0  # /data/trades polls (none while the user channel is connected)
     user_stream: str = ""  # connected, catching up, down, or "" when no user channel is configured
+    books: BookSources = Field(default_factory=BookSources)
     tick_seconds: TickSeconds = Field(default_factory=TickSeconds)
     tick_gaps: TickGapsRecord = Field(default_factory=TickGapsRecord)
     loop_errors: int = 0
@@ -120,6 +133,12 @@ class RunnerStatus(_Record):
     venue_errors: int = 0
     last_venue_error: str = ""
     data_guard: DataGuardStatus = Field(default_factory=DataGuardStatus)
+    risk_refused: dict[str, int] = Field(default_factory=dict)  # "<scope>.<limit>" -> orders
+    risk_day_pnl: dict[str, str] = Field(default_factory=dict)  # scope -> the UTC day's PnL
+    risk_breached: list[str] = Field(default_factory=list)  # scopes past their daily loss
+    window_source: str = ""  # gamma (found by slug, runner.discovery) or listing (venue markets)
+    gamma_requests: int = 0  # requests this runner made to Gamma
+    unlisted_windows: dict[str, str] = Field(default_factory=dict)  # due, not on Gamma: why
     stopped: bool = False
 
     def to_redis(self) -> dict[str, str]:

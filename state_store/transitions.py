@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from state_store.codec import plain, to_micro, window_fields
+from state_store.codec import plain, to_micro, window_fields, window_terms
 from state_store.keys import Keys
 from state_store.models import Fill, Intent, Window
+from state_store.risk import Limits
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def now_text() -> str:
 def open_window(k: Keys, window: Window, rolls_from: str | None = None) -> Call:
     previous = k.window(rolls_from) if rolls_from else k.window(window.market)
     fields = window_fields(window)
-    args = (*(fields[f] for f in _WINDOW_ARGS), now_text())
+    terms = [x for pair in window_terms(window).items() for x in pair]
+    args = (*(fields[f] for f in _WINDOW_ARGS), now_text(), *terms)
     keys = (k.window(window.market), k.markets, previous, k.unsettled, k.open_markets)
     return Call("open_window", keys, args)
 
@@ -88,6 +90,23 @@ def settle_window(k: Keys, market: str, winner: str, end_price: str = "") -> Cal
     return Call("settle_window", keys, (market, winner, end_price, now_text()))
 
 
+@dataclass(frozen=True)
+class EntryLimits:
+    """The limits create_order.lua checks a BUY against: the bot's, then the strategy's."""
+
+    bot: Limits
+    strategy: Limits
+
+    def args(self, k: Keys) -> tuple[Any, ...]:
+        out: list[Any] = [k.order_prefix]
+        for limits in (self.bot, self.strategy):
+            out += [
+                to_micro(limits.max_shares), to_micro(limits.max_notional),
+                limits.max_open_orders,
+            ]  # fmt: skip
+        return tuple(out)
+
+
 def create_order(
     k: Keys,
     coid: str,
@@ -96,10 +115,12 @@ def create_order(
     window: Window,
     lease: Lease,
     venue_order_id: str = "",
+    limits: EntryLimits | None = None,
 ) -> Call:
+    """Create an order; with `limits`, a BUY that would break one is refused instead."""
     to_micro(intent.price), to_micro(intent.size)  # refuse sub-micro amounts before Lua
     m = intent.market
-    keys = (
+    keys: tuple[str, ...] = (
         k.order(coid), k.pending, k.pending_market(m), k.market_orders(m),
         k.lease(m), k.window(m), k.venue_orders,
     )  # fmt: skip
@@ -108,6 +129,9 @@ def create_order(
         intent.side, plain(intent.price), plain(intent.size), intent.order_type,
         venue_order_id, lease.replica, lease.token, now_text(),
     )  # fmt: skip
+    if limits is not None:
+        keys += (k.position(m), k.strategy_positions(m))
+        args += limits.args(k)
     return Call("create_order", keys, args)
 
 
@@ -169,6 +193,7 @@ def _fill_keys(k: Keys, fill: Fill) -> tuple[str, ...]:
     return (
         k.fill(fill.fill_id), k.order(fill.client_order_id), k.position(m),
         k.pending, k.pending_market(m), k.window(m), k.unconfirmed_fills,
+        k.strategy_positions(m),
     )  # fmt: skip
 
 

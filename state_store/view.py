@@ -46,10 +46,18 @@ class MarketView:
     down: BookTop
     position: Position
     open_orders: tuple[Order, ...] = ()
+    #: a streamed book of this market had no message for the configured time (`--book-stale-s`):
+    #: its prices may be old; the runtime places no new entry (buy) here while it is
+    stale: bool = False
     start_price: Decimal | None = None
     reference_price: Decimal | None = None
     tick_size: Decimal = Decimal("0.01")
     min_order_size: Decimal = Decimal("5")
+    #: taker fee per share: fee_rate * (p * (1 - p)) ** fee_exponent (makers pay none);
+    #: from the window's terms (discovery), 0 when unknown
+    fee_rate: Decimal = Decimal(0)
+    fee_exponent: Decimal = Decimal(1)
+    neg_risk: bool = False
 
     @property
     def time_left(self) -> float:

@@ -156,10 +156,47 @@ def _runner_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
             if value is not None:
                 counter.add_metric([row.replica], float(value))
         yield counter
+    yield from _book_metrics(runners)
     yield _tick_histogram(runners)
+    yield from _risk_metrics(runners)
     degraded = GaugeMetricFamily("neverblink_degraded", "1 when any runner is degraded")
     degraded.add_metric([], 1.0 if any(r.degraded for r in runners) else 0.0)
     yield degraded
+
+
+def _book_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
+    """Where each runner's books came from at its last tick, and entries refused on stale ones."""
+    books = GaugeMetricFamily(
+        "neverblink_runner_books", "Books of the runner's last tick by source (stream, rest, "
+        "stale)", labels=["replica", "source"],
+    )  # fmt: skip
+    refused = CounterMetricFamily(
+        "neverblink_runner_entries_refused_stale", "Buy intents refused on a stale book",
+        labels=["replica"],
+    )  # fmt: skip
+    for row in runners:
+        for source in ("stream", "rest", "stale"):
+            books.add_metric([row.replica, source], float(getattr(row.books, source)))
+        refused.add_metric([row.replica], float(row.books.entries_refused))
+    yield books
+    yield refused
+
+
+def _risk_metrics(runners: list[RunnerRow]) -> Iterator[Metric]:
+    refused = CounterMetricFamily(
+        "neverblink_risk_refused", "Orders a risk limit refused", labels=["replica", "limit"]
+    )
+    breached = GaugeMetricFamily(
+        "neverblink_risk_loss_breached", "1 while a scope is past its daily loss limit",
+        labels=["replica", "scope"],
+    )  # fmt: skip
+    for row in runners:
+        for limit, n in sorted(row.risk_refused.items()):
+            refused.add_metric([row.replica, limit], float(n))
+        for scope in row.risk_breached:
+            breached.add_metric([row.replica, scope], 1.0)
+    yield refused
+    yield breached
 
 
 def _trading_metrics(status: StatusReport) -> Iterator[Metric]:

@@ -61,3 +61,37 @@ class ConfigPatch(_Body):
             return {name: dict(kv) for name, kv in self.values.items()}
         assert self.strategy is not None and self.key is not None
         return {self.strategy: {self.key: self.value}}
+
+
+class RiskPatch(_Body):
+    """Set risk limits: `{"values": {"bot": {"max_shares": 200}}}`, or one limit as
+    `{"scope": "bot", "limit": "max_shares", "value": 200}`. A scope is `bot` or a
+    strategy; values are typed like the limit's default; a bad one is a 422."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"scope": "bot", "limit": "max_shares", "value": 200}]}
+    )
+
+    values: dict[Name, dict[Name, Scalar]] | None = None
+    scope: Name | None = None
+    limit: Name | None = None
+    value: Scalar | None = None
+
+    @model_validator(mode="after")
+    def one_form(self) -> RiskPatch:
+        single = (self.scope, self.limit, self.value)
+        if self.values is not None:
+            if any(v is not None for v in single):
+                raise ValueError("give either values or scope/limit/value, not both")
+            count = sum(len(kv) for kv in self.values.values())
+            if not count or count > MAX_VALUES:
+                raise ValueError(f"values must hold 1 to {MAX_VALUES} limits")
+        elif any(v is None for v in single):
+            raise ValueError("give values, or all of scope, limit and value")
+        return self
+
+    def as_values(self) -> dict[str, dict[str, Any]]:
+        if self.values is not None:
+            return {scope: dict(kv) for scope, kv in self.values.items()}
+        assert self.scope is not None and self.limit is not None
+        return {self.scope: {self.limit: self.value}}

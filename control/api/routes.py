@@ -9,10 +9,10 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from control.api import answers
 from control.api.auth import read_access, require_token
 from control.api.errors import ApiError
-from control.api.models import ConfigPatch, Name, ReloadBody
+from control.api.models import ConfigPatch, Name, ReloadBody, RiskPatch
 from control.api.responses import ReloadsReport, StateReport
 from control.commands import Refused
-from control.reports import CommandReport, ConfigReport, StatusReport
+from control.reports import CommandReport, ConfigReport, RiskReport, StatusReport
 from control.service import ControlResult, ControlService
 
 Actor = Annotated[str, Depends(require_token)]
@@ -90,6 +90,20 @@ def config_get(service: Service, strategy: Name | None = None) -> ConfigReport:
         raise ApiError(404, str(exc)) from exc
     if report.plane == "file":
         note = answers.file_note(service, "overrides from control.json")
+        report = report.model_copy(update={"note": note})
+    return report
+
+
+@router.patch("/risk", responses=ERRORS, summary="Set risk limits (bot or strategy)")
+def risk_set(service: Service, actor: Actor, body: RiskPatch) -> CommandReport:
+    return answer(service.apply("risk_set", {"values": body.as_values()}, actor=actor), service)
+
+
+@reads.get("/risk", responses=READ_ERRORS, summary="Risk limits in force, refusals, day PnL")
+def risk_get(service: Service) -> RiskReport:
+    report = service.risk_get()
+    if report.plane == "file":
+        note = answers.file_note(service, "limits from control.json")
         report = report.model_copy(update={"note": note})
     return report
 

@@ -181,6 +181,18 @@ function runnerRow(r) {
     repaired.title = `${last.reason || ""}: ${last.fills_restored ?? 0} fills, ${last.orders_adopted ?? 0} orders adopted`;
     state.push(repaired);
   }
+  const books = r.books || {};
+  if (books.market_stream === "down") state.push(tag("book stream down", "warn"));
+  if (books.stale) {
+    const stale = tag(`${books.stale} stale books`, "warn");
+    stale.title = `no new entries on them (${books.entries_refused ?? 0} refused so far)`;
+    state.push(stale);
+  }
+  if (books.market_stream) {
+    const sources = tag(`books ${books.stream ?? 0} stream · ${books.rest ?? 0} rest`, "info");
+    sources.title = `${books.rest_polls ?? 0} REST /books requests, ${books.resyncs ?? 0} stream resyncs`;
+    state.push(sources);
+  }
   const problems = runnerProblems(r);
   const errors = problems.length
     ? h("span", { class: "problem", "data-field": "problems" }, problems.join(" · "))

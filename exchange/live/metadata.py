@@ -72,6 +72,17 @@ class MetadataCache:
             raise LookupError(f"market {condition_id} does not list token {token_id}")
         return market
 
+    def seed(self, market: MarketMeta) -> bool:
+        """Take a market's terms learned elsewhere (window discovery, Gamma) unless a record
+        is cached already; it expires like a fetched one. True when it was taken."""
+        cached = self._markets.get(market.condition_id)
+        if cached is not None and cached[0] > self._clock():
+            return False
+        self._markets[market.condition_id] = (self._clock() + self.ttl_s, market)
+        for token_id in market.token_ids:
+            self._conditions[token_id] = market.condition_id
+        return True
+
     def forget(self, token_id: str) -> None:
         """Drop the token's market record (e.g. after an off-tick refusal)."""
         condition_id = self._conditions.get(token_id)

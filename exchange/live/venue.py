@@ -189,6 +189,20 @@ class LiveVenue:
         except LookupError as exc:
             raise NotFound(str(exc)) from None
 
+    def learn_market(
+        self, condition_id: str, token_ids: Iterable[str], tick_size: Decimal, neg_risk: bool,
+        fee_rate: Decimal, fee_exponent: Decimal,
+    ) -> bool:  # fmt: skip
+        """Terms of a market found by discovery (Gamma): orders on its tokens are signed with
+        them, with no `/markets-by-token` + `/clob-markets` lookup, until the record expires
+        (`metadata_ttl_s`; then the CLOB's current terms are read, a tick change included).
+        False when the market's record was cached already (it is kept)."""
+        meta = MarketMeta(
+            condition_id=condition_id, tick_size=tick_size, neg_risk=neg_risk,
+            fee_rate=fee_rate, fee_exponent=fee_exponent, token_ids=frozenset(token_ids),
+        )  # fmt: skip
+        return self.metadata.seed(meta)
+
     def resolution(self, slug: str, condition_id: str = "") -> Resolution | None:
         """GET /markets/{condition_id}: `closed` and the token flagged `winner`; without a
         condition id, found through the market list first."""

@@ -6,7 +6,8 @@ whose orders match; `startDate` is when the market was created (the venue
 lists a window `gamma_lookahead_s` before it starts, as the real one lists
 them about a day early), `endDate` is the end of the window; the window
 itself starts at the slug's timestamp. Fee data: `feesEnabled` and
-`feeSchedule` (`rate`, `exponent`, `takerOnly`, `rebateRate`).
+`feeSchedule` (`rate`, `exponent`, `takerOnly`, `rebateRate`), the venue's own
+taker fee (`PaperConfig.fee_rate`, `fee_exponent`; makers pay none).
 A slug of no configured series, not yet listed, or unlisted by the fault
 switch answers 404 as Gamma does.
 """
@@ -73,8 +74,13 @@ def market_json(
         "negRisk": False,
         "orderMinSize": float(config.min_order_size),
         "orderPriceMinTickSize": float(config.tick_size),
-        "feesEnabled": False,
-        "feeSchedule": {"exponent": 1, "rate": 0, "takerOnly": True, "rebateRate": 0},
+        "feesEnabled": config.fee_rate > 0,
+        "feeSchedule": {
+            "exponent": float(config.fee_exponent),
+            "rate": float(config.fee_rate),
+            "takerOnly": True,
+            "rebateRate": 0,
+        },
         "events": [{"id": str(int(window.condition_id[14:26], 16)), "slug": window.slug}],
     }
 

@@ -1,7 +1,8 @@
 """The paper venue's stream settings and the fault switch tests use to break its streams.
 
 - `drop()`: every open stream connection is closed at once (clients must reconnect);
-- `silent = True`: connections stay open but nothing is sent, not even PONG;
+- `silent = True`: connections stay open but nothing is sent, not even PONG
+  (`final_trades_withheld` counts trade events with a final status so lost);
 - `skip(n)`: the next n `price_change` messages are not sent (a missed sequence);
 - `fail_trades(n)`: the next n trades seen on the user channel go MATCHED ->
   RETRYING -> FAILED, and the venue reverses them;
@@ -34,6 +35,7 @@ class StreamFaults:
     unlisted: set[str] = field(default_factory=set)
     dropped: int = 0  # connections closed by drop()
     skipped: int = 0  # price_change messages not sent
+    final_trades_withheld: int = 0  # CONFIRMED/FAILED trade events not sent: silent
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def drop(self) -> None:
@@ -66,6 +68,17 @@ class StreamFaults:
                 return False
             self.fail_pending -= 1
             return True
+
+    def note_withheld(self, payload: object) -> None:
+        """A message not sent because the venue is silent."""
+        final = (
+            isinstance(payload, dict)
+            and payload.get("event_type") == "trade"
+            and payload.get("status") in ("CONFIRMED", "FAILED")
+        )
+        if final:
+            with self._lock:
+                self.final_trades_withheld += 1
 
     def note_dropped(self) -> None:
         with self._lock:

@@ -67,7 +67,10 @@ class Connection:
         self._lock = asyncio.Lock()
 
     async def send(self, payload: Any) -> None:
-        if self.faults.silent or self.ws.client_state != WebSocketState.CONNECTED:
+        if self.faults.silent:
+            self.faults.note_withheld(payload)
+            return
+        if self.ws.client_state != WebSocketState.CONNECTED:
             return
         text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
         async with self._lock:

@@ -10,6 +10,9 @@ timestamp to `endDate` (`startDate` is when the market was created).
 
 A window Gamma does not list (404) is remembered with the time to ask again
 (`retry_after_s`), reported by `missing()`, and not asked again every tick.
+(The runner's discovery, `runner.discovery`, keeps what it knows in Redis and
+uses `exchange.gamma.GammaClient`, with this module's `parse_market` once the
+SDK is loaded.)
 """
 
 from __future__ import annotations
@@ -24,31 +27,10 @@ import httpx
 from polymarket.models.gamma.market import Market
 from pydantic import ValidationError
 
+from exchange.gamma import DiscoveredWindow as DiscoveredWindow
 from exchange.slugs import INTERVALS, parse_slug, window_slug, window_start
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DiscoveredWindow:
-    slug: str
-    asset: str
-    interval: str
-    start_ts: int  # from the slug
-    end_ts: int  # from endDate
-    condition_id: str
-    up_token: str
-    down_token: str
-    tick_size: Decimal
-    min_order_size: Decimal
-    neg_risk: bool
-    fees_enabled: bool
-    fee_rate: Decimal  # feeSchedule.rate (0 when fees are off)
-    fee_exponent: float
-    taker_only_fees: bool
-    version: str | None  # "v2" markets name outcome ids (positionIds) differently
-    accepting_orders: bool
-    closed: bool
 
 
 @dataclass(frozen=True)
@@ -97,7 +79,7 @@ class Discovery:
         miss = self._missing.get(slug)
         if miss is not None and self.clock() < miss.retry_at:
             return None
-        window, reason = self._fetch(slug)
+        window, reason = self.fetch(slug)
         if window is None:
             self._missing[slug] = Miss(slug, reason, self.clock() + self.retry_after_s)
             logger.info("window %s not listed: %s", slug, reason)
@@ -119,7 +101,8 @@ class Discovery:
             s: m for s, m in self._missing.items() if (p := parse_slug(s)) and p.start_ts >= ts
         }
 
-    def _fetch(self, slug: str) -> tuple[DiscoveredWindow | None, str]:
+    def fetch(self, slug: str) -> tuple[DiscoveredWindow | None, str]:
+        """One `GET /markets/slug/{slug}`, uncached: the window, or None and why not."""
         self.requests += 1
         try:
             response = self.http.get(f"{self.gamma_url}/markets/slug/{slug}")

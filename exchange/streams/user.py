@@ -22,10 +22,11 @@ import asyncio
 import json
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from polymarket.models.clob.user_events import (
     UserOrderEvent,
@@ -89,6 +90,19 @@ class TradeEvent:
 
 UserEvent = OrderEvent | TradeEvent
 
+MEMORY = 20_000  # order and trade keys remembered per map for de-duplication
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def remember(memory: OrderedDict[K, V], key: K, value: V) -> None:
+    """Record `key` as the newest entry, forgetting the oldest beyond `MEMORY`."""
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > MEMORY:
+        memory.popitem(last=False)
+
 
 class UserChannel:
     def __init__(
@@ -106,9 +120,10 @@ class UserChannel:
         self._lock = threading.Lock()
         self._markets = set(markets)
         self._events: list[UserEvent] = []
-        self._orders_seen: set[tuple[str, str, Decimal]] = set()
-        self._trade_rank: dict[str, int] = {}
-        self._trade_status: dict[str, str] = {}
+        # What was delivered, to drop repeats: bounded, oldest forgotten first (a repeat
+        # older than that reaches the idempotent Lua transitions, which ignore it)
+        self._orders_seen: OrderedDict[tuple[str, str, Decimal], None] = OrderedDict()
+        self._trades: OrderedDict[str, tuple[int, str]] = OrderedDict()  # id -> (rank, status)
         self._send: Send | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.connected = False
@@ -124,7 +139,13 @@ class UserChannel:
 
     def trade_status(self, trade_id: str) -> str | None:
         with self._lock:
-            return self._trade_status.get(trade_id)
+            known = self._trades.get(trade_id)
+        return known[1] if known is not None else None
+
+    def remembered(self) -> int:
+        """How many order and trade keys the de-duplication holds (bounded by `MEMORY`)."""
+        with self._lock:
+            return len(self._orders_seen) + len(self._trades)
 
     def set_markets(self, markets: Iterable[str]) -> None:
         with self._lock:
@@ -189,7 +210,7 @@ class UserChannel:
         key = (p.id, p.order_event_type, p.size_matched)
         if key in self._orders_seen:
             return None
-        self._orders_seen.add(key)
+        remember(self._orders_seen, key, None)
         return OrderEvent(
             order_id=p.id,
             kind=p.order_event_type,
@@ -206,11 +227,10 @@ class UserChannel:
         p = parsed.payload
         status = str(p.status)
         rank = STATUS_RANK.get(status, -1)
-        known, last = self._trade_rank.get(p.id), self._trade_status.get(p.id)
-        if known is not None and (rank < known or last == status or last in FINAL):
+        seen = self._trades.get(p.id)
+        if seen is not None and (rank < seen[0] or seen[1] == status or seen[1] in FINAL):
             return None  # a repeat, an older status arriving late, or after the end
-        self._trade_rank[p.id] = rank
-        self._trade_status[p.id] = status
+        remember(self._trades, p.id, (rank, status))
         makers = tuple(
             MakerFill(m.order_id, m.matched_amount, m.price) for m in p.maker_orders or ()
         )

@@ -29,7 +29,7 @@ from state_store.view import BookTop, MarketView
 
 _T = TypeVar("_T")
 SAME = ...  # a part as the previous frame had it (marshal carries Ellipsis)
-Encoded = tuple[Json, ...]  # (static, reference price, up, down, position, orders)
+Encoded = tuple[Json, ...]  # (static, reference price, up, down, position, orders, stale)
 
 
 class OutOfSync(CodecError):
@@ -105,12 +105,16 @@ def encode_market(m: MarketView) -> Encoded:
             _dec(m.start_price),
             str(m.tick_size),
             str(m.min_order_size),
+            str(m.fee_rate),
+            str(m.fee_exponent),
+            m.neg_risk,
         ),
         _dec(m.reference_price),
         encode_book(m.up),
         encode_book(m.down),
         encode_position(m.position),
         _encode_orders(m.open_orders),
+        m.stale,
     )
 
 
@@ -217,8 +221,8 @@ class MarketDecoder:
         self, enc: Encoded, prev: tuple[Encoded, dict[str, object]] | None
     ) -> dict[str, object]:
         """The view's fields (but `now`), rebuilding only the parts whose encoding changed."""
-        static, ref, up, down, position, orders = enc
-        old_enc, old = prev if prev is not None else ((None,) * 6, {})
+        static, ref, up, down, position, orders, stale = enc
+        old_enc, old = prev if prev is not None else ((None,) * 7, {})
         d = self._d
         fields = dict(old) if old_enc[0] == static else {}
         if not fields:
@@ -227,6 +231,9 @@ class MarketDecoder:
             fields["start_price"] = d(static[5])
             fields["tick_size"] = d(static[6])
             fields["min_order_size"] = d(static[7])
+            fields["fee_rate"] = d(static[8])
+            fields["fee_exponent"] = d(static[9])
+            fields["neg_risk"] = static[10]
         fields["reference_price"] = d(ref)
         for name, at, value, build in (
             ("up", 2, up, self._book),
@@ -236,6 +243,7 @@ class MarketDecoder:
         ):
             if name not in fields or old_enc[at] != value:
                 fields[name] = build(value)
+        fields["stale"] = stale is True
         return fields
 
     def _d(self, text: str | None) -> Decimal | None:

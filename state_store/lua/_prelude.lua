@@ -52,3 +52,17 @@ local function reprice_settlement(pos_key, window_key)
   local payout = to_micro(now[1])
   redis.call('HSET', pos_key, 'payout', fmt(payout), 'realized_pnl', fmt(to_micro(now[2]) + payout))
 end
+
+-- A fill's shares and buy notional (micro-units) on its order's strategy, in the market's
+-- strategy positions hash (`<strategy>|Up`, `<strategy>|Down`, `<strategy>|buy_notional`):
+-- what create_order.lua checks a strategy's own risk limits against. `sign` -1 undoes it.
+local function strategy_fill(spos_key, order_key, outcome, side, size, notional, sign)
+  if not spos_key then return end
+  local strategy = redis.call('HGET', order_key, 'strategy') or ''
+  if side == 'BUY' then
+    redis.call('HINCRBY', spos_key, strategy .. '|' .. outcome, sign * size)
+    redis.call('HINCRBY', spos_key, strategy .. '|buy_notional', sign * notional)
+  else
+    redis.call('HINCRBY', spos_key, strategy .. '|' .. outcome, -sign * size)
+  end
+end

@@ -4,7 +4,8 @@
 -- reversed by reverse_fill.lua, which leaves a record so it is never applied again.
 -- A fill that arrives after its window was settled (late venue report,
 -- reconciliation, journal replay) re-prices the settlement in the same step.
--- KEYS: fill, order, position, pending, pending_market, window, unconfirmed_fills
+-- KEYS: fill, order, position, pending, pending_market, window, unconfirmed_fills,
+--       strategy positions (the order's strategy's shares and buy notional, for its limits)
 -- ARGV: fill_id, coid, market, outcome, side, price, size_micro,
 --       notional_micro, ts, venue_order_id, fee_micro, trade_status
 -- The fee is paid in cash: the position's cash (hence its realized PnL) is net of
@@ -63,6 +64,7 @@ redis.call('HSET', KEYS[3], 'market', ARGV[3], share_field, fmt(shares), 'cash',
   'buy_notional', fmt(bought), 'sell_notional', fmt(sold), 'fees', fmt(to_micro(pos[6]) + fee),
   'fill_count', (tonumber(pos[5]) or 0) + 1, 'updated_at', ARGV[9])
 reprice_settlement(KEYS[3], KEYS[6])
+strategy_fill(KEYS[8], KEYS[2], ARGV[4], ARGV[5], size, notional, 1)
 
 redis.call('HSET', KEYS[1], 'fill_id', ARGV[1], 'client_order_id', ARGV[2], 'market', ARGV[3],
   'outcome', ARGV[4], 'side', ARGV[5], 'price', ARGV[6], 'size', fmt(size),

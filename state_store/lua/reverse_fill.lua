@@ -5,7 +5,8 @@
 -- again. A fill never applied is recorded as failed (a tombstone), so a late
 -- MATCHED report of the same trade does not apply it afterwards.
 -- The amounts undone are the ones the fill record kept when it was applied.
--- KEYS: fill, order, position, pending, pending_market, window, unconfirmed_fills
+-- KEYS: fill, order, position, pending, pending_market, window, unconfirmed_fills,
+--       strategy positions (the order's strategy's shares and buy notional, for its limits)
 -- ARGV: fill_id, coid, market, outcome, side, price, size_micro, notional_micro,
 --       ts, venue_order_id, fee_micro, now
 redis.call('SREM', KEYS[7], ARGV[1])
@@ -55,5 +56,6 @@ redis.call('HSET', KEYS[3], share_field, fmt(shares), 'cash', fmt(cash),
   'buy_notional', fmt(bought), 'sell_notional', fmt(sold), 'fees', fmt(to_micro(pos[6]) - fee),
   'fill_count', math.max((tonumber(pos[5]) or 0) - 1, 0), 'updated_at', ARGV[12])
 reprice_settlement(KEYS[3], KEYS[6])
+strategy_fill(KEYS[8], KEYS[2], outcome, side, size, notional, -1)
 redis.call('HSET', KEYS[1], 'trade_status', 'FAILED', 'reversed_at', ARGV[12])
 return {'reversed', order[1] or ''}

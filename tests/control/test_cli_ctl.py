@@ -13,7 +13,13 @@ from control.cli import main
 from state_store.keys import Keys
 from state_store.manifest import ManifestEntry, publish
 from state_store.settings import Settings
-from state_store.status import RunnerCode, RunnerStatus, heartbeat, write_status_file
+from state_store.status import (
+    BookSources,
+    RunnerCode,
+    RunnerStatus,
+    heartbeat,
+    write_status_file,
+)
 from tests.control.conftest import dead_url
 from tests.control.test_cli_state import seed
 
@@ -106,6 +112,7 @@ def seed_runner(client: redis.Redis, settings: Settings) -> None:
         heartbeat=time.time(),
         code=RunnerCode(generation="abc123def456", git_sha="0123456789ab", git_dirty=True),
         markets=["btc-updown-5m-1764000000"],
+        books=BookSources(market_stream="down", stream=1, rest=2, stale=1, entries_refused=3),
     )
     heartbeat(client, keys, "r1", section, 60_000)
     client.sadd(keys.runners, "r0")  # a replica that stopped: its hash expired
@@ -136,6 +143,7 @@ def test_status_with_redis_up(settings: Settings, real_redis: redis.Redis) -> No
     assert (r0["replica"], r0["alive"]) == ("r0", False)
     assert r1["alive"] and r1["tick"] == 17 and r1["pid"] == 4242
     assert r1["generation"] == "abc123def456" and r1["git_dirty"] is True
+    assert r1["books"]["market_stream"] == "down" and r1["books"]["stale"] == 1
     assert status["positions"][0]["up_shares"] == "4"
     assert status["pending_orders"][0]["client_order_id"] == coid
     assert status["reloads"][0]["kind"] == "live"
@@ -145,6 +153,10 @@ def test_status_with_redis_up(settings: Settings, real_redis: redis.Redis) -> No
     expected += ["Pending orders", "Recent reloads", "Recent control changes", "pause"]
     for text in expected:
         assert text in table.output, text
+    assert "books: STALE" in table.output  # the data column
+    line = "books of r1: 1 from the stream, 2 over REST, 1 stale (market stream down)"
+    assert line in " ".join(table.output.split()), table.output
+    assert "3 entries refused on stale books" in " ".join(table.output.split())
 
 
 def test_status_with_redis_down(settings: Settings, real_redis: redis.Redis) -> None:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from control.cli import main
+from control.cli_discovery_options import DiscoveryChoice
+from control.cli_venue_options import VenueChoice
 
 
 def test_run_help_lists_strategy_filter_and_folder() -> None:
@@ -62,3 +65,28 @@ def test_run_has_no_private_key_option(command: str) -> None:
     assert "--clob-url" in result.output and "polymarket.com" not in result.output
     options = [w for w in result.output.split() if w.startswith("--")]
     assert not [o for o in options if "key" in o or "secret" in o], options
+
+
+PAPER = VenueChoice("paper", "http://127.0.0.1:8790", (None, "EOA", None))
+LIVE = VenueChoice("live", "http://127.0.0.1:8790", ("http://clob.test", "EOA", None))
+
+
+def test_discovery_is_on_by_default_on_the_paper_venues_own_gamma_routes() -> None:
+    config = DiscoveryChoice().config(PAPER)
+    assert config is not None and config.gamma_url == PAPER.paper_url
+    assert config.series == () and config.lengths is None  # the venue's own (/paper/info)
+    assert DiscoveryChoice(list_markets=True).config(PAPER) is None
+
+
+def test_live_discovery_needs_an_explicit_gamma_url_and_series() -> None:
+    assert DiscoveryChoice().config(LIVE) is None  # no URL assumed: the CLOB is listed
+    with pytest.raises(click.UsageError, match="--series"):
+        DiscoveryChoice(gamma_url="http://gamma.test").config(LIVE)
+    config = DiscoveryChoice("http://gamma.test", "btc-5m, ETH-15m", 20).config(LIVE)
+    assert config is not None and config.series == (("btc", "5m"), ("eth", "15m"))
+    assert config.lengths == {"5m": 20, "15m": 60}
+    for series in ("doge-5m", "btc-1h", ","):
+        with pytest.raises(click.BadParameter):
+            DiscoveryChoice("http://gamma.test", series).config(LIVE)
+    with pytest.raises(click.BadParameter, match="http"):
+        DiscoveryChoice("gamma.test", "btc-5m").config(LIVE)

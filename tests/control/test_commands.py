@@ -18,7 +18,9 @@ def run(command: str, state: DesiredState, catalog: Catalog, **args: object) -> 
 
 
 def test_registry_holds_every_command() -> None:
-    assert set(REGISTRY) == {"pause", "resume", "reload", "config_set", "flatten", "kill"}
+    assert set(REGISTRY) == {
+        "pause", "resume", "reload", "config_set", "risk_set", "flatten", "kill",
+    }  # fmt: skip
 
 
 def test_pause_resume_kill(strategies: Path) -> None:

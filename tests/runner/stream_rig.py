@@ -103,15 +103,17 @@ def write_strategy(folder: Path, source: str) -> None:
 def stream_rig(
     kind: str, tmp_path: Path, real_redis: redis.Redis, redis_url: str, strategies_dir: Path
 ) -> Iterator[Callable[..., Streamed]]:
-    """`make(source, user=True, prices=False, venue={...}, silence_timeout_s=30, **stream
-    settings)`: a paper venue
-    on a socket and a runner with those streams; `kind` "live": the live venue client (V2
+    """`make(source, user=True, prices=False, market=False, book_stale_s=5, venue={...},
+    silence_timeout_s=30, **stream settings)`: a paper venue
+    on a socket and a runner with those streams (the market channel checks the paper venue's
+    book hashes); `kind` "live": the live venue client (V2
     signatures, L2 auth, credentials derived from the paper venue), else the paper client."""
     made: list[tuple[Runtime, BackgroundServer, Callable[[], object]]] = []
 
     def make(
-        source: str, user: bool = True, prices: bool = False,
-        venue: dict[str, Any] | None = None, silence_timeout_s: float = 30.0, **stream: float,
+        source: str, user: bool = True, prices: bool = False, market: bool = False,
+        book_stale_s: float = 5.0, venue: dict[str, Any] | None = None,
+        silence_timeout_s: float = 30.0, **stream: float,
     ) -> Streamed:  # fmt: skip
         write_strategy(strategies_dir, source)
         options: dict[str, Any] = {"window_seconds": 30, **(venue or {})}
@@ -132,6 +134,9 @@ def stream_rig(
         feed = FeedConfig(
             user_url=ws + "/ws/user" if user else "",
             price_url=ws + "/ws/live-data" if prices else "",
+            market_url=ws + "/ws/market" if market else "",
+            stale_after_s=book_stale_s,
+            verify_hash=True,
             credentials=creds,
             assets=tuple(options.get("assets", ("btc", "eth"))),
             silence_timeout_s=silence_timeout_s,

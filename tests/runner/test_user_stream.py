@@ -23,6 +23,7 @@ from exchange.types import OrderRequest
 from runner.tick import run_tick
 from state_store.audit import read_stream
 from state_store.models import Position, adopted_client_order_id
+from tests.runner.processes import wait_for
 from tests.runner.strategy_sources import ALWAYS_BUY
 from tests.runner.stream_rig import Streamed, stream_rig
 
@@ -193,6 +194,7 @@ def test_a_trade_of_ours_the_channel_never_reports_makes_the_runner_poll(
     s.faults.silent = True
     for _ in range(3):  # orders placed and matched while the channel says nothing
         run_tick(s.rt)
+    wait_for("a trade's end lost to the silence", lambda: s.faults.final_trades_withheld > 0)
     s.faults.silent = False
     s.pause()
     s.tick_until(lambda: s.rt.user_stream.missed > 0, "overdue trades noticed")

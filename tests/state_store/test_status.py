@@ -89,9 +89,12 @@ def test_runner_hash_fields_are_flat_and_readable() -> None:
         "operational_error", "operational_error_since", "venue_unresponsive_since",
         "venue_error", "venue_clock",
         "data_guard",  # the data guard (runner.guard): epoch, sequence, rebuilds
+        "books",  # where books come from (runner.books): stream, rest, stale
         "venue_restriction", "venue_restriction_reason", "venue_restriction_since",
         "tick_gaps",  # missed ticks (runner.tick_timing.TickGaps)
         "fills_reversed", "trade_polls", "user_stream",  # how fills are learnt (user channel)
+        "risk_refused", "risk_day_pnl", "risk_breached",  # risk limits (runner.risk)
+        "window_source", "gamma_requests", "unlisted_windows",  # window discovery
     }  # fmt: skip
     assert set(fields) == set(OLD_SECTION) | added
 

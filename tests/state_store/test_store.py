@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import pytest
 import redis
@@ -161,6 +163,22 @@ def test_roll_window_closes_previous(store: Store) -> None:
     assert store.open_window(new, rolls_from=old.market).outcome == "exists"
     statuses = {w.market: w.status for w in store.windows()}
     assert statuses == {"m-old": WindowStatus.CLOSED, "m-new": WindowStatus.OPEN}
+
+
+def test_window_terms_are_recorded_once_and_kept(store: Store) -> None:
+    terms: dict[str, Any] = {
+        "tick_size": D("0.01"), "min_order_size": D(5), "fee_rate": D("0.072"),
+        "fee_exponent": D(1), "neg_risk": True, "terms_source": "gamma",
+    }  # fmt: skip
+    listed, found = make_window("m-a"), replace(make_window("m-b"), **terms)
+    assert store.open_window(found).outcome == "created"
+    assert store.open_window(replace(found, tick_size=D("0.001"))).outcome == "exists"
+    assert store.open_window(make_window("m-b")).outcome == "exists"  # a listing: no terms
+    assert store.window("m-b") == replace(found, strike_source="venue")  # the first terms kept
+    store.open_window(listed)
+    assert store.window("m-a") == replace(listed, strike_source="venue")  # no terms recorded
+    store.open_window(replace(listed, **terms))  # discovered after it was listed
+    assert store.window("m-a") == replace(listed, strike_source="venue", **terms)
 
 
 def test_lease_is_exclusive_and_fenced(store: Store) -> None:

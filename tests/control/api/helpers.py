@@ -11,7 +11,7 @@ import redis
 from state_store.keys import Keys
 from state_store.manifest import ManifestEntry, publish
 from state_store.models import Fill, Intent, Window
-from state_store.status import RunnerCode, RunnerStatus, TickGapsRecord, heartbeat
+from state_store.status import BookSources, RunnerCode, RunnerStatus, TickGapsRecord, heartbeat
 from state_store.store import Store
 
 GEN_A, GEN_B = "aaaa1111bbbb2222", "cccc3333dddd4444"
@@ -65,6 +65,7 @@ def runner_section(replica: str, tick: int, paused: bool = False) -> RunnerStatu
         markets=["btc-updown-5m-100"],
         orders_created=3,
         tick_gaps=TickGapsRecord(missed=2, most_missed=1, longest_gap_s=0.45, longest_gap_tick=9),
+        books=BookSources(market_stream="connected", stream=3, rest=1, stale=0, entries_refused=2),
     )
 
 

@@ -1,5 +1,5 @@
-"""The dashboard says why a runner places no orders: a halt (operational error) and a venue
-that does not answer, each with its reason, as the runner reports them."""
+"""The dashboard says why a runner places no orders: a halt (operational error), a venue
+that does not answer, each with its reason, and stale books, as the runner reports them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import redis
 from playwright.sync_api import expect, sync_playwright
 
 from state_store.keys import Keys
-from state_store.status import heartbeat
+from state_store.status import BookSources, heartbeat
 from tests.control.api.conftest import TOKEN
 from tests.control.api.helpers import runner_section
 from tests.control.api.system import copy_strategies, start_serve
@@ -38,6 +38,7 @@ def test_dashboard_shows_a_halt_and_a_silent_venue(
         update={
             "venue_unresponsive_since": now - 5,
             "venue_error": "GET /time: ReadTimeout('timed out')",
+            "books": BookSources(market_stream="down", stale=2, rest=2, entries_refused=5),
         }
     )
     for section in (halted, silent):
@@ -65,6 +66,12 @@ def test_dashboard_shows_a_halt_and_a_silent_venue(
                     "ReadTimeout", timeout=WAIT_MS
                 )
                 expect(r2.locator('[data-field="state"]')).not_to_contain_text("halted")
+                expect(r2.locator('[data-field="state"]')).to_contain_text("book stream down")
+                expect(r2.locator('[data-field="state"]')).to_contain_text("2 stale books")
+                expect(r1.locator('[data-field="state"]')).to_contain_text(
+                    "books 3 stream · 1 rest"
+                )
+                expect(r1.locator('[data-field="state"]')).not_to_contain_text("stale")
             finally:
                 browser.close()
     finally:

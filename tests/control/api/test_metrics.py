@@ -39,6 +39,9 @@ def test_metrics_describe_runners_reloads_and_trading(
     assert m[("neverblink_runner_up", r1)] == 1
     assert m[("neverblink_runner_orders_created_total", r1)] == 3
     assert m[("neverblink_runner_ticks_missed_total", r1)] == 2
+    assert m[("neverblink_runner_books", (("replica", "r1"), ("source", "stream")))] == 3
+    assert m[("neverblink_runner_books", (("replica", "r1"), ("source", "rest")))] == 1
+    assert m[("neverblink_runner_entries_refused_stale_total", r1)] == 2
     assert m[("neverblink_degraded", ())] == 0
     assert m[("neverblink_reload_events_total", (("kind", "live"),))] == 3
     assert m[("neverblink_reload_events_total", (("kind", "promoted"),))] == 2

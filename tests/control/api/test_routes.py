@@ -139,6 +139,8 @@ def test_status_lists_runners_from_their_heartbeats(
     assert runners["r1"]["tick"] == 7 and runners["r1"]["paused"] is True
     assert runners["r2"]["alive"] is True and runners["r2"]["generation"] == GEN_A
     assert runners["r2"]["git_sha"] == "0123abc"
+    assert runners["r2"]["books"]["market_stream"] == "connected"  # where its books came from
+    assert (runners["r2"]["books"]["stream"], runners["r2"]["books"]["rest"]) == (3, 1)
 
 
 def test_reloads_are_grouped_by_generation(

@@ -191,3 +191,24 @@ def test_neg_risk_markets_sign_on_the_neg_risk_exchange(account: LocalAccount) -
     wrong_domain = unsigned_from_body(neg.body, "GTC", domain_for(token, False))
     with pytest.raises(InvalidOrderSignature):
         recover_signer(wrong_domain, neg.body["signature"])
+
+
+def test_terms_from_discovery_spare_the_per_token_market_lookups(
+    account: LocalAccount, make_live: LiveFactory, app: Any
+) -> None:
+    live = make_live(Wallet.eoa(account))
+    window = live_window(live)
+    counts = app.state.request_counts
+    counts.reset()
+    tokens = (window.up_token, window.down_token)
+    terms = (Decimal("0.01"), False, Decimal("0.07"), Decimal(1))
+    assert live.learn_market(window.condition_id, tokens, *terms)
+    book = best(live, window.up_token)
+    assert book.best_bid is not None
+    placed = live.place(order("seeded-1", window.up_token, "BUY", book.best_bid, "10"))
+    assert placed.success and placed.status == "live"
+    assert counts.get("GET /markets-by-token/{token_id}") == 0
+    assert counts.get("GET /clob-markets/{condition_id}") == 0
+    assert live.market_meta(window.down_token).fee_rate == Decimal("0.07")
+    assert not live.learn_market(window.condition_id, tokens, Decimal("0.001"), *terms[1:])
+    assert live.market_meta(window.up_token).tick_size == Decimal("0.01")  # the cached one kept

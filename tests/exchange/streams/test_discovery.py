@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from exchange.gamma import parse_window
 from exchange.streams import Discovery
 from exchange.streams.discovery import parse_market
 from tests.exchange.conftest import START, WINDOW
@@ -116,3 +117,66 @@ def test_event_route_and_off_grid_slugs(stream_venue: StreamVenue) -> None:
     assert json.loads(market["clobTokenIds"]) and json.loads(market["outcomes"]) == ["Up", "Down"]
     for slug in (f"btc-updown-5m-{START + 7}", "doge-updown-5m-0", f"sol-updown-5m-{START}"):
         assert httpx.get(f"{stream_venue.url}/markets/slug/{slug}").status_code == 404
+
+
+def test_neg_risk_fees_off_and_v2_markets() -> None:
+    sample = GAMMA_MARKET | {
+        "negRisk": True,
+        "feesEnabled": False,
+        "version": "v2",
+        "orderPriceMinTickSize": 0.001,
+        "orderMinSize": 1,
+        "startDate": "2026-11-30T05:05:00Z",  # created a day early: not the window's start
+    }
+    window = parse_market("btc-updown-5m-1796101200", sample)
+    assert window.neg_risk and window.version == "v2"
+    assert not window.fees_enabled and window.fee_rate == 0  # the schedule is off
+    assert (window.tick_size, window.min_order_size) == (Decimal("0.001"), Decimal("1"))
+    assert (window.start_ts, window.end_ts) == (1796101200, 1796101500)
+
+
+def test_markets_that_are_not_up_down_windows_are_refused() -> None:
+    yes_no = GAMMA_MARKET | {"outcomes": '["Yes", "No"]'}
+    with pytest.raises(ValueError, match="expected up and down"):
+        parse_market("btc-updown-5m-1796101200", yes_no)
+    with pytest.raises(ValueError, match="not an Up/Down slug"):
+        parse_market("will-it-rain-tomorrow", GAMMA_MARKET)
+
+
+def test_the_paper_venue_lists_its_own_fee_in_gammas_shape(stream_venue: StreamVenue) -> None:
+    raw = httpx.get(f"{stream_venue.url}/markets/slug/btc-updown-5m-{START}").json()
+    assert isinstance(raw["clobTokenIds"], str) and isinstance(raw["outcomes"], str)
+    assert raw["feesEnabled"] is True and raw["feeSchedule"]["rate"] == 0.07
+    window = parse_market(raw["slug"], raw)
+    assert window.fee_rate == Decimal("0.07") and window.fee_exponent == 1
+    assert window.start_ts == START and raw["startDate"] < raw["endDate"]
+
+
+def _paper_sample(venue: StreamVenue) -> dict[str, Any]:
+    raw: dict[str, Any] = httpx.get(f"{venue.url}/markets/slug/btc-updown-5m-{START}").json()
+    return raw
+
+
+def test_the_sdk_free_parser_agrees_with_the_sdks(stream_venue: StreamVenue) -> None:
+    slug = "btc-updown-5m-1796101200"
+    samples = [
+        GAMMA_MARKET,
+        GAMMA_MARKET | {"outcomes": '["Down", "Up"]', "clobTokenIds": '["222", "111"]'},
+        GAMMA_MARKET | {"negRisk": True, "feesEnabled": False, "version": "v2"},
+        GAMMA_MARKET | {"orderPriceMinTickSize": "0.001", "orderMinSize": None},
+        GAMMA_MARKET | {"outcomes": ["Up", "Down"], "clobTokenIds": ["111", "222"]},
+        {k: v for k, v in GAMMA_MARKET.items() if k != "feeSchedule"},
+    ]
+    for sample in samples:
+        assert parse_window(slug, sample) == parse_market(slug, sample), sample
+    paper = _paper_sample(stream_venue)
+    assert parse_window(paper["slug"], paper) == parse_market(paper["slug"], paper)
+    for bad in (
+        GAMMA_MARKET | {"outcomes": '["Yes", "No"]'},
+        GAMMA_MARKET | {"outcomes": '["Up", "Down", "Flat"]'},
+        GAMMA_MARKET | {"clobTokenIds": "not json"},
+    ):
+        with pytest.raises(ValueError):
+            parse_market(slug, bad)
+        with pytest.raises(ValueError):
+            parse_window(slug, bad)

@@ -8,6 +8,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from exchange.auth import ApiCredentials
 from exchange.streams import (
     BINANCE,
@@ -176,6 +178,18 @@ def test_failed_trade_path() -> None:
     statuses = [e.status for e in channel.drain() if isinstance(e, TradeEvent)]
     assert statuses == ["MATCHED", "RETRYING", "FAILED"]
     assert channel.trade_status(samples.TRADE["id"]) == "FAILED"
+
+
+def test_de_duplication_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("exchange.streams.user.MEMORY", 5)
+    channel, _ = opened_user()
+    for n in range(12):
+        run(channel.on_message(samples.TRADE | {"id": f"trade-{n}", "status": "MATCHED"}))
+        run(channel.on_message(samples.ORDER | {"id": f"order-{n}"}))
+    assert channel.remembered() == 10  # 5 trades + 5 orders, the newest
+    assert channel.trade_status("trade-0") is None and channel.trade_status("trade-11") == "MATCHED"
+    run(channel.on_message(samples.TRADE | {"id": "trade-11", "status": "MATCHED"}))
+    assert len(channel.drain()) == 24  # the recent repeat is still dropped
 
 
 def test_chainlink_price_update() -> None:

@@ -40,9 +40,23 @@ def test_market_views_round_trip_exactly() -> None:
     assert again[0].position is decoder.decode(wire, later[0].now, 3)[0].position
 
 
+def test_window_terms_cross_the_wire() -> None:
+    terms: dict[str, Any] = {
+        "fee_rate": Decimal("0.072"),
+        "fee_exponent": Decimal(2),
+        "neg_risk": True,
+    }
+    markets = tuple(dataclasses.replace(m, **terms) for m in sample_markets(2))
+    decoded = MarketDecoder().decode(over_the_wire([encode_market(m) for m in markets]),
+                                     markets[0].now, 1)  # fmt: skip
+    assert decoded == markets and all(m.neg_risk and m.fee_rate == Decimal("0.072")
+                                      for m in decoded)  # fmt: skip
+
+
 def ticks_of_a_busy_bot() -> list[tuple[MarketView, ...]]:
-    """Six ticks of 4 markets: nothing changes, a book moves, a fill (position and order),
-    a market ends and another opens, the tick size changes, the reference price moves."""
+    """Seven ticks of 4 markets: nothing changes, a book moves, a fill (position and order),
+    a market ends and another opens, the tick size changes, the reference price moves, a
+    book goes stale."""
     first = sample_markets(4, orders=2)
 
     def later(views: tuple[MarketView, ...], **changes: Any) -> tuple[MarketView, ...]:
@@ -56,7 +70,8 @@ def ticks_of_a_busy_bot() -> list[tuple[MarketView, ...]]:
           + later(t3[2:]))  # fmt: skip
     t5 = later(t4[1:]) + sample_markets(6, now=t4[0].now + 1)[5:]
     t6 = later(t5[:2], tick_size=Decimal("0.001")) + later(t5[2:], reference_price=Decimal(1))
-    return [first, t2, t3, t4, t5, t6]
+    t7 = later(t6[:1], stale=True) + later(t6[1:])  # a streamed book went quiet
+    return [first, t2, t3, t4, t5, t6, t7]
 
 
 def test_deltas_carry_only_what_changed_and_round_trip_exactly() -> None:
@@ -73,10 +88,12 @@ def test_deltas_carry_only_what_changed_and_round_trip_exactly() -> None:
     unchanged, book_moved, filled = frames[1], frames[2], frames[3]
     assert all(isinstance(entry, str) for entry in unchanged)  # each market as its id
     assert book_moved[0][2] == encode_market(ticks_of_a_busy_bot()[2][0])[2]
-    assert [p is SAME for p in book_moved[0]] == [False, True, False, True, True, True]
-    assert [p is SAME for p in filled[1][1:]] == [True, True, True, False, False]
+    assert [p is SAME for p in book_moved[0]] == [False, True, False, True, True, True, True]
+    assert [p is SAME for p in filled[1][1:]] == [True, True, True, False, False, True]
     assert isinstance(frames[4][-1][0], tuple)  # a new market: in full
     assert isinstance(frames[5][0][0], tuple) and frames[5][0][1] is SAME  # new static part
+    assert [p is SAME for p in frames[6][0]] == [False, True, True, True, True, True, False]
+    assert all(isinstance(entry, str) for entry in frames[6][1:])
 
 
 def test_a_delta_on_another_frame_is_refused_then_a_full_one_works() -> None:
