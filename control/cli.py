@@ -30,6 +30,8 @@ def _register() -> None:
         cli_bench_control,
         cli_bench_deploy,
         cli_bench_failover,
+        cli_bench_scale,
+        cli_bench_wait,
         cli_ctl,
         cli_demo,
         cli_redis,
@@ -43,9 +45,10 @@ def _register() -> None:
     )
 
     modules = (
+        cli_bench_scale,
         cli_state, cli_redis, cli_bench, cli_bench_control, cli_venue, cli_ctl, cli_replay,
         cli_run, cli_serve, cli_worker, cli_demo, cli_bench_failover,
-        cli_watch, cli_bench_deploy, cli_account,
+        cli_watch, cli_bench_deploy, cli_account, cli_bench_wait,
     )  # fmt: skip
     for module in modules:
         for command in module.COMMANDS:

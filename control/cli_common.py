@@ -12,20 +12,22 @@ import click
 import redis
 
 from control.cli_errors import OperatorError
-from state_store.connection import check_redis_url
+from state_store.connection import check_jobs_redis_url, check_redis_url
 from state_store.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def settings_options(func: F) -> F:
-    """Add --home/--redis-url/--bot/--strategies and pass a resolved `settings` argument."""
+    """Add --home/--redis-url/--bot/--strategies/--jobs-redis-url and pass a resolved
+    `settings` argument."""
 
     @click.option("--home", envvar="NEVERBLINK_HOME", help="Home folder [default: ./.neverblink]")
     @click.option(
         "--redis-url",
         envvar="NEVERBLINK_REDIS_URL",
-        help="redis://, rediss://, unix:// or redis+sentinel:// URL [default: embedded Redis]",
+        help="redis://, rediss://, unix://, redis+sentinel:// or redis+cluster:// URL "
+        "[default: embedded Redis]",
     )
     @click.option(
         "--bot", envvar="NEVERBLINK_BOT", help="Bot id, the {B} of every key [default: default]"
@@ -35,6 +37,12 @@ def settings_options(func: F) -> F:
         envvar="NEVERBLINK_STRATEGIES",
         help="Strategies folder [default: ./strategies]",
     )
+    @click.option(
+        "--jobs-redis-url",
+        envvar="NEVERBLINK_JOBS_REDIS_URL",
+        help="Redis of the rq job queue (not a Cluster; required with a redis+cluster:// "
+        "--redis-url) [default: --redis-url]",
+    )
     @functools.wraps(func)
     def wrapper(
         *args: Any,
@@ -42,14 +50,16 @@ def settings_options(func: F) -> F:
         redis_url: str | None,
         bot: str | None,
         strategies: str | None,
+        jobs_redis_url: str | None,
         **kwargs: Any,
     ) -> Any:
         try:
-            settings = Settings.resolve(home, redis_url, bot, strategies)
+            settings = Settings.resolve(home, redis_url, bot, strategies, jobs_redis_url)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
         try:
             check_redis_url(settings.redis_url)
+            check_jobs_redis_url(settings.jobs_redis_url)
         except ValueError as exc:
             raise OperatorError(f"bad Redis URL: {exc}") from exc
         return func(*args, settings=settings, **kwargs)
@@ -90,9 +100,13 @@ def require_redis(
             "nothing to read (reading commands do not start it). Start the bot "
             "(`neverblink demo`, `neverblink run`) or `neverblink redis`, or pass --redis-url"
         )
-    client = connect(settings, start_embedded=start_embedded, client_name=client_name)
-    if not redis_available(client, timeout=2.0):
-        client.close()
+    try:
+        client = connect(settings, start_embedded=start_embedded, client_name=client_name)
+    except redis.ConnectionError:  # a Cluster client reads its slot map at once
+        client = None
+    if client is None or not redis_available(client, timeout=2.0):
+        if client is not None:
+            client.close()
         raise OperatorError(
             f"{what}: Redis at {describe_target(settings)} does not answer. Is it running? "
             "Check --redis-url / NEVERBLINK_REDIS_URL"

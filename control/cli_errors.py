@@ -17,6 +17,7 @@ import redis
 
 from exchange.errors import VenueError
 from exchange.factory import VenueConfigError
+from state_store.connection import JobsRedisMissing
 from state_store.embedded import EmbeddedRedisError
 
 ENV_DEBUG = "NEVERBLINK_DEBUG"
@@ -44,6 +45,8 @@ def one_line_errors() -> Iterator[None]:
         raise OperatorError(f"Redis unreachable ({exc}). {REDIS_HINT}") from exc
     except redis.RedisError as exc:
         raise OperatorError(f"Redis refused a command ({type(exc).__name__}: {exc})") from exc
+    except JobsRedisMissing as exc:
+        raise OperatorError(str(exc)) from exc
     except EmbeddedRedisError as exc:
         raise OperatorError(f"embedded Redis: {exc}") from exc
     except (VenueError, VenueConfigError) as exc:  # their messages never carry a secret

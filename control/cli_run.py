@@ -35,6 +35,21 @@ from state_store.settings import Settings
 @click.option("--lease-ttl-ms", default=5000, show_default=True, help="Market lease TTL")
 @click.option("--probation", default=20, show_default=True, help="Ticks of probation")
 @click.option("--max-ticks", type=int, default=None, help="Stop after this many ticks")
+@click.option(
+    "--wait-replicas",
+    default="auto",
+    show_default=True,
+    help="Redis replicas that must hold a new order before it is posted (WAIT); auto: on a "
+    "redis+sentinel:// URL every replica connected to the master (at least one), else 0 "
+    "(no wait)",
+)
+@click.option(
+    "--wait-timeout-ms",
+    type=click.IntRange(min=1),
+    default=250,
+    show_default=True,
+    help="How long to WAIT for them; orders no replica took in time are rejected, not posted",
+)
 def run_command(
     settings: Settings,
     replica: str,
@@ -47,6 +62,8 @@ def run_command(
     lease_ttl_ms: int,
     probation: int,
     max_ticks: int | None,
+    wait_replicas: str,
+    wait_timeout_ms: int,
 ) -> None:
     """Run one runner replica: tick, trade, reload strategies at tick boundaries."""
     from runner.build import build_runtime, close_runtime
@@ -68,6 +85,8 @@ def run_command(
         probation_ticks=probation,
         venue_deadline_s=venue_deadline(tick_s),
         venue_heartbeat=venue_heartbeat,
+        wait_replicas=replicas_to_wait_for(wait_replicas, settings),
+        wait_timeout_ms=wait_timeout_ms,
     )
     early: list[int] = []  # SIGTERM/Ctrl-C while starting: stop before the first tick, cleanly
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -86,6 +105,23 @@ def run_command(
     finally:
         close_runtime(runtime)
     raise SystemExit(code)
+
+
+def replicas_to_wait_for(option: str, settings: Settings) -> int:
+    """--wait-replicas: a count, or auto (every connected replica when the URL names a
+    replicated topology, runner.orders.ALL_CONNECTED)."""
+    from runner.orders import ALL_CONNECTED
+    from state_store.connection import has_replicas
+
+    if option == "auto":
+        return ALL_CONNECTED if has_replicas(settings.redis_url) else 0
+    try:
+        count = int(option)
+    except ValueError:
+        raise click.BadParameter("auto or a count >= 0", param_hint="--wait-replicas") from None
+    if count < 0:
+        raise click.BadParameter("auto or a count >= 0", param_hint="--wait-replicas")
+    return count
 
 
 COMMANDS = [run_command]

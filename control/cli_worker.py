@@ -31,16 +31,17 @@ def worker_command(
     Runners enqueue one settlement job per closed window; this worker runs
     them when due (its scheduler moves scheduled jobs to the queue) and
     schedules the periodic reconciliation of Redis against the venue. Any
-    number of workers may serve one bot, on any host sharing its Redis.
+    number of workers may serve one bot, on any host sharing its Redis. A
+    Redis failover costs seconds: the scheduler is restarted and the
+    reconciliation chain re-seeded every few seconds (runner.worker).
 
     The venue options are `run`'s: the reconciliation jobs this worker seeds
     open that venue; settlement jobs open the venue the runner that enqueued
     them names. With --venue live the jobs sign with this worker's key
     ($NEVERBLINK_PRIVATE_KEY or $NEVERBLINK_PRIVATE_KEY_FILE), checked at start.
     """
-    from rq import Worker
-
     from runner import jobs
+    from runner.worker import BotWorker, work_until_stopped
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if reconcile_every < 0:
@@ -51,12 +52,21 @@ def worker_command(
     require_redis(settings, "cannot start the rq worker (its queue is in Redis)").close()
     conn = jobs.rq_connection(settings)
     queue = jobs.queue_for(conn, settings.bot)
-    if reconcile_every > 0:
-        jobs.seed_reconcile(conn, jobs.JobTarget.of(settings, spec), reconcile_every)
-    worker = Worker([queue], connection=conn, name=name)
-    shown = f"venue {spec.kind} {spec.url}"
-    click.echo(f"rq worker {worker.name} on queue {queue.name} ({shown})", err=True)
-    worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+    target = jobs.JobTarget.of(settings, spec)
+
+    def seed() -> None:  # at start and at every maintenance: the chain survives a failover
+        if reconcile_every > 0:
+            jobs.seed_reconcile(conn, target, reconcile_every)
+
+    def make(restarts: int) -> BotWorker:
+        named = f"{name}-{restarts}" if name and restarts else name
+        worker = BotWorker([queue], connection=conn, name=named, maintain=seed)
+        shown = f"venue {spec.kind} {spec.url}"
+        click.echo(f"rq worker {worker.name} on queue {queue.name} ({shown})", err=True)
+        return worker
+
+    seed()
+    work_until_stopped(make, burst)
     conn.close()
 
 

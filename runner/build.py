@@ -33,7 +33,7 @@ from runner.published import adopt_initial
 from runner.reload import Reloader
 from runner.reload.quarantine import RedisQuarantine
 from runner.runtime import RunnerConfig, Runtime
-from state_store.connection import connect
+from state_store.connection import connect, jobs_redis_url
 from state_store.errors import REDIS_UNAVAILABLE
 from state_store.manifest import publish
 from state_store.settings import Settings
@@ -73,6 +73,7 @@ def build_runtime(
     (`runner.discovery`) instead of listing the venue's markets every tick.
     `close_runtime` closes only what was made here.
     """
+    jobs_redis_url(settings)  # a bot on a Cluster must name its jobs Redis: refuse at start
     closers: list[Callable[[], object]] = []
     if venue is None:  # first: a live venue refused (no key, no URL) leaves nothing open
         venue_spec = venue_spec or VenueSpec("paper", venue_url)

@@ -15,6 +15,13 @@ every resting order Redis does not know: runner.adopt), audits each repair and
 the rebuild itself, and resumes. A first start on an empty Redis rebuilds too
 (Redis may have been lost while no runner was up); it is quiet when the venue
 has nothing.
+
+Fencing tokens come from one counter (`nb:{B}:fence`), which goes back with the
+rest: a token granted on the lost side could be granted again. So a rebuild
+after a loss first moves the counter on by `FENCE_JUMP` (far more grants than
+could happen in the lost seconds): every lease granted from then on carries a
+token above any granted before, and a replica still holding a lost grant is
+fenced out by `create_order` (its `<replica>|<token>` is not the lease's).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from state_store.status import DataGuardStatus
 log = logging.getLogger(__name__)
 
 REPAIR_MARK_MS = 60_000  # a rebuild that died is forgotten after this
+FENCE_JUMP = 1 << 20  # fencing tokens move on by this after Redis lost writes
 
 
 def check(rt: Runtime) -> None:
@@ -100,6 +108,7 @@ def rebuild(rt: Runtime, reason: str, found_seq: int = 0) -> dict[str, Any]:
         change = f"went_back:{replica}:{g.epoch}:{g.seq}:{found_seq}"
         args = {"replica": replica, "reason": reason, "remembered_seq": g.seq}
         args["found_seq"] = found_seq
+        args["fence_now"] = int(rt.client.incrby(k.fence, FENCE_JUMP))
         repairs.record("redis_went_back", change, args)
     adopter = Adopter(rt.store, rt.venue, repairs)
     try:  # resting orders first: one that matches meanwhile is then among the fills

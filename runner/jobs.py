@@ -1,6 +1,12 @@
 """Background jobs on rq: settlement of each closed window, periodic reconciliation.
 
 Queue `nb-<bot>`, run by `neverblink worker` (an rq worker with its scheduler).
+The queue lives in the jobs Redis: `Settings.jobs_redis_url`
+(--jobs-redis-url, $NEVERBLINK_JOBS_REDIS_URL), else the bot's own Redis. rq
+cannot use a Redis Cluster (its keys and Lua span slots), so a bot on a
+`redis+cluster://` URL needs a separate small plain Redis for jobs. A job
+writes the bot's state through its `redis_url` argument and schedules follow-up
+jobs on the connection of the worker that runs it.
 Jobs get everything they need as plain data (home, Redis URL, bot, the venue
 as `VenueSpec.plain()`, market) and open their own connections: no closures,
 no pickled clients, no secrets. A live venue's signing key comes from the
@@ -29,19 +35,19 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import redis
-from rq import Queue, Retry, Worker
+from rq import Queue, Retry, Worker, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from exchange.factory import VenueSpec, open_venue
 from exchange.venue import Venue
-from state_store.connection import connect
+from state_store.connection import connect, jobs_redis_url
 from state_store.settings import Settings
 from state_store.store import Store
 
@@ -108,8 +114,9 @@ def reconcile_job_id(bot: str, slot: int) -> str:
 
 
 def rq_connection(settings: Settings) -> redis.Redis:
-    """rq stores pickled jobs: it needs a client that does not decode replies."""
-    return connect(settings, decode_responses=False, client_name=f"rq-{settings.bot}")
+    """A client for the jobs Redis (rq stores pickled jobs: replies are not decoded)."""
+    jobs_settings = replace(settings, redis_url=jobs_redis_url(settings))
+    return connect(jobs_settings, decode_responses=False, client_name=f"rq-{settings.bot}")
 
 
 def queue_for(conn: redis.Redis, bot: str) -> Queue:
@@ -235,8 +242,12 @@ def working_on(target: JobTarget) -> Iterator[tuple[Store, Venue, redis.Redis]]:
         opened.callback(close_venue)
         client = connect(settings, client_name=f"job-{target.bot}")
         opened.callback(client.close)
-        conn = rq_connection(settings)
-        opened.callback(conn.close)
+        running = get_current_job()
+        if running is not None:
+            conn = running.connection  # the worker's: the jobs Redis, whatever the bot's is
+        else:
+            conn = rq_connection(settings)
+            opened.callback(conn.close)
         yield Store(client, target.bot), venue, conn
 
 

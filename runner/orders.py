@@ -6,6 +6,13 @@ The order of work makes a crash anywhere harmless:
 2. it is marked submitted, then posted (posting is idempotent at the venue);
 3. the venue's answer is recorded; fills arrive through the trades feed and
    are applied by fill id.
+With replicas (a Sentinel topology), step 1 ends with `WAIT` (`ReplicaWait`):
+an order reaches the venue only once the replicas hold its creation, so a
+failover cannot lose the record of an order the venue has (which a later tick
+would then place a second time under the same client order id). By default
+(`ALL_CONNECTED`) every replica connected to the master must acknowledge (at
+least one): whichever one Sentinel promotes has the order. Orders whose
+creation was not acknowledged in time are rejected, never posted.
 A restarted runner finds orders left in `new`/`submitted` and asks the venue
 about them by their deterministic id (`runner.lifecycle.repair_stuck`).
 """
@@ -22,7 +29,7 @@ from exchange.venue import Venue
 from state_store import transitions as t
 from state_store.errors import OperationalError
 from state_store.models import TERMINAL_STATUSES, Fill, Intent, Order, Window
-from state_store.store import Lease, Store
+from state_store.store import Lease, Result, Store
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +48,28 @@ class Planned:
     request: OrderRequest
 
 
+ALL_CONNECTED = -1  # ReplicaWait.replicas: every replica the master has now, at least one
+
+
+@dataclass(frozen=True)
+class ReplicaWait:
+    """`WAIT replicas timeout_ms` after creating orders, before posting them (0: no wait;
+    `ALL_CONNECTED`: as many as the master has connected now, at least one)."""
+
+    replicas: int = 0
+    timeout_ms: int = 250
+
+
+NO_WAIT = ReplicaWait()
+
+
 @dataclass
 class OrderStats:
     created: int = 0
     rejected: int = 0
     fenced: int = 0
     fills: int = 0
+    unreplicated: int = 0  # created, but no replica acknowledged in time: rejected, not posted
     refused: dict[str, int] = field(default_factory=dict)  # by the limit ("bot.max_shares")
     trade_ids: list[str] = field(default_factory=list)  # trades the venue made at placement
 
@@ -88,9 +111,11 @@ def commit_and_submit(
     planned: Sequence[Planned],
     stats: OrderStats,
     limits: LimitsOf | None = None,
+    wait: ReplicaWait = NO_WAIT,
 ) -> None:
-    """Create every planned order in one round trip, then submit the new ones; with
-    `limits`, a BUY that would break a risk limit is refused in Redis and never posted."""
+    """Create every planned order in one round trip (with `wait`: replicated), then submit
+    the new ones; with `limits`, a BUY that would break a risk limit is refused in Redis
+    and never posted."""
     ids = {p.coid: venue.order_id_for(p.request) for p in planned}
     calls = [
         t.create_order(
@@ -105,16 +130,58 @@ def commit_and_submit(
         )
         for p in planned
     ]
-    for p, result in zip(planned, store.execute(calls), strict=True):
+    wait = ReplicaWait(replicas_to_wait_for(store, wait), wait.timeout_ms)
+    results, acked = create(store, calls, wait)
+    created: list[Planned] = []
+    for p, result in zip(planned, results, strict=True):
         if result.outcome == "created":
-            stats.created += 1
-            submit(store, venue, p.coid, p.intent.market, p.request, stats, p.lease)
+            created.append(p)
         elif result.outcome == "fenced":
             stats.fenced += 1
             log.warning("lease on %s lost before creating %s", p.intent.market, p.coid)
         elif result.outcome == "refused":
             stats.refused[result.detail] = stats.refused.get(result.detail, 0) + 1
             log.debug("risk limit %s refused %s (%s)", result.detail, p.coid, p.intent.key)
+    if created and acked < wait.replicas:
+        reject_unreplicated(store, created, acked, wait, stats)
+        return
+    for p in created:
+        stats.created += 1
+        submit(store, venue, p.coid, p.intent.market, p.request, stats, p.lease)
+
+
+def replicas_to_wait_for(store: Store, wait: ReplicaWait) -> int:
+    """`wait.replicas`, or for `ALL_CONNECTED` the replicas the master lists now (ROLE)."""
+    if wait.replicas != ALL_CONNECTED:
+        return wait.replicas
+    role = store.client.execute_command("ROLE")  # type: ignore[no-untyped-call]
+    connected = len(role[2]) if role[0] in ("master", b"master") else 0
+    return max(connected, 1)
+
+
+def create(store: Store, calls: Sequence[t.Call], wait: ReplicaWait) -> tuple[list[Result], int]:
+    """The create_order results and how many replicas acknowledged them (0 when no WAIT
+    is asked for)."""
+    if wait.replicas <= 0:
+        return store.execute(calls), 0
+    return store.execute_replicated(calls, wait.replicas, wait.timeout_ms)
+
+
+def reject_unreplicated(
+    store: Store, created: Sequence[Planned], acked: int, wait: ReplicaWait, stats: OrderStats
+) -> None:
+    """No replica holds these creations: a failover now would forget orders the venue has.
+    They are rejected instead of posted (the rejection may be lost too: then so is the
+    order, which never reached the venue)."""
+    error = (
+        f"not replicated: {acked} of {wait.replicas} replicas acknowledged within "
+        f"{wait.timeout_ms} ms (WAIT); not posted"
+    )
+    log.warning("%d new orders %s", len(created), error)
+    stats.unreplicated += len(created)
+    stats.rejected += len(created)
+    for p in created:
+        store.ack_order(p.coid, p.intent.market, "rejected", error=error)
 
 
 def submit(

@@ -45,6 +45,10 @@ class RunnerConfig:
     validate_timeout_s: float = 5.0
     venue_deadline_s: float = 1.0  # one venue call, retries included (see venue_deadline)
     venue_heartbeat: str = "off"  # off | failover | owner (runner.venue_heartbeat)
+    #: WAIT for this many Redis replicas after creating orders, before posting (0: no WAIT;
+    #: -1: every connected replica, runner.orders.ALL_CONNECTED)
+    wait_replicas: int = 0
+    wait_timeout_ms: int = 250
 
 
 @dataclass

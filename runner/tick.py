@@ -175,7 +175,8 @@ def trade(
         ]
         limits = risk.check(rt, desired, windows, books, now)  # the loss limit may pause
         screened = limits.screen(planned, stats)
-        orders.commit_and_submit(rt.store, rt.venue, screened, stats, limits.entry_limits)
+        wait = orders.ReplicaWait(rt.config.wait_replicas, rt.config.wait_timeout_ms)
+        orders.commit_and_submit(rt.store, rt.venue, screened, stats, limits.entry_limits, wait)
         risk.count(rt, stats)
     expect_trades(rt, stats.trade_ids)  # the user channel must report them (runner.user_stream)
     report.created = stats.created

@@ -1,8 +1,16 @@
 """The one place every process gets its Redis client.
 
 `connect(settings)` returns a client for `settings.redis_url` (`redis://`,
-`rediss://`, `unix://`, or `redis+sentinel://`), or, when no URL is set, for
-the embedded Redis of the home, started on first use (see `state_store.embedded`).
+`rediss://`, `unix://`, `redis+sentinel://` or `redis+cluster://`), or, when no
+URL is set, for the embedded Redis of the home, started on first use (see
+`state_store.embedded`).
+
+A `redis+cluster://` URL gives a redis-py `RedisCluster`, typed as `redis.Redis`
+for the callers: it routes every command by its key's slot. Every key of bot B
+carries the hash tag `{B}`, so each Lua transition and each MULTI of the store
+touches one slot; pipelines without a transaction may span slots (redis-py
+splits them per node). rq cannot run on a Cluster: its jobs go to the separate
+Redis named by `Settings.jobs_redis_url` (`runner.jobs`).
 
 Every client is configured the same way, on purpose:
 
@@ -24,19 +32,28 @@ Every client is configured the same way, on purpose:
 - `health_check_interval`: a connection idle for longer is PINGed before use,
   so a connection silently dropped by a proxy or failover fails here, where it
   is retried, and not half-way through a command.
+- A Cluster client is built eagerly (it reads the slot map from a seed):
+  `connect` raises redis.ConnectionError when no seed node answers, where a
+  plain client would fail only on first use.
+- On a Cluster, redis-py retries at the cluster level instead (our `Retry`
+  sets the count and backoff; a ConnectionError, TimeoutError or
+  ClusterDownError re-reads the slot map and tries again); per-node retry
+  options and `health_check_interval` are not passed to the nodes.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -55,6 +72,10 @@ HEALTH_CHECK_INTERVAL = 15  # seconds idle before a connection is PINGed on chec
 AVAILABLE_TIMEOUT = 0.5
 SENTINEL_SCHEME = "redis+sentinel"
 SENTINEL_DEFAULT_PORT = 26379
+CLUSTER_SCHEME = "redis+cluster"
+CLUSTER_DEFAULT_PORT = 6379
+#: what `_client_options` sets that a Cluster client also takes (the rest is per node)
+CLUSTER_OPTIONS = ("decode_responses", "client_name", "socket_timeout", "socket_connect_timeout")
 DIRECT_SCHEMES = ("redis", "rediss", "unix")
 MASK = "***"
 
@@ -74,6 +95,19 @@ class SentinelTarget:
     password: str | None = None
     sentinel_username: str | None = None
     sentinel_password: str | None = None
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """A parsed `redis+cluster://[user:pass@]host:port[,host:port...][/0]` URL: seed nodes.
+
+    Any one live seed is enough: the client reads the slot map from it and
+    finds the other masters. A Cluster has only database 0.
+    """
+
+    nodes: tuple[tuple[str, int], ...]
+    username: str | None = None
+    password: str | None = None
 
 
 def connect(
@@ -98,9 +132,17 @@ def connect(
             socket_path = embedded_socket_path(settings.home)
         return redis.Redis(unix_socket_path=str(socket_path), **options)
     check_redis_url(url)
-    if urlsplit(url).scheme.lower() == SENTINEL_SCHEME:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == SENTINEL_SCHEME:
         return _connect_sentinel(parse_sentinel_url(url), options)
+    if scheme == CLUSTER_SCHEME:
+        return _connect_cluster(parse_cluster_url(url), options)
     return redis.Redis.from_url(url, **options)
+
+
+def is_cluster_url(url: str | None) -> bool:
+    """Whether `url` names a Redis Cluster (rq cannot use it)."""
+    return bool(url) and urlsplit(url or "").scheme.lower() == CLUSTER_SCHEME
 
 
 def describe_target(settings: Settings) -> str:
@@ -110,6 +152,11 @@ def describe_target(settings: Settings) -> str:
     return mask_url(settings.redis_url)
 
 
+def has_replicas(url: str | None) -> bool:
+    """Whether `url` names a topology with replicas a failover promotes (Sentinel)."""
+    return bool(url) and urlsplit(str(url)).scheme.lower() == SENTINEL_SCHEME
+
+
 def check_redis_url(url: str | None) -> None:
     """Raise ValueError naming the problem when `url` cannot be a Redis URL (None: embedded)."""
     if not url:
@@ -117,10 +164,12 @@ def check_redis_url(url: str | None) -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme == SENTINEL_SCHEME:
         parse_sentinel_url(url)
+    elif scheme == CLUSTER_SCHEME:
+        parse_cluster_url(url)
     elif scheme not in DIRECT_SCHEMES:
         raise ValueError(
             f"unsupported Redis URL scheme {scheme!r} in {mask_url(url)}: use redis://, "
-            "rediss://, unix:// or redis+sentinel://"
+            "rediss://, unix://, redis+sentinel:// or redis+cluster://"
         )
     else:
         try:
@@ -129,13 +178,46 @@ def check_redis_url(url: str | None) -> None:
             raise ValueError(f"{mask_url(url)}: {exc}") from None
 
 
+class JobsRedisMissing(ValueError):
+    """The bot's Redis is a Cluster and no separate jobs Redis is configured."""
+
+
+def jobs_redis_url(settings: Settings) -> str | None:
+    """The URL of the rq job queue's Redis: the jobs Redis, else the bot's (None: embedded).
+
+    Raises JobsRedisMissing when that would be a Cluster (rq's keys and scripts span slots).
+    """
+    url = settings.jobs_redis_url or settings.redis_url
+    if is_cluster_url(url):
+        raise JobsRedisMissing(
+            "rq cannot keep its job queue on a Redis Cluster: give the jobs a plain Redis "
+            "with --jobs-redis-url or $NEVERBLINK_JOBS_REDIS_URL"
+        )
+    return url
+
+
+def is_cluster_client(client: object) -> bool:
+    """Whether `client` is a Redis Cluster client (what `connect` gives for redis+cluster://)."""
+    return isinstance(client, RedisCluster)
+
+
+def check_jobs_redis_url(url: str | None) -> None:
+    """Raise ValueError when `url` cannot hold the rq queue (None: the bot's Redis)."""
+    if is_cluster_url(url):
+        raise ValueError(
+            f"{mask_url(url or '')}: the job queue (rq) needs a plain Redis or a Sentinel URL, "
+            "not a Cluster"
+        )
+    check_redis_url(url)
+
+
 def redis_available(client: redis.Redis, timeout: float = AVAILABLE_TIMEOUT) -> bool:
     """PING over a fresh connection with a short timeout and no retries; never raises.
 
     A fresh connection (same target and credentials as `client`) keeps the
     client's pool and timeouts untouched and cannot pick up a half-read socket.
     """
-    pool = client.connection_pool
+    pool = _pool_of(client)
     kwargs = dict(pool.connection_kwargs)
     kwargs.update(
         socket_timeout=timeout,
@@ -180,6 +262,24 @@ def parse_sentinel_url(url: str) -> SentinelTarget:
         sentinel_username=query.get("sentinel_username"),
         sentinel_password=query.get("sentinel_password"),
     )
+
+
+def parse_cluster_url(url: str) -> ClusterTarget:
+    """Parse a `redis+cluster://` URL; raise ValueError saying what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != CLUSTER_SCHEME:
+        raise ValueError(f"not a {CLUSTER_SCHEME}:// URL: {mask_url(url)}")
+    userinfo, _, hostlist = parts.netloc.rpartition("@")
+    username, password = _split_userinfo(userinfo)
+    nodes = tuple(
+        _parse_host(item, url, CLUSTER_DEFAULT_PORT, "cluster") for item in hostlist.split(",")
+    )
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    if len(path) > 1 or (path and _parse_int(path[0], "db", url) != 0):
+        raise ValueError(f"{mask_url(url)}: a Redis Cluster has only database 0")
+    if parts.query:
+        raise ValueError(f"{mask_url(url)}: a {CLUSTER_SCHEME}:// URL takes no options")
+    return ClusterTarget(nodes=nodes, username=username, password=password)
 
 
 def mask_url(url: str) -> str:
@@ -239,6 +339,33 @@ def _connect_sentinel(target: SentinelTarget, options: dict[str, Any]) -> redis.
     return client
 
 
+def _connect_cluster(target: ClusterTarget, options: dict[str, Any]) -> redis.Redis:
+    kept = {key: options[key] for key in CLUSTER_OPTIONS}
+    try:
+        client = RedisCluster(
+            startup_nodes=[ClusterNode(h, p) for h, p in target.nodes],  # type: ignore[no-untyped-call]
+            username=target.username,
+            password=target.password,
+            retry=options["retry"],
+            **kept,
+        )
+    except RedisClusterException as exc:  # no seed answered: "Redis unavailable", as elsewhere
+        raise RedisConnectionError(f"redis cluster: {exc}") from exc
+    # RedisCluster is no redis.Redis subclass but answers the same commands, scripts and
+    # pipelines by key (tests/state_store/test_cluster.py runs the store and runners on one).
+    return cast(redis.Redis, client)
+
+
+def _pool_of(client: redis.Redis) -> Any:
+    """The connection pool to copy for a fresh connection (a Cluster: its default node's)."""
+    if isinstance(client, RedisCluster):
+        node = client.get_default_node()
+        if node is None or node.redis_connection is None:
+            raise RuntimeError("the cluster client knows no node")
+        return node.redis_connection.connection_pool
+    return client.connection_pool
+
+
 def _split_userinfo(userinfo: str) -> tuple[str | None, str | None]:
     if not userinfo:
         return None, None
@@ -246,7 +373,9 @@ def _split_userinfo(userinfo: str) -> tuple[str | None, str | None]:
     return (unquote(user) or None), (unquote(password) if colon else None)
 
 
-def _parse_host(item: str, url: str) -> tuple[str, int]:
+def _parse_host(
+    item: str, url: str, default_port: int = SENTINEL_DEFAULT_PORT, what: str = "sentinel"
+) -> tuple[str, int]:
     item = item.strip()
     if item.startswith("["):  # [ipv6]:port
         host, _, rest = item[1:].partition("]")
@@ -254,10 +383,10 @@ def _parse_host(item: str, url: str) -> tuple[str, int]:
     else:
         host, _, port_text = item.partition(":")
     if not host:
-        raise ValueError(f"{mask_url(url)}: empty sentinel host in {item!r}")
-    port = _parse_int(port_text, "port", url) if port_text else SENTINEL_DEFAULT_PORT
+        raise ValueError(f"{mask_url(url)}: empty {what} host in {item!r}")
+    port = _parse_int(port_text, "port", url) if port_text else default_port
     if not 0 < port < 65536:
-        raise ValueError(f"{mask_url(url)}: sentinel port {port} out of range")
+        raise ValueError(f"{mask_url(url)}: {what} port {port} out of range")
     return host, port
 
 

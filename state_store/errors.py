@@ -40,12 +40,15 @@ class OperationalError(NeverblinkError):
 
 #: Every Redis failure that means "Redis is not usable right now" (and nothing else).
 #: ConnectionError covers refused/reset sockets, BusyLoadingError (still loading the AOF),
-#: MasterNotFoundError (no Sentinel master) and AuthenticationError.
+#: MasterNotFoundError (no Sentinel master) and AuthenticationError. On a Cluster:
+#: ClusterDownError (CLUSTERDOWN, a master of the slot failed) and SlotNotCoveredError.
 REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.ConnectionError,
     redis.TimeoutError,
     rx.ReadOnlyError,
     rx.OutOfMemoryError,
+    rx.ClusterDownError,
+    rx.SlotNotCoveredError,
 )
 
 

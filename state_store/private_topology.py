@@ -6,7 +6,9 @@ data under one folder, stopped by `stop()`:
 - `SentinelGroup`: a master, replicas and three sentinels (`redis-server
   --sentinel`) watching it as service `neverblink`; `url` is the
   `redis+sentinel://` URL clients use. `kill_master()` SIGKILLs the current
-  master; `wait_failover()` waits until the sentinels name another one.
+  master; `wait_failover()` waits until the sentinels name another one;
+  `cut_replica_links()` makes the replicas lag (a partition) while the master
+  goes on acknowledging writes.
 - `ClusterGroup`: N masters with `--cluster-enabled yes`, joined by
   `redis-cli --cluster create`; `url` is a `redis+cluster://` seed URL.
 """
@@ -26,6 +28,9 @@ from state_store.private_redis import RedisProcess, free_port
 from state_store.redis_binary import find_redis_server
 
 SERVICE = "neverblink"
+#: a (re)started replica syncs at once: no 5 s wait for more replicas to share the transfer
+SYNC_ARGS = ("--repl-diskless-sync-delay", "0")
+CUT_PASSWORD = "link-cut"  # a password the master does not have, on purpose
 
 
 class SentinelProcess:
@@ -87,11 +92,12 @@ class SentinelGroup:
         return f"redis+sentinel://{hosts}/{SERVICE}/0"
 
     def start(self) -> SentinelGroup:
-        master = RedisProcess(self.directory / "master", appendonly=True).start()
-        self.servers[master.port] = master
+        master = RedisProcess(self.directory / "master", appendonly=True)
+        master.extra_args = list(SYNC_ARGS)
+        self.servers[master.start().port] = master
         for i in range(self.replica_count):
             replica = RedisProcess(self.directory / f"replica{i}", appendonly=True)
-            replica.extra_args = ["--replicaof", "127.0.0.1", str(master.port)]
+            replica.extra_args = [*SYNC_ARGS, "--replicaof", "127.0.0.1", str(master.port)]
             self.servers[replica.start().port] = replica
         for i in range(3):
             sentinel = SentinelProcess(
@@ -131,7 +137,9 @@ class SentinelGroup:
         return port
 
     def wait_failover(self, old_port: int, timeout: float = 30.0) -> int:
-        """Until the sentinels name a new master that answers; returns its port."""
+        """Until the sentinels name a new master that answers; returns its port. The
+        sentinels learn of it one after the other (their hello messages): with
+        `all_agree()` a caller can wait until none names the old master any more."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -143,10 +151,45 @@ class SentinelGroup:
             time.sleep(0.05)
         raise RuntimeError("no failover within the timeout")
 
+    def all_agree(self, port: int) -> bool:
+        """Every sentinel names `port` as the master."""
+        return all(s.master_port_now() == port for s in self.sentinels)
+
+    def replica_ports(self) -> list[int]:
+        """Ports of the running servers that are replicas now."""
+        running = [p for p, s in self.servers.items() if s.proc is not None]
+        return [p for p in running if _info(p, "replication").get("role") == "slave"]
+
+    def cut_replica_links(self) -> list[int]:
+        """Cut every replica's link to the master, as a partition would: its master
+        connection is killed and its reconnections fail (a wrong masterauth, which the
+        master refuses), so the master goes on acknowledging writes no replica gets.
+        Returns the replicas' ports (for `restore_replica_links`)."""
+        ports = self.replica_ports()
+        for port in ports:
+            client = redis.Redis(port=port, socket_timeout=2)
+            try:
+                client.config_set("masterauth", CUT_PASSWORD)
+                client.client_kill_filter(_type="master")
+            finally:
+                client.close()
+        return ports
+
+    def restore_replica_links(self, ports: list[int]) -> None:
+        """Undo `cut_replica_links` on the servers still running."""
+        for port in ports:
+            if self.servers[port].proc is None:
+                continue
+            client = redis.Redis(port=port, socket_timeout=2)
+            try:
+                client.config_set("masterauth", "")
+            finally:
+                client.close()
+
     def restart_as_replica(self, port: int) -> None:
         """Bring a killed server back as a replica of the current master."""
         server = self.servers[port]
-        server.extra_args = ["--replicaof", "127.0.0.1", str(self.master_port())]
+        server.extra_args = [*SYNC_ARGS, "--replicaof", "127.0.0.1", str(self.master_port())]
         server.start()
 
     def stop(self) -> None:

@@ -1,6 +1,6 @@
 """Process-wide settings: flag first, then environment, then default.
 
-Every command resolves the same four settings; the CLI passes flags in and
+Every command resolves the same settings; the CLI passes flags in and
 everything below works from a `Settings` value, never from os.environ itself.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 ENV_HOME = "NEVERBLINK_HOME"
 ENV_REDIS_URL = "NEVERBLINK_REDIS_URL"
+ENV_JOBS_REDIS_URL = "NEVERBLINK_JOBS_REDIS_URL"
 ENV_BOT = "NEVERBLINK_BOT"
 ENV_STRATEGIES = "NEVERBLINK_STRATEGIES"
 ENV_API_TOKEN = "NEVERBLINK_API_TOKEN"
@@ -24,12 +25,17 @@ DEFAULT_STRATEGIES = "strategies"
 
 @dataclass(frozen=True)
 class Settings:
-    """Where a bot's files live, which Redis holds its state, and its name."""
+    """Where a bot's files live, which Redis holds its state, and its name.
+
+    `jobs_redis_url`: the Redis of the rq job queue when it is not `redis_url`
+    (required when `redis_url` is a Cluster: rq needs one plain Redis).
+    """
 
     home: Path
     redis_url: str | None
     bot: str
     strategies: Path
+    jobs_redis_url: str | None = None
 
     @classmethod
     def resolve(
@@ -38,6 +44,7 @@ class Settings:
         redis_url: str | None = None,
         bot: str | None = None,
         strategies: str | None = None,
+        jobs_redis_url: str | None = None,
     ) -> Settings:
         """Build settings from explicit values, falling back to env vars and defaults."""
         resolved_home = home or os.environ.get(ENV_HOME) or DEFAULT_HOME
@@ -50,6 +57,7 @@ class Settings:
             strategies=Path(
                 strategies or os.environ.get(ENV_STRATEGIES) or DEFAULT_STRATEGIES
             ).absolute(),
+            jobs_redis_url=jobs_redis_url or os.environ.get(ENV_JOBS_REDIS_URL) or None,
         )
 
     @property

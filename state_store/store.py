@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from redis.exceptions import NoScriptError
 
 from state_store import transitions as t
+from state_store.connection import is_cluster_client
 from state_store.keys import Keys
 from state_store.models import Fill, Intent, Window, derive_client_order_id
 from state_store.reads import StoreReads
@@ -62,10 +64,31 @@ class Store(StoreReads):
         """Run many transitions in one round trip; each is atomic on its own."""
         if not calls:
             return []
+        if is_cluster_client(self.client):
+            return _execute_on_cluster(self, calls)
         pipe = self.client.pipeline(transaction=False)
         for call in calls:
             self.scripts[call.script](keys=list(call.keys), args=list(call.args), client=pipe)
         return [_result(raw) for raw in pipe.execute()]
+
+    def execute_replicated(
+        self, calls: Sequence[Call], replicas: int, timeout_ms: int
+    ) -> tuple[list[Result], int]:
+        """`execute`, then `WAIT replicas timeout_ms` on the same connection (one round trip):
+        the results and how many replicas acknowledged every write made so far.
+
+        WAIT counts the replicas that have the master's stream up to this connection's
+        last write, so a replica that acknowledged has every write above, and everything
+        any client wrote before them. Redis answers at once when they are in sync already.
+        """
+        if not calls:
+            return [], replicas
+        pipe = self.client.pipeline(transaction=False)
+        for call in calls:
+            self.scripts[call.script](keys=list(call.keys), args=list(call.args), client=pipe)
+        pipe.execute_command("WAIT", replicas, timeout_ms)  # type: ignore[no-untyped-call]
+        *raw, acked = pipe.execute()
+        return [_result(r) for r in raw], int(acked)
 
     # -- windows ---------------------------------------------------------------
     def open_window(self, window: Window, rolls_from: str | None = None) -> Result:
@@ -139,3 +162,24 @@ class Store(StoreReads):
 
     def release_lease(self, lease: Lease) -> bool:
         return self.run(t.release_lease(self.keys, lease)).changed
+
+
+def _execute_on_cluster(store: Store, calls: Sequence[Call]) -> list[Result]:
+    """`Store.execute` on a Redis Cluster. redis-py's cluster pipeline refuses its EVALSHA
+    method (it cannot know that the keys of one bot share a slot), but routes a raw
+    EVALSHA by its keys' slot. A call whose script the node does not have (NOSCRIPT: it
+    did not run) runs again alone, through `Script`, which loads it."""
+    pipe = store.client.pipeline(transaction=False)
+    for call in calls:
+        sha = store.scripts[call.script].sha
+        pipe.execute_command("EVALSHA", sha, len(call.keys), *call.keys, *call.args)  # type: ignore[no-untyped-call]
+    raw = pipe.execute(raise_on_error=False)
+    results = []
+    for call, reply in zip(calls, raw, strict=True):
+        if isinstance(reply, NoScriptError):
+            results.append(store.run(call))
+        elif isinstance(reply, Exception):
+            raise reply
+        else:
+            results.append(_result(reply))
+    return results

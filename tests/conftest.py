@@ -1,14 +1,22 @@
-"""Shared fixtures: a private redis-server per session, a clean database per test."""
+"""Shared fixtures: a private redis-server per session, a clean database per test, and a
+Sentinel group (master, replica, three sentinels) for the failover tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import fakeredis
 import pytest
 import redis
 
+from state_store.private_topology import SentinelGroup
 from tests.redis_process import RedisProcess
+
+#: sentinels call a master down after this long without an answer (failover-timeout: 4x,
+#: state_store.private_topology); a failover takes ~2-3 s on loopback. At 500 ms a loaded
+#: 2-core machine had sentinels fail a live master over too (spurious failovers: writes lost)
+SENTINEL_DOWN_AFTER_MS = 1000
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -50,3 +58,18 @@ def fake_redis() -> Iterator[fakeredis.FakeRedis]:
     client = fakeredis.FakeRedis(decode_responses=True)
     yield client
     client.close()
+
+
+@pytest.fixture
+def sentinel_group(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SentinelGroup]:
+    """A master, one replica (indirect parametrization: that many) and three sentinels on
+    free loopback ports, for one test (which may kill and restart its servers); `url` is
+    the redis+sentinel:// URL."""
+    replicas = getattr(request, "param", 1)
+    group = SentinelGroup(
+        tmp_path / "sentinel", replicas=replicas, down_after_ms=SENTINEL_DOWN_AFTER_MS
+    )
+    try:
+        yield group.start()
+    finally:
+        group.stop()

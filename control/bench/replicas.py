@@ -27,6 +27,7 @@ import redis
 
 from control.bench.http_wait import wait_http
 from exchange.client import ClobClient
+from state_store.connection import connect
 from state_store.keys import Keys
 from state_store.private_redis import free_port
 from state_store.settings import Settings
@@ -46,6 +47,7 @@ class ClusterConfig:
     reconcile_every: int = 5
     bot: str = "default"
     venue_latency_ms: float = 0.0
+    venue_redis_url: str = ""  # the venue's own Redis ("": the bot's); never a Sentinel URL
 
 
 class Child:
@@ -99,11 +101,11 @@ class Cluster:
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         self.keys = Keys(config.bot)
-        self.redis = redis.Redis.from_url(config.redis_url, decode_responses=True)
         self.venue_port = free_port()
         self.venue_url = f"http://127.0.0.1:{self.venue_port}"
         self.home = config.root / "home"
         self.logs = config.root / "logs"
+        self.redis = connect(self.settings())  # a redis+sentinel:// URL too
         self.venue: Child | None = None
         self.worker: Child | None = None
         self.runners: dict[str, Child] = {}
@@ -122,7 +124,8 @@ class Cluster:
         self.logs.mkdir(parents=True, exist_ok=True)
         c = self.config
         venue_args = [
-            sys.executable, "-m", "control.bench.paper_venue", "--redis-url", c.redis_url,
+            sys.executable, "-m", "control.bench.paper_venue",
+            "--redis-url", c.venue_redis_url or c.redis_url,
             "--port", str(self.venue_port), "--window-seconds", str(c.window_seconds),
             "--latency-ms", str(c.venue_latency_ms),
         ]  # fmt: skip

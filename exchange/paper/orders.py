@@ -85,6 +85,9 @@ class OrderDesk:
         if order.status == "LIVE" and valid.order_type in ("FOK", "FAK"):
             order = replace(order, status="CANCELED")
         self._save(tx, order)
+        # the salt, derived from the client order id: tests check no client order id was
+        # placed twice (the order hash's other readers ignore the field)
+        tx.call("HSET", self.keys.order(order.order_id), "salt", str(body.order.salt))
         tx.call("ZADD", self.keys.owner_orders(owner), order.seq, order.order_id)
         tx.commit()
         return order

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: what a command needs besides the flag under test (its required arguments)
 REQUIRED = {
     "ctl config set": ["alpha.size=1"],
+    "ctl risk set": ["bot.max_shares=200"],
     "replay": ["audit.jsonl"],
     "run": ["--replica", "r1"],
 }
