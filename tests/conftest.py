@@ -19,6 +19,15 @@ from tests.redis_process import RedisProcess
 SENTINEL_DOWN_AFTER_MS = 1000
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under xdist (pyproject's addopts), files with tests marked chaos, browser or processes
+    run one after another on one worker; every other test goes wherever a worker is free."""
+    from tests.serial_scheduling import SerialFilesScheduling
+
+    return SerialFilesScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
     """A real redis-server on a free port, shared by the session."""

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -129,7 +130,7 @@ def test_the_summary_line_shows_pause_degraded_and_rejected_reloads(
 ) -> None:
     settings = Settings(tmp_path, None, "default", tmp_path / "strategies")
     now = time.time()
-    status = {
+    status: dict[str, Any] = {
         "runners": {
             "r1": {"tick": 7, "markets": ["a"], "heartbeat": now, "paused": True},
             "r2": {"tick": 9, "markets": [], "heartbeat": now, "degraded": True},

@@ -110,7 +110,7 @@ def test_redis_with_aof_keeps_its_older_state_and_the_file_wins(
     client = redis.Redis.from_url(proc.url, decode_responses=True)
     try:
         service.apply("pause")
-        client.execute_command("CONFIG", "SET", "appendfsync", "always")  # deterministic AOF
+        client.config_set("appendfsync", "always")  # deterministic AOF
         service.apply("flatten")
         proc.kill()
         assert service.apply("config_set", {"values": {"beta": {"limit": "9"}}}).plane == "file"

@@ -11,8 +11,8 @@ import pytest
 
 from exchange import Book, Level, PaperSigner, VenueOrder, parse_slug, window_slug
 from exchange.auth import ApiCredentials, l2_headers, verify_l2
-from exchange.eip712 import order_amounts, paper_account, timestamp_for
-from exchange.signing import canonical_decimal, salt_for
+from exchange.eip712 import order_amounts, paper_account
+from exchange.signing import canonical_decimal, salt_for, timestamp_for
 from exchange.slugs import window_start
 from tests.exchange.helpers import order
 

@@ -55,7 +55,7 @@ def clocked(
     """A paper venue on a real port, its clock moved by the test; parametrized `"live"`
     (indirect): reached by the live venue, the throwaway key in the environment (jobs
     run in this process open the venue from their spec and sign with it)."""
-    kind = getattr(request, "param", "paper")
+    kind: VenueKind = getattr(request, "param", "paper")
     if kind == "live":
         monkeypatch.setenv(KEY_ENV, Account.create().key.hex())
     with clocked_venue(real_redis, kind) as venue:

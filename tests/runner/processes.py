@@ -73,7 +73,11 @@ def start_venue(tmp: Path, redis_url: str, window_seconds: int = 20) -> tuple[Pr
     )  # fmt: skip
     proc = Proc(args, tmp / "venue.log").start()
     url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/time")
+    try:
+        wait_http(url + "/time")
+    except BaseException:
+        proc.kill()  # else it outlives the test and a later test's teardown reports it
+        raise
     return proc, url
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 from eth_account import Account
@@ -34,7 +34,7 @@ from state_store.settings import Settings
 from tests.redis_process import free_port
 
 #: risk limits no stream test reaches (a strategy buying every tick passes the defaults)
-ROOMY_LIMITS: dict[str, int | float] = {
+ROOMY_LIMITS: dict[str, bool | int | float | str] = {
     "max_shares": 1_000_000,
     "max_notional": 10_000_000,
     "max_open_orders": 10_000,
@@ -75,7 +75,7 @@ class Streamed:
         key = self.rt.store.keys.control
         current = DesiredState.from_redis(self.rt.client.hgetall(key))  # type: ignore[arg-type]
         desired = current.model_copy(update={"version": current.version + 1, "paused": paused})
-        self.rt.client.hset(key, mapping=desired.to_redis())
+        self.rt.client.hset(key, mapping=cast(Any, desired.to_redis()))
 
     def caught_up(self) -> bool:
         user = self.rt.feeds.user if self.rt.feeds is not None else None
@@ -96,7 +96,7 @@ class Streamed:
     def reconcile(self) -> dict[str, int]:
         conn = redis.Redis.from_url(str(self.settings.redis_url))
         try:
-            target = jobs.JobTarget.of(self.settings, self.url)
+            target = jobs.JobTarget.of(self.settings, VenueSpec.from_plain(self.url))
             return Reconciler(self.rt.store, self.venue, target, conn, recheck_s=0).run()
         finally:
             conn.close()
@@ -156,7 +156,7 @@ def stream_rig(
             settings, cfg, venue=client, client=real_redis, feed_config=feed, discovery=finder
         )
         roomy = DesiredState(version=1, risk={"bot": ROOMY_LIMITS})  # streams, not risk, tested
-        real_redis.hset(rt.store.keys.control, mapping=roomy.to_redis())
+        real_redis.hset(rt.store.keys.control, mapping=cast(Any, roomy.to_redis()))
         made.append((rt, server, close))
         return Streamed(rt, client, app, server.url, settings)
 

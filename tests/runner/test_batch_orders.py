@@ -50,7 +50,7 @@ class BatchVenue:
         self.batches.append([r.client_order_id for r in reqs])
         return [
             PlaceResult(
-                "0x" + r.client_order_id, "" if r.size == 13 else "live", r.size != 13,
+                "0x" + r.client_order_id, "unmatched" if r.size == 13 else "live", r.size != 13,
                 "not enough balance" if r.size == 13 else "", Decimal(0), Decimal(0),
             )
             for r in reqs

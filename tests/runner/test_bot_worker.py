@@ -28,7 +28,7 @@ def worker(redis_url: str) -> Iterator[BotWorker]:
 
 
 def hold_lock(conn: redis.Redis, owner: str, beat_age_s: float | None) -> str:
-    key = RQScheduler.get_locking_key(jobs.queue_name("default"))
+    key: str = RQScheduler.get_locking_key(jobs.queue_name("default"))
     conn.set(key, owner, ex=60)
     if beat_age_s is not None:
         beat = utcformat(now() - timedelta(seconds=beat_age_s))
@@ -44,7 +44,9 @@ def test_a_silent_owner_loses_its_scheduler_lock(
     worker.free_stale_scheduler_locks()
     assert worker.connection.get(key) is None
     assert worker.scheduler is not None
-    assert worker.scheduler.acquire_locks() == {jobs.queue_name("default")}
+    assert worker.scheduler.acquire_locks() == {  # type: ignore[no-untyped-call]
+        jobs.queue_name("default")
+    }
 
 
 def test_a_beating_owner_keeps_its_scheduler_lock(worker: BotWorker) -> None:

@@ -19,13 +19,14 @@ from contextlib import ExitStack
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
 from click.testing import CliRunner
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
-from rq import SimpleWorker, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.job import Job, JobStatus
 
 from control.cli import main
@@ -42,7 +43,7 @@ from runner.tick import run_tick
 from state_store import transitions as t
 from state_store.connection import connect, redis_available
 from state_store.keys import Keys
-from state_store.models import WindowStatus
+from state_store.models import Outcome, WindowStatus
 from state_store.private_redis import RedisProcess, free_port
 from state_store.private_topology import ClusterGroup
 from state_store.settings import ENV_JOBS_REDIS_URL, Settings
@@ -192,7 +193,7 @@ def test_many_bots_trade_on_a_cluster_and_every_window_settles_once(
         assert len(spread) == 3 and min(spread.values()) >= 3, spread  # every master has bots
         queues = [jobs.queue_for(jobs_conn, b) for b in BOTS]
         listening = Worker(queues, connection=jobs_conn, name="listening")
-        listening.register_birth()  # runners see a worker: they enqueue, never settle inline
+        listening.register_birth()  # type: ignore[no-untyped-call]  # runners see a worker: they enqueue, never settle inline
         stack.callback(listening.register_death)
         bots = start_bots(stack, real_redis, clock, settings_of)
         for bot in bots:
@@ -216,7 +217,7 @@ def test_many_bots_trade_on_a_cluster_and_every_window_settles_once(
             check_bot(bot, jobs_conn, scheduled[bot.name])
 
 
-def run_jobs(conn: redis.Redis, queues: list[jobs.Queue]) -> None:
+def run_jobs(conn: redis.Redis, queues: list[Queue]) -> None:
     """Let the settlement jobs' grace pass, then run every due job once (burst)."""
     time.sleep(jobs.SETTLE_GRACE_S + 0.2)  # the runners scheduled them this far ahead
     worker = SimpleWorker(queues, connection=conn, name="cluster-test-worker")
@@ -233,7 +234,7 @@ def check_bot(bot: Bot, conn: redis.Redis, closed: list[str]) -> None:
         assert window is not None and window.status == WindowStatus.SETTLED
         assert settle_market(store, bot.venue, market) == "already"  # and only once
         position = store.position(market)
-        winning = position.shares(window.winner) if window.winner else Decimal(0)
+        winning = position.shares(cast(Outcome, window.winner)) if window.winner else Decimal(0)
         assert position.settled and position.payout == winning  # paid once, not twice
     assert store.unsettled_markets() == []
     ledger = venue_ledger(bot.venue)

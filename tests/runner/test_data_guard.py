@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -89,7 +90,7 @@ def assert_redis_matches_venue(store: Store, venue: Venue, loops: list[Loop]) ->
     known = [f for f in after if store.fill(f.fill_id) is not None]
     missing = {f.fill_id for f in before} - {f.fill_id for f in known}
     assert not missing, f"{len(missing)} venue fills missing from Redis"
-    mapped = store.client.hgetall(store.keys.venue_orders)
+    mapped = cast(dict[str, str], store.client.hgetall(store.keys.venue_orders))
     lost = ({f.order_id for f in before} | resting) - set(mapped)
     assert not lost, f"{len(lost)} venue orders missing from Redis"
     by_order: dict[str, Decimal] = {}

@@ -12,7 +12,9 @@ import subprocess
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import redis
@@ -80,8 +82,8 @@ def test_runner_processes_rebuild_a_redis_restarted_empty(tmp_path: Path, redis_
         shutil.rmtree(bot.directory)
         bot.start()
         for replica in REPLICAS:
-            wait_for(f"{replica} rebuilt", lambda r=replica: rebuilt(client, r))
-        audit = [e["command"] for _, e in client.xrange(Keys("default").audit)]
+            wait_for(f"{replica} rebuilt", partial(rebuilt, client, replica))
+        audit = [e["command"] for _, e in cast(Any, client.xrange(Keys("default").audit))]
         assert "redis_went_back" in audit and "redis_rebuilt" in audit
         start = int(field(client, "r1", "tick"))
         wait_for("trading again", lambda: int(field(client, "r1", "tick")) > start + 20)
@@ -90,7 +92,7 @@ def test_runner_processes_rebuild_a_redis_restarted_empty(tmp_path: Path, redis_
         ctl += ["--strategies", str(strategies)]
         subprocess.run(ctl, check=True, capture_output=True, timeout=60)
         for replica in REPLICAS:
-            wait_for(f"{replica} paused", lambda r=replica: paused(client, r))
+            wait_for(f"{replica} paused", partial(paused, client, replica))
         canceled = set(venue.cancel_all())  # case 8, no rq worker anywhere
         assert canceled
         wait_for("cancel-all ended in Redis", lambda: not (
@@ -111,7 +113,7 @@ def check_redis_equals_venue(store: Store, venue: ClobClient) -> None:
     """Nothing rests at the venue now, so its ledger is final: Redis must hold all of it."""
     assert not venue.open_orders()
     fills, _ = venue.fills_since(None)
-    mapped = store.client.hgetall(store.keys.venue_orders)
+    mapped = cast(dict[str, str], store.client.hgetall(store.keys.venue_orders))
     by_order: dict[str, Decimal] = {}
     by_token: dict[str, Decimal] = {}
     for fill in fills:

@@ -70,7 +70,7 @@ def test_runner_survives_redis_loss_and_applies_its_journal(
     )
     flaky = KillsRedisAfterFirstOrder(venue, bot_redis)
     config = RunnerConfig("r1", tick_s=0.05, decide_budget_s=0.5)
-    rt = build_runtime(settings, config, venue=flaky)  # type: ignore[arg-type]
+    rt = build_runtime(settings, config, venue=flaky)
     loop = Loop(rt)
     try:
         loop.one_tick()  # places the first order; Redis dies right after the venue accepts it

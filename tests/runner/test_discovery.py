@@ -239,7 +239,9 @@ def test_two_replicas_ask_gamma_once_per_window(rig: Rig, monkeypatch: pytest.Mo
     if rig.kind == "paper":
         market_window = rig.venue.market_window  # type: ignore[attr-defined]
         monkeypatch.setattr(
-            rig.venue, "market_window", lambda c: asked.append(c) or market_window(c)
+            rig.venue,
+            "market_window",
+            lambda c: asked.append(c) or market_window(c),  # type: ignore[func-returns-value]
         )
     replicas = [first, second]
 

@@ -162,6 +162,7 @@ class Bench:
         return read_tree(self.folder).generation
 
 
+@pytest.mark.processes
 @pytest.mark.timeout(300)
 def test_hostile_strategies_never_stop_a_real_runner(
     tmp_path: Path, redis_url: str, real_redis: redis.Redis

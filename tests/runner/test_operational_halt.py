@@ -160,7 +160,7 @@ def test_a_restricted_account_stops_order_attempts_after_the_first(
     only_always(strategies_dir)
     rt = make_runtime()
     restricted = RefusesOrders(ClobClient("http://paper.test", http=paper_http, credentials=GOOD))
-    rt.venue = restricted  # type: ignore[assignment]
+    rt.venue = restricted
     loop = Loop(rt)
     try:
         for _ in range(4):
@@ -177,5 +177,5 @@ def test_venue_errors_have_a_kind() -> None:
 
     for kind in (e.AuthError, e.AccountRestricted, e.UnknownMarketSeries):
         assert issubclass(kind, OperationalError) and issubclass(kind, VenueError)
-    for kind in (e.OrderRejected, e.NotFound, e.BadRequest):
-        assert not issubclass(kind, OperationalError)
+    for other in (e.OrderRejected, e.NotFound, e.BadRequest):
+        assert not issubclass(other, OperationalError)

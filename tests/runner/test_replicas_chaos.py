@@ -8,6 +8,7 @@ import random
 import signal
 import time
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,7 @@ def test_replicas_survive_kills_and_freezes(
         assert len(cluster.live_markets()) == 8
         events = chaos(cluster, random.Random(5))
         for replica in cluster.runners:  # a restarted replica is past its start-up
-            assert cluster.wait_until(lambda r=replica: cluster.ticking(r), 60), replica
+            assert cluster.wait_until(partial(cluster.ticking, replica), 60), replica
         codes = cluster.stop_runners()
         assert codes == {"r1": 0, "r2": 0, "r3": 0}, codes
         venue = stack.enter_context(ClobClient(cluster.venue_url))

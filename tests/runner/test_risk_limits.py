@@ -30,7 +30,7 @@ def only(strategies_dir: Path, **sources: str) -> None:
 
 def set_limits(client: redis.Redis, rt: Runtime, risk: dict[str, dict[str, Any]]) -> None:
     state = DesiredState(version=1, risk=cast(Any, risk))
-    client.hset(rt.store.keys.control, mapping=state.to_redis())
+    client.hset(rt.store.keys.control, mapping=cast(Any, state.to_redis()))
 
 
 def open_buys(rt: Runtime) -> list[Any]:
@@ -118,7 +118,7 @@ def test_the_loss_limit_refuses_entries_and_pauses_with_an_audit_entry(
     assert Decimal(rt.risk.day_pnl["bot"]) < Decimal("-0.01")
     state = read_redis(real_redis, rt.store.keys).state
     assert state is not None and state.paused and state.risk == {"bot": {"max_daily_loss": 0.01}}
-    entries = real_redis.xrange(rt.store.keys.audit)
+    entries: Any = real_redis.xrange(rt.store.keys.audit)
     paused = [AuditEntry.from_stream(fields) for _, fields in entries]
     assert [e.command for e in paused] == ["risk_pause"]
     assert paused[0].args["limit"] == "bot.max_daily_loss" and paused[0].who == "runner:r1"
@@ -141,12 +141,12 @@ def test_a_resumed_bot_stays_refused_while_past_its_loss_without_a_second_pause(
     state = read_redis(real_redis, rt.store.keys).state
     assert state is not None and state.paused
     resumed = state.model_copy(update={"paused": False, "version": state.version + 1})
-    real_redis.hset(rt.store.keys.control, mapping=resumed.to_redis())
+    real_redis.hset(rt.store.keys.control, mapping=cast(Any, resumed.to_redis()))
     before = rt.risk.refused["tripper.max_daily_loss"]
     run_tick(rt)
     assert not run_tick(rt).paused  # paused once a day per limit: the resume holds
     assert rt.risk.refused["tripper.max_daily_loss"] > before  # its entries stay refused
-    entries = real_redis.xrange(rt.store.keys.audit)
+    entries: Any = real_redis.xrange(rt.store.keys.audit)
     assert [AuditEntry.from_stream(f).command for _, f in entries] == ["risk_pause"]
 
 

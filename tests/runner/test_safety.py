@@ -170,7 +170,7 @@ def test_an_unexpected_error_in_a_tick_does_not_end_the_loop(
     make_runtime: RuntimeFactory, venue: ClobClient
 ) -> None:
     rt = make_runtime()
-    rt.venue = ExplodingVenue(venue)  # type: ignore[assignment]
+    rt.venue = ExplodingVenue(venue)
     loop = Loop(rt)
     loop.one_tick()
     loop.one_tick()

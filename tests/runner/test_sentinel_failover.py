@@ -16,6 +16,7 @@ import json
 import random
 import time
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def test_replicas_trade_through_ten_sentinel_failovers(
         store = Store(cluster.redis, "default")
         assert cluster.wait_until(cluster.balanced, 60), "replicas never split the markets"
         for replica in cluster.runners:  # past their start-up (a loaded machine starts slowly)
-            assert cluster.wait_until(lambda r=replica: cluster.ticking(r, 20), 60), replica
+            assert cluster.wait_until(partial(cluster.ticking, replica, 20), 60), replica
         failovers: list[Failover] = []
         for _ in range(FAILOVERS):
             time.sleep(rng.uniform(0.2, 1.0))  # trading between failovers

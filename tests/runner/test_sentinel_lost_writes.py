@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import redis
@@ -117,7 +119,7 @@ def test_a_lagging_replica_promoted_right_after_an_order_forgets_nothing_twice(
         sentinel_group.restart_as_replica(old)
 
         for replica in REPLICAS:
-            wait_for(f"{replica} rebuilt from the venue", lambda r=replica: repaired(bot, r), 60)
+            wait_for(f"{replica} rebuilt from the venue", partial(repaired, bot, replica), 60)
         wait_for("leases granted again", lambda: bool(tokens_granted_after(bot, keys, killed_at)))
         start = {r: tick(bot, r) for r in REPLICAS}
         wait_for("trading again", lambda: all(tick(bot, r) > start[r] + 15 for r in REPLICAS))
@@ -140,7 +142,7 @@ def test_a_lagging_replica_promoted_right_after_an_order_forgets_nothing_twice(
         check_redis_equals_venue(store, venue)
         orders = [o for m in store.markets() for o in store.market_orders(m)]
         check_repairs_audited(store, settings, orders)
-        audit = [e["command"] for _, e in bot.xrange(keys.audit)]
+        audit = [e["command"] for _, e in cast(Any, bot.xrange(keys.audit))]
         assert "redis_went_back" in audit and "redis_rebuilt" in audit
     finally:
         for proc in procs.values():
@@ -173,5 +175,5 @@ def repaired(client: redis.Redis, replica: str) -> bool:
 
 def tokens_granted_after(client: redis.Redis, keys: Keys, since: float) -> list[int]:
     """Fencing tokens of the lease log's grants after `since` (server time)."""
-    rows = client.xrange(keys.lease_log)
+    rows: Any = client.xrange(keys.lease_log)
     return [int(f["token"]) for _, f in rows if float(f["ts"]) > since]

@@ -65,6 +65,7 @@ def steady_book_polls(url: str, client: redis.Redis, stretch_s: float = 2.0) -> 
     pytest.fail("the leased windows changed in every stretch")
 
 
+@pytest.mark.processes
 @pytest.mark.timeout(180)
 def test_a_streaming_runner_process(
     tmp_path: Path, redis_url: str, real_redis: redis.Redis

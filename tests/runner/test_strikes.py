@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -79,7 +80,7 @@ def test_each_window_strike_equals_the_reference_price_at_its_start(
     before = [w for w in windows if w.start_ts < first_price_ts - 2]
     for window in before:
         assert window.start_price == "" and window.strike_missing, window
-    history = s.rt.client.xrange(s.rt.store.keys.prices("btc"))
+    history: Any = s.rt.client.xrange(s.rt.store.keys.prices("btc"))
     assert len(history) >= 60  # one point per venue second, in Redis for every replica
     settled = [w for w in windows if w.status == WindowStatus.SETTLED and w in started]
     assert all(w.start_price for w in settled)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 import redis
 
@@ -81,7 +82,7 @@ def test_paused_bot_places_no_orders(
     only_always(strategies_dir)
     rt = make_runtime()
     paused = DesiredState(version=1, paused=True)
-    real_redis.hset(rt.store.keys.control, mapping=paused.to_redis())
+    real_redis.hset(rt.store.keys.control, mapping=cast(Any, paused.to_redis()))
     for _ in range(3):
         report = run_tick(rt)
         assert report.paused and report.created == 0

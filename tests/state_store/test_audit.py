@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import redis
@@ -57,6 +58,6 @@ def test_jsonl_round_trips_and_skips_broken_lines(tmp_path: Path) -> None:
 
 def test_read_stream(real_redis: redis.Redis) -> None:
     for entry in (ENTRY, BARE):
-        real_redis.xadd(KEYS.audit, dict(entry.to_stream()))
+        real_redis.xadd(KEYS.audit, cast(Any, entry.to_stream()))
     real_redis.xadd(KEYS.audit, {"ts": "x"})  # unreadable: skipped
     assert read_stream(real_redis, KEYS) == [ENTRY, BARE]

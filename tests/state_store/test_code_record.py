@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import redis
@@ -45,7 +46,7 @@ def test_a_broken_code_json_is_no_record(tmp_path: Path, text: str) -> None:
 
 def test_hash_fields_are_flat_and_read_back(real_redis: redis.Redis) -> None:
     keys = Keys("default")
-    real_redis.hset(keys.code, mapping={**RECORD.to_fields(), "seq": "7"})
+    real_redis.hset(keys.code, mapping=cast(Any, {**RECORD.to_fields(), "seq": "7"}))
     fields = real_redis.hgetall(keys.code)
     assert fields["git_dirty"] == "1" and fields["validated_at"] == "1700000000.123"
     assert json.loads(fields["modules"]) == ["_common", "a"]

@@ -189,7 +189,10 @@ def test_stale_socket_and_pidfile_of_a_killed_server_are_recovered(home: Path) -
     assert redis.Redis(unix_socket_path=str(sock)).ping()
 
 
-@pytest.mark.parametrize("pid_text", [str(os.getpid()), "not a pid", ""])
+# the id names this process's pid, not its number: each xdist worker collects the same ids
+@pytest.mark.parametrize(
+    "pid_text", [pytest.param(str(os.getpid()), id="this-pid"), "not a pid", ""]
+)
 def test_pidfile_of_another_process_is_not_mistaken_for_the_server(
     home: Path, pid_text: str
 ) -> None:

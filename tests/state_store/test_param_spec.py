@@ -36,7 +36,10 @@ def test_floats_take_ints_but_not_nan() -> None:
 
 
 def test_config_problems_names_every_bad_override() -> None:
-    config = {"good": {"size": -5, "edge": "x", "nope": 1}, "gone": {"a": 1}}
+    config: dict[str, dict[str, object]] = {
+        "good": {"size": -5, "edge": "x", "nope": 1},
+        "gone": {"a": 1},
+    }
     problems = config_problems(config, DECLARED)
     assert problems == [
         "good.size: -5 is below its minimum 1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, cast
 
 from state_store import transitions as t
 from state_store.store import Store
@@ -16,7 +17,7 @@ def test_replicas_appending_the_same_points_add_each_once(store: Store) -> None:
     assert store.run(t.append_prices(store.keys, "btc", overlap)).detail == "1"
     assert store.prices("btc", 0, 200) == [*overlap]
     assert store.prices("btc", 100.5, 101.0) == [(101.0, "95001.2")]
-    entries = store.client.xrange(store.keys.prices("btc"))
+    entries = cast(list[Any], store.client.xrange(store.keys.prices("btc")))
     assert [e[0] for e in entries] == ["100000-0", "101000-0", "102000-0"]  # id = its timestamp
 
 

@@ -112,4 +112,4 @@ def test_failed_fill_of_a_settled_window_reprices_its_pnl(
     assert store.position(window.market).realized_pnl == D("6.3")  # 10 x (1 - 0.37)
     store.reverse_fill(fill(coid, window, "t1:0xv", "10", "FAILED"))
     pos = store.position(window.market)
-    assert (pos.up_shares, pos.cash, pos.payout, pos.realized_pnl) == (0, 0, 0, 0)
+    assert (pos.up_shares, pos.cash, pos.payout, pos.realized_pnl) == (D(0),) * 4

@@ -34,7 +34,10 @@ def test_a_control_file_with_a_bad_limit_is_invalid(limits: dict[str, object]) -
 
 
 def test_a_strategy_inherits_the_bots_limits_unless_it_has_its_own() -> None:
-    overrides = {"bot": {"max_shares": 30.0}, "alpha": {"max_open_orders": 2}}
+    overrides: dict[str, dict[str, float]] = {
+        "bot": {"max_shares": 30.0},
+        "alpha": {"max_open_orders": 2},
+    }
     alpha, beta = risk.limits_of(overrides, "alpha"), risk.limits_of(overrides, "beta")
     assert alpha.max_shares == beta.max_shares == Decimal(30)
     assert (alpha.max_open_orders, beta.max_open_orders) == (2, 20)

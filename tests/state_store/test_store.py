@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import redis
@@ -165,7 +166,7 @@ def test_roll_window_closes_previous(store: Store) -> None:
 
 
 def test_window_terms_are_recorded_once_and_kept(store: Store) -> None:
-    terms = {
+    terms: dict[str, Any] = {
         "tick_size": D("0.01"), "min_order_size": D(5), "fee_rate": D("0.072"),
         "fee_exponent": D(1), "neg_risk": True, "terms_source": "gamma",
     }  # fmt: skip

@@ -26,9 +26,11 @@ def success_schemas(spec: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]
             if method not in item:
                 continue
             responses = item[method]["responses"]
-            ok = next((responses[c] for c in sorted(responses) if c.startswith("2")), {})
+            ok: dict[str, Any] = next(
+                (responses[c] for c in sorted(responses) if c.startswith("2")), {}
+            )
             content: dict[str, Any] = ok.get("content", {})
-            media, body = next(iter(content.items()), ("", {}))
+            media, body = next(iter(content.items()), ("", dict[str, Any]()))
             out[f"{method.upper()} {path}"] = (media, resolve(body.get("schema", {}), spec))
     return out
 

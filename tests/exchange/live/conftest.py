@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -37,7 +38,7 @@ def make_live(app: FastAPI) -> Iterator[LiveFactory]:
     """LiveVenues on the in-process paper venue; each gets (or derives) its API key by L1."""
     made: list[tuple[TestClient, LiveVenue]] = []
 
-    def build(wallet: Wallet, **options: object) -> LiveVenue:
+    def build(wallet: Wallet, **options: Any) -> LiveVenue:
         http = TestClient(app, raise_server_exceptions=False)
         http.__enter__()
         venue = LiveVenue("http://testserver", wallet, http=http, **options)

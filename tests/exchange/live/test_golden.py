@@ -27,12 +27,12 @@ from exchange.eip712 import (
     order_hash,
     paper_account,
     recover_signer,
-    salt_for,
     sign_request,
-    timestamp_for,
     unsigned_from_body,
 )
 from exchange.live import sdk_environment
+from exchange.signing import salt_for, timestamp_for
+from exchange.types import Side
 from tests.exchange.conftest import NO_WAIT
 from tests.exchange.helpers import live_window
 from tests.exchange.live.conftest import deposit_wallet
@@ -99,7 +99,11 @@ def test_limit_orders_equal_the_sdks(
     wallets: tuple[Wallet, SecureClient], token: str, pinned: Callable[[str], None]
 ) -> None:
     wallet, sdk = wallets
-    for coid, side, price, size in [("g-1", "BUY", "0.37", "12.5"), ("g-2", "SELL", "0.61", "7")]:
+    cases: list[tuple[str, Side, str, str]] = [
+        ("g-1", "BUY", "0.37", "12.5"),
+        ("g-2", "SELL", "0.61", "7"),
+    ]
+    for coid, side, price, size in cases:
         req = OrderRequest(coid, token, side, Decimal(price), Decimal(size))
         ours = sign_request(wallet, req, tick=TICK)
         pinned(coid)

@@ -182,6 +182,7 @@ def test_neg_risk_markets_sign_on_the_neg_risk_exchange(account: LocalAccount) -
     req = order("nr", token, "BUY", "0.5", "10")
     plain = LiveSigner("k", Wallet.eoa(account)).sign(req)
     neg = LiveSigner("k", Wallet.eoa(account), neg_risk_of=lambda t: True).sign(req)
+    assert plain.v2 is not None and neg.v2 is not None
     assert plain.v2.unsigned.exchange_address == MAINNET.config.standard_exchange
     assert neg.v2.unsigned.exchange_address == MAINNET.config.neg_risk_exchange
     assert neg.order_id != plain.order_id

@@ -22,7 +22,7 @@ from polymarket._internal.actions.orders.market_data import (
 )
 from polymarket.errors import RequestRejectedError
 from polymarket.models.clob import AcceptedOrder, PriceRequest
-from polymarket.models.types import TokenId
+from polymarket.models.types import ConditionId, TokenId
 
 from exchange import ClobClient
 from exchange.live import sdk_environment
@@ -78,7 +78,7 @@ def test_the_sdk_does_the_whole_round_trip(
     assert fetch_tick_size_sync(ctx, token_id=token) == Decimal("0.01") == book.tick_size
     assert fetch_neg_risk_sync(ctx, token_id=token) is False
     assert resolve_condition_by_token_sync(ctx, token_id=token) == window.condition_id
-    info = fetch_market_info_sync(ctx, condition_id=window.condition_id)
+    info = fetch_market_info_sync(ctx, condition_id=ConditionId(window.condition_id))
     assert info.fee_info.rate == Decimal("0.07") and info.fee_info.exponent == 1
     assert info.asset_ids == {window.up_token, window.down_token} and not info.neg_risk
 

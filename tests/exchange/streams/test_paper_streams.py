@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -48,7 +49,7 @@ def streaming(venue: StreamVenue, **options: float) -> tuple[MarketChannel, Mark
     channel.set_tokens([window.up_token, window.down_token])
     venue.start(channel)
     for token in (window.up_token, window.down_token):
-        wait_until(lambda t=token: in_step(venue, channel, t), what=f"book of {token}")
+        wait_until(partial(in_step, venue, channel, token), what=f"book of {token}")
     return channel, window
 
 
@@ -103,7 +104,7 @@ def test_missed_sequence_is_detected_and_resynced(stream_venue: StreamVenue) -> 
     stream_venue.clock.advance(1)
     wait_until(lambda: channel.status().resyncs >= 1, what="resync")
     for token in (window.up_token, window.down_token):
-        wait_until(lambda t=token: in_step(stream_venue, channel, t), what="resynced book")
+        wait_until(partial(in_step, stream_venue, channel, token), what="resynced book")
     assert channel.status().connects == 1  # resynced on the same connection
 
 
@@ -168,6 +169,11 @@ def test_failed_trade_is_reported_and_reversed_at_the_venue(stream_venue: Stream
     assert Decimal(account["cash"]) == 0
 
 
+def priced_at(stream: PriceStream, ts: int) -> bool:
+    point = stream.last("btc")
+    return point is not None and point.ts == ts
+
+
 def test_price_stream_is_the_reference_process(stream_venue: StreamVenue) -> None:
     window = live_window(stream_venue.client)
     stream = PriceStream(stream_venue.ws("/ws/live-data"), ["btc", "eth"])
@@ -176,7 +182,7 @@ def test_price_stream_is_the_reference_process(stream_venue: StreamVenue) -> Non
     for _ in range(2):
         stream_venue.clock.advance(1)
         now = int(stream_venue.client.server_time())
-        wait_until(lambda n=now: (p := stream.last("btc")) is not None and p.ts == n, what="tick")
+        wait_until(partial(priced_at, stream, now), what="tick")
         point = stream.last("btc")
         reference = stream_venue.client.reference_price("btc")
         assert point is not None and point.price == reference.price

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,9 @@ from state_store.models import Intent
 from state_store.view import BookTop, MarketView, Remember
 
 
-def over_the_wire(markets: object) -> object:
-    return codec.load_request(codec.request_frame({"m": markets})[codec.HEADER :])["m"]
+def over_the_wire(markets: object) -> list[Any]:
+    wire: list[Any] = codec.load_request(codec.request_frame({"m": markets})[codec.HEADER :])["m"]
+    return wire
 
 
 def test_market_views_round_trip_exactly() -> None:
@@ -39,7 +41,11 @@ def test_market_views_round_trip_exactly() -> None:
 
 
 def test_window_terms_cross_the_wire() -> None:
-    terms = {"fee_rate": Decimal("0.072"), "fee_exponent": Decimal(2), "neg_risk": True}
+    terms: dict[str, Any] = {
+        "fee_rate": Decimal("0.072"),
+        "fee_exponent": Decimal(2),
+        "neg_risk": True,
+    }
     markets = tuple(dataclasses.replace(m, **terms) for m in sample_markets(2))
     decoded = MarketDecoder().decode(over_the_wire([encode_market(m) for m in markets]),
                                      markets[0].now, 1)  # fmt: skip
@@ -53,7 +59,7 @@ def ticks_of_a_busy_bot() -> list[tuple[MarketView, ...]]:
     book goes stale."""
     first = sample_markets(4, orders=2)
 
-    def later(views: tuple[MarketView, ...], **changes: object) -> tuple[MarketView, ...]:
+    def later(views: tuple[MarketView, ...], **changes: Any) -> tuple[MarketView, ...]:
         return tuple(dataclasses.replace(m, now=m.now + 1, **changes) for m in views)
 
     t2 = later(first)

@@ -303,9 +303,9 @@ def test_request_reload_revalidates_an_unchanged_rejected_tree(
     make_bot: MakeBot, strat_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from runner.publish import publisher
+    from runner.reload import validate_tree as real
     from runner.reload.model import Problem, ValidationResult
 
-    real = publisher.validate_tree
     missing = [True]  # something outside the folder the tree needs (e.g. a host limit)
 
     def validate(tree: Any, *args: Any, **kwargs: Any) -> ValidationResult:
