@@ -106,12 +106,18 @@ def work_until_stopped(make: Callable[[int], BotWorker], burst: bool) -> int:
             worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
         except REDIS_UNAVAILABLE as exc:  # rq's loop ends on some, its teardown raises others
             log.error("rq worker %s: redis unavailable (%s)", worker.name, exc)
-        if burst or worker._stop_requested:
+        if burst or stop_was_asked(worker):
             break
         _stop_scheduler(worker)
         log.error("rq worker %s quit on an error: starting a fresh one", worker.name)
         _pause(stopped)
     return started
+
+
+def stop_was_asked(worker: BotWorker) -> bool:
+    """A SIGTERM/SIGINT reached rq: warm shutdown while busy (`_stop_requested`) or idle
+    (rq notes only the date then)."""
+    return bool(worker._stop_requested) or worker._shutdown_requested_date is not None
 
 
 def _stop_scheduler(worker: BotWorker) -> None:

@@ -33,6 +33,15 @@ from state_store.private_redis import free_port
 from state_store.settings import Settings
 from state_store.status import read_runner
 
+ROOMY_RISK: dict[str, dict[str, float]] = {
+    "bot": {
+        "max_shares": 1_000_000,
+        "max_notional": 10_000_000,
+        "max_open_orders": 10_000,
+        "max_daily_loss": 10_000_000,
+    }
+}
+
 
 @dataclass(frozen=True)
 class ClusterConfig:
@@ -48,6 +57,9 @@ class ClusterConfig:
     bot: str = "default"
     venue_latency_ms: float = 0.0
     venue_redis_url: str = ""  # the venue's own Redis ("": the bot's); never a Sentinel URL
+    #: risk limits set before the runners start: chaos runs trade far past the conservative
+    #: defaults (state_store.risk), which would refuse their orders mid-run
+    risk: dict[str, dict[str, float]] | None = None
 
 
 class Child:
@@ -135,9 +147,20 @@ class Cluster:
             args = self._settings_args("worker", "--venue-url", self.venue_url)
             args += ["--reconcile-every", str(c.reconcile_every)]
             self.worker = Child("worker", args, self.logs / "worker.log").start()
+        self.set_risk_limits()
         for i in range(1, c.replicas + 1):
             self.start_runner(f"r{i}")
         return self
+
+    def set_risk_limits(self) -> None:
+        """The configured limits (default ROOMY_RISK), as `neverblink ctl risk set` sets them."""
+        from control.service import ControlService
+
+        service = ControlService(self.settings())
+        try:
+            service.apply("risk_set", {"values": self.config.risk or ROOMY_RISK}, actor="bench")
+        finally:
+            service.close()
 
     def _settings_args(self, command: str, *more: str) -> list[str]:
         c = self.config

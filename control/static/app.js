@@ -283,10 +283,13 @@ function renderState(state) {
   const rows = state.windows.map((w) => {
     const orders = (w.pending_orders || []).map((o) =>
       tag(`${o.strategy} ${o.side} ${o.outcome} ${o.size}@${o.price}${Number(o.filled) ? ` (${o.filled} filled)` : ""}`, "info"));
+    const upcoming = w.status === "open" && w.start_ts > venueNow();  // discovered early
     return h("tr", { "data-market": w.market },
       h("td", { class: "mono" }, w.market),
-      h("td", {}, tag(w.status, w.status === "open" ? "ok" : "warn")),
-      h("td", { class: "num", "data-end": w.end_ts }, duration(w.end_ts - venueNow())),
+      h("td", {}, upcoming ? tag("upcoming", "info") : tag(w.status, w.status === "open" ? "ok" : "warn")),
+      upcoming
+        ? h("td", { class: "num", "data-start": w.start_ts }, `starts in ${duration(w.start_ts - venueNow())}`)
+        : h("td", { class: "num", "data-end": w.end_ts }, duration(w.end_ts - venueNow())),
       strikeCell(w),
       h("td", { class: "num" }, w.position.up_shares),
       h("td", { class: "num" }, w.position.down_shares),
@@ -311,6 +314,9 @@ function tickClocks() {
   const now = venueNow();
   for (const cell of document.querySelectorAll("#windows [data-end]")) {
     cell.textContent = duration(Number(cell.dataset.end) - now);
+  }
+  for (const cell of document.querySelectorAll("#windows [data-start]")) {
+    cell.textContent = `starts in ${duration(Number(cell.dataset.start) - now)}`;
   }
   const elapsed = (Date.now() - view.statusAt) / 1000;
   for (const cell of document.querySelectorAll("#runners [data-age]")) {

@@ -97,7 +97,10 @@ class Host:
     def _read_exactly(self, n: int) -> bytes | None:
         chunks, left = [], n
         while left:
-            chunk = os.read(self.fd, min(left, 1 << 20))
+            try:
+                chunk = os.read(self.fd, min(left, 1 << 20))
+            except ConnectionResetError:  # the runner closed its end (a candidate dropped)
+                return None
             if not chunk:
                 return None
             chunks.append(chunk)

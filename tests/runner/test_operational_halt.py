@@ -150,6 +150,12 @@ class RefusesOrders:
         self.tried += 1
         raise AccountRestricted("POST /order: account may not trade: closed only mode", status=403)
 
+    def place_many(self, reqs: Any) -> Any:  # a tick's orders in one POST /orders
+        from exchange.errors import AccountRestricted
+
+        self.tried += 1
+        raise AccountRestricted("POST /orders: account may not trade: closed only mode", status=403)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._venue, name)
 

@@ -41,7 +41,7 @@ def venue_open(rt: Runtime) -> int:
     return len(rt.venue.open_orders())
 
 
-def tick_until_breached(rt: Runtime, most: int = 8) -> None:
+def tick_until_breached(rt: Runtime, most: int = 100) -> None:  # a loaded machine: more
     for _ in range(most):
         run_tick(rt)
         if rt.risk.breached:

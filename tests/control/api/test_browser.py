@@ -158,13 +158,19 @@ def assert_time_left_fits_the_windows(page: Page) -> None:
     expect(rows.first).to_be_visible(timeout=WAIT_MS)
     cells = page.eval_on_selector_all(
         "#windows tbody tr[data-market]",
-        "rows => rows.map(r => [r.dataset.market, r.querySelector('[data-end]').textContent])",
+        "rows => rows.map(r => [r.dataset.market, (r.querySelector('[data-end]') || "
+        "r.querySelector('[data-start]')).textContent])",
     )
-    assert cells
-    for market, left in cells:
+    running = [(market, left) for market, left in cells if not left.startswith("starts in ")]
+    assert running
+    for market, left in running:
         length = WINDOW_S * (3 if "-15m-" in market else 1)
         assert re.fullmatch(r"(\d+h )?(\d+m )?\d+[ms]|\d+h \d+m", left), (market, left)
         assert seconds(left) <= length, f"{market}: {left} left in a window of {length} s"
+    for market, starts in cells:  # discovered before they open: when they start, not "left"
+        if starts.startswith("starts in "):
+            length = WINDOW_S * (3 if "-15m-" in market else 1)
+            assert seconds(starts.removeprefix("starts in ")) <= 2 * length, (market, starts)
 
 
 def assert_defaults_are_the_code_s(page: Page) -> None:
