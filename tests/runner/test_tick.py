@@ -52,7 +52,7 @@ def test_orders_reach_the_venue_once_and_fills_match_its_ledger(
     for _ in range(5):
         run_tick(rt)
     for _ in range(100):  # a loaded machine may need more ticks for the first fill
-        if any(f.fee > 0 for f in venue.fills_since(None)[0]):  # (at 0.01 or 0.99: fee 0)
+        if any(f.fee > 0 for f in venue.fills_since(None)[0]):  # a maker fill pays none
             break
         run_tick(rt)
     poll_fills(rt.store, rt.venue)  # fills of an order the last tick placed (a new window)
