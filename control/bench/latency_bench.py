@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 import redis
 
+from control.bench.roomy_risk import ROOMY_RISK, set_risk_limits
 from control.bench.stats import summary_ms
 from exchange.client import ClobClient
 from exchange.paper.app import create_app
@@ -48,6 +49,7 @@ from exchange.paper.engine import PaperEngine
 from exchange.paper.server import BackgroundServer
 from state_store.keys import Keys
 from state_store.private_redis import RedisProcess, free_port
+from state_store.settings import Settings
 from state_store.status import read_runner
 
 MARK = 100_000
@@ -168,6 +170,8 @@ def runner_process(
     ]  # fmt: skip
     if timer_only:
         args.append("--timer-ticks")
+    home = root / f"home-{bot}"  # the probe buys far past the default risk limits
+    set_risk_limits(Settings(home, venue.redis_url, bot, strategies), ROOMY_RISK)
     log = open(root / f"{bot}.log", "ab")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}

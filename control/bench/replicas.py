@@ -17,8 +17,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -26,21 +26,13 @@ from typing import Any, cast
 import redis
 
 from control.bench.http_wait import wait_http
+from control.bench.roomy_risk import ROOMY_RISK, set_risk_limits
 from exchange.client import ClobClient
 from state_store.connection import connect
 from state_store.keys import Keys
 from state_store.private_redis import free_port
 from state_store.settings import Settings
 from state_store.status import read_runner
-
-ROOMY_RISK: dict[str, dict[str, float]] = {
-    "bot": {
-        "max_shares": 1_000_000,
-        "max_notional": 10_000_000,
-        "max_open_orders": 10_000,
-        "max_daily_loss": 10_000_000,
-    }
-}
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class ClusterConfig:
     venue_redis_url: str = ""  # the venue's own Redis ("": the bot's); never a Sentinel URL
     #: risk limits set before the runners start: chaos runs trade far past the conservative
     #: defaults (state_store.risk), which would refuse their orders mid-run
-    risk: dict[str, dict[str, float]] | None = None
+    risk: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: ROOMY_RISK)
 
 
 class Child:
@@ -154,13 +146,7 @@ class Cluster:
 
     def set_risk_limits(self) -> None:
         """The configured limits (default ROOMY_RISK), as `neverblink ctl risk set` sets them."""
-        from control.service import ControlService
-
-        service = ControlService(self.settings())
-        try:
-            service.apply("risk_set", {"values": self.config.risk or ROOMY_RISK}, actor="bench")
-        finally:
-            service.close()
+        set_risk_limits(self.settings(), self.config.risk)
 
     def _settings_args(self, command: str, *more: str) -> list[str]:
         c = self.config
