@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 import redis
 
+from control.bench.roomy_risk import ROOMY_RISK, set_risk_limits
 from runner.reload.tree import read_tree
 from state_store.keys import Keys
 from state_store.manifest import ManifestEntry, recent
+from state_store.settings import Settings
 from state_store.status import RunnerStatus, read_runner
 from state_store.store import Store
 from tests.runner.processes import Proc, runner_args, start_venue, wait_for, wait_ticking
@@ -176,6 +178,8 @@ def test_hostile_strategies_never_stop_a_real_runner(
     runner = Proc([*args, "--probation", "5"], tmp_path / "runner.log")
     store = Store(real_redis, "default")
     bench = Bench(real_redis, store, strategies, runner)
+    # the good strategy trades all through: past the default daily loss limit, which pauses
+    set_risk_limits(Settings(home, redis_url, "default", strategies), ROOMY_RISK)
     try:
         runner.start()
         wait_ticking(real_redis, "r1", runner, 3)
