@@ -143,14 +143,18 @@ def test_connect_follows_the_promoted_replica(sentinel_group: SentinelGroup) -> 
         sentinel_group.wait_replicas_in_sync()
         old = sentinel_group.kill_master()
         new = sentinel_group.wait_failover(old)
+        assert new != old
         deadline = time.monotonic() + 30
         while True:
             try:
-                client.incr("k")
+                counted = client.incr("k")
                 break
             except redis.ConnectionError:
                 assert time.monotonic() < deadline, "the client never reached the new master"
-        assert client.get("k") == "2"
-        assert sentinel_group.master_port() == new != old
+        # the master that took the write held the in-sync "1": nothing acknowledged was lost,
+        # and the write was applied once (a loaded machine may fail over a second time, so
+        # a later read may find an older replica: the write's own answer is what counts)
+        assert counted == 2
+        assert sentinel_group.master_port() != old
     finally:
         client.close()
