@@ -55,17 +55,18 @@ def streamed(
 def test_each_window_strike_equals_the_reference_price_at_its_start(
     streamed: Callable[..., Streamed],
 ) -> None:
-    """A fast venue clock (10 venue s per second, 20 s windows): every window that started
+    """A fast venue clock (4 venue s per second, 20 s windows): every window that started
     while the price stream ran has the venue's reference price at its start as its strike;
-    one that started before says why it has none."""
-    s = streamed(RAISES, user=False, prices=True, venue={"speed": 10.0, "window_seconds": 20})
+    one that started before says why it has none. (At 10x a loaded machine's stream can
+    miss the 2 venue seconds, 0.2 s, before a start: the strike is then reported missing.)"""
+    s = streamed(RAISES, user=False, prices=True, venue={"speed": 4.0, "window_seconds": 20})
     prices = s.rt.feeds.prices if s.rt.feeds is not None else None
     assert prices is not None
     s.tick_until(lambda: prices.last("btc") is not None, "first price")
     first_price_ts = min(p.ts for a in ("btc", "eth") for p in prices.history(a))
     began = s.venue.server_time()
     s.tick_until(lambda: s.venue.server_time() > began + 65, "several windows", timeout=60)
-    time.sleep(0.3)  # 3 venue seconds: the last window's start is settled either way
+    time.sleep(0.75)  # 3 venue seconds: the last window's start is settled either way
     s.tick_until(lambda: True, "one more tick")
     engine = s.app.state.engine
     windows = s.rt.store.windows()
