@@ -5,12 +5,8 @@ test_sentinel_failover.py.)"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
@@ -57,28 +53,3 @@ def test_a_beating_owner_keeps_its_scheduler_lock(worker: BotWorker) -> None:
     key = hold_lock(worker.connection, "alive-elsewhere", 1.0)
     worker.free_stale_scheduler_locks()
     assert worker.connection.get(key) == b"alive-elsewhere"
-
-
-def test_sigterm_stops_an_idle_worker_for_good(redis_url: str, tmp_path: Path) -> None:
-    """SIGTERM while no job runs: rq notes a warm shutdown without `_stop_requested`; the
-    worker must exit (not start a fresh rq worker as after an error)."""
-    log = tmp_path / "worker.log"
-    args = [
-        sys.executable, "-m", "control", "worker", "--home", str(tmp_path / "home"),
-        "--redis-url", redis_url, "--strategies", str(tmp_path), "--venue-url",
-        "http://127.0.0.1:9",
-    ]  # fmt: skip
-    with log.open("w") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while "Listening on" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "Listening on" in log.read_text(), log.read_text()
-        proc.terminate()
-        assert proc.wait(timeout=30) == 0, log.read_text()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert "starting a fresh one" not in log.read_text()
