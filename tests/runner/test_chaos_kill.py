@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from control.bench.roomy_risk import ROOMY_RISK, set_risk_limits
 from exchange.client import ClobClient
+from state_store.settings import Settings
 from state_store.store import Store
 from tests.runner.processes import Proc, runner_args, start_venue, wait_ticking
 
@@ -45,6 +47,8 @@ def test_sigkill_50_times_loses_and_duplicates_nothing(
     venue_proc, venue_url = start_venue(tmp_path, redis_url)
     home = tmp_path / "home"
     args = runner_args("r1", home, redis_url, venue_url, strategies, tick=0.05)
+    # it trades all through: past the default daily loss limit, which would pause it
+    set_risk_limits(Settings(home, redis_url, "default", strategies), ROOMY_RISK)
     rng = random.Random(11)
     try:
         for _ in range(KILLS):
