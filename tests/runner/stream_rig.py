@@ -14,6 +14,7 @@ from typing import Any, cast
 import redis
 from eth_account import Account
 
+from control.bench.roomy_risk import ROOMY_RISK
 from exchange.factory import VenueSpec, open_venue
 from exchange.live.keys import KEY_ENV
 from exchange.paper import BackgroundServer
@@ -32,14 +33,6 @@ from runner.tick import run_tick
 from state_store.desired import DesiredState
 from state_store.settings import Settings
 from tests.redis_process import free_port
-
-#: risk limits no stream test reaches (a strategy buying every tick passes the defaults)
-ROOMY_LIMITS: dict[str, bool | int | float | str] = {
-    "max_shares": 1_000_000,
-    "max_notional": 10_000_000,
-    "max_open_orders": 10_000,
-    "max_daily_loss": 10_000_000,
-}
 
 
 @dataclass
@@ -155,7 +148,7 @@ def stream_rig(
         rt = build_runtime(
             settings, cfg, venue=client, client=real_redis, feed_config=feed, discovery=finder
         )
-        roomy = DesiredState(version=1, risk={"bot": ROOMY_LIMITS})  # streams, not risk, tested
+        roomy = DesiredState(version=1, risk=cast(Any, ROOMY_RISK))  # streams, not risk, tested
         real_redis.hset(rt.store.keys.control, mapping=cast(Any, roomy.to_redis()))
         made.append((rt, server, close))
         return Streamed(rt, client, app, server.url, settings)
